@@ -1,0 +1,35 @@
+"""sigdist: exact finite-width laws of signals in randomly initialised deep networks.
+
+The public API, re-exported here:
+
+* :class:`Layer`, :class:`Network`: the one description of a network.
+* :class:`TransitionOperator`: the operator ``T_l`` of Burkholz & Dubatovka (2019), Prop. 1.
+* :func:`squared_norm_law`, :func:`layer_laws`: laws of ``|x^(l)|^2`` as frozen distributions.
+* :mod:`sigdist.kernel`: the kernel ``k_l(y, z)`` (eq. 7); :mod:`sigdist.moments`: exact moment recursions.
+"""
+
+from .activations import KNOWN_ACTIVATIONS, Activation
+from .grid import Lattice, LogGrid
+from .laws import SigdistWarning, SquaredNormLaw
+from .moments import squared_norm_moments
+from .network import Layer, Network
+from .operator import ComposedOperator, TransitionOperator
+from .propagation import layer_laws, squared_norm_law
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation",
+    "ComposedOperator",
+    "KNOWN_ACTIVATIONS",
+    "Lattice",
+    "Layer",
+    "LogGrid",
+    "Network",
+    "SigdistWarning",
+    "SquaredNormLaw",
+    "TransitionOperator",
+    "layer_laws",
+    "squared_norm_law",
+    "squared_norm_moments",
+]

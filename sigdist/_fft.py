@@ -1,0 +1,63 @@
+"""Real FFTs through pyfftw when it is installed, scipy.fft otherwise.
+
+``benchmarks/bench_fft.py`` measures both backends over sizes; the crossover it
+found is recorded in ``benchmarks/README.md`` and encoded in ``PYFFTW_MIN_SIZE``:
+below it scipy.fft (pocketfft) is at least as fast and pyfftw's planning and
+call overhead only cost time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import scipy.fft as _scipy_fft
+
+try:  # pyfftw is optional at import
+    import pyfftw
+    import pyfftw.interfaces.scipy_fft as _pyfftw_fft
+
+    pyfftw.interfaces.cache.enable()
+    pyfftw.interfaces.cache.set_keepalive_time(30.0)
+    HAVE_PYFFTW = True
+except ImportError:  # pragma: no cover - exercised where pyfftw is missing
+    _pyfftw_fft = None
+    HAVE_PYFFTW = False
+
+# Transforms of at least this length go to pyfftw (see benchmarks/README.md).
+PYFFTW_MIN_SIZE = 1 << 15
+_BACKEND = os.environ.get("SIGDIST_FFT", "auto")  # "auto", "scipy" or "pyfftw"
+_THREADS = 1
+
+
+def backend_for(n: int) -> str:
+    """Name of the backend used for a transform of length ``n``."""
+    if _BACKEND == "scipy" or not HAVE_PYFFTW:
+        return "scipy"
+    if _BACKEND == "pyfftw":
+        return "pyfftw"
+    return "pyfftw" if n >= PYFFTW_MIN_SIZE else "scipy"
+
+
+def rfft(x, n=None):
+    n = np.shape(x)[-1] if n is None else n
+    if backend_for(n) == "pyfftw":
+        return _pyfftw_fft.rfft(x, n, workers=_THREADS)
+    return _scipy_fft.rfft(x, n)
+
+
+def irfft(x, n):
+    if backend_for(n) == "pyfftw":
+        return _pyfftw_fft.irfft(x, n, workers=_THREADS)
+    return _scipy_fft.irfft(x, n)
+
+
+def next_fast_len(n: int) -> int:
+    return _scipy_fft.next_fast_len(n, real=True)
+
+
+def convolve(a, b):
+    """Full linear convolution of two real sequences by FFT."""
+    n = a.size + b.size - 1
+    m = next_fast_len(n)
+    return irfft(rfft(a, m) * rfft(b, m), m)[:n]

@@ -1,0 +1,284 @@
+"""Activations, and the law of ``phi(h)^2`` for ``h ~ N(0, s)`` (Prop. 1).
+
+For every activation the squared post-activation ``X = phi(sqrt(s) g)^2`` with
+``g ~ N(0, 1)`` is what a layer sums over its units (Burkholz & Dubatovka 2019,
+Prop. 1). Two families have exact laws that sigdist exploits:
+
+* ``chi2 mixtures``: relu (``X = s g^2 1{g > 0}``), linear and abs
+  (``X = s g^2``). The sum over ``N`` units is ``s * chi2_K`` with
+  ``K ~ Binomial(N, 1/2)`` (relu) or ``K = N`` (linear, abs).
+* positively homogeneous activations (relu, leaky_relu, linear, abs):
+  ``X = s * phi(g)^2``, so the law of the layer's sum scales with ``s`` and the
+  operator is a Mellin convolution when ``sigma_b = 0``.
+
+Every other activation (tanh, erf, gelu, user callables) goes through
+:meth:`Activation.squared_lattice`, which discretises the law of ``X`` on a
+lattice by locally mean-preserving (linear) splitting of the exact cell masses.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import special
+
+__all__ = ["Activation", "get_activation", "KNOWN_ACTIVATIONS"]
+
+# Beyond |g| = 12 the standard normal has mass 2 * 1.8e-33: the discretisation ignores it
+# (and counts it in the lost mass).
+_G_MAX = 12.0
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+_GL_MANY_NODES, _GL_MANY_WEIGHTS = np.polynomial.legendre.leggauss(200)
+
+
+def _relu(h):
+    return np.maximum(h, 0.0)
+
+
+def _gelu(h):
+    return h * special.ndtr(h)
+
+
+@dataclass(frozen=True, eq=False)
+class Activation:
+    """An activation function ``phi`` with what sigdist knows about it.
+
+    Parameters
+    ----------
+    name : str
+        Display name.
+    phi : callable
+        Vectorised ``phi(h)``.
+    homogeneous : bool
+        ``phi(c h) = c phi(h)`` for every ``c > 0``.
+    chi2_kind : {"binomial", "all", None}
+        ``"binomial"``: ``sum_i phi(h_i)^2 = s chi2_K`` with ``K ~ Bin(N, 1/2)``
+        (relu); ``"all"``: ``K = N`` (linear, abs); None: no exact chi2 form.
+    """
+
+    name: str
+    phi: Callable
+    homogeneous: bool = False
+    chi2_kind: str | None = None
+
+    def __call__(self, h):
+        return self.phi(h)
+
+    def __repr__(self):
+        return f"Activation({self.name!r})"
+
+    # -- exact chi2 structure ---------------------------------------------------------------
+    def chi2_log_weights(self, width: int):
+        """Log-probabilities ``log P(K = k)``, ``k = 0..width``, of the chi2 degrees of freedom.
+
+        Returns None for an activation without an exact chi2-mixture law.
+        """
+        k = np.arange(width + 1, dtype=np.float64)
+        if self.chi2_kind == "binomial":
+            return (
+                special.gammaln(width + 1.0) - special.gammaln(k + 1.0) - special.gammaln(width - k + 1.0)
+                - width * math.log(2.0)
+            )
+        if self.chi2_kind == "all":
+            out = np.full(width + 1, -np.inf)
+            out[width] = 0.0
+            return out
+        return None
+
+    # -- moments of X = phi(sqrt(s) g)^2 -------------------------------------------------------
+    def squared_moments(self, s: float):
+        """``(E[X], E[X^2])`` for ``X = phi(sqrt(s) g)^2``, by Gauss-Hermite-free adaptive quadrature."""
+        from scipy import integrate
+
+        root = math.sqrt(s)
+
+        def moment(power):
+            f = lambda g: (self.phi(np.asarray(root * g)) ** 2) ** power * math.exp(-0.5 * g * g)  # noqa: E731
+            total = 0.0
+            for a, b in ((-_G_MAX, -4.0), (-4.0, 0.0), (0.0, 4.0), (4.0, _G_MAX)):
+                total += integrate.quad(lambda g: float(f(g)), a, b, epsabs=0.0, epsrel=1e-13, limit=200)[0]
+            return total / math.sqrt(2.0 * math.pi)
+
+        return moment(1), moment(2)
+
+    def squared_moments_many(self, s):
+        """``(E[X], E[X^2])`` for an array of variances ``s`` (Gauss-Legendre on [-12, 0] and [0, 12]).
+
+        Accurate to about 1e-10 relative for activations smooth away from 0; used to size grids.
+        """
+        s = np.asarray(s, dtype=np.float64)
+        g = np.concatenate([-_G_MAX / 2 * (1 + _GL_MANY_NODES), _G_MAX / 2 * (1 + _GL_MANY_NODES)])
+        wts = np.concatenate([_GL_MANY_WEIGHTS, _GL_MANY_WEIGHTS]) * (_G_MAX / 2) * np.exp(-0.5 * g * g)
+        wts /= math.sqrt(2.0 * math.pi)
+        x = self.phi(np.sqrt(s)[:, None] * g[None, :]) ** 2
+        return x @ wts, (x * x) @ wts
+
+    def _pieces_in_g(self, root):
+        """Monotone pieces of ``g -> phi(root g)^2`` on ``[-12, 12]``.
+
+        They are those of ``phi^2`` in ``h = root * g``, found once per range of ``h``
+        (a power of two) and cached, so that the many variances of one layer share them.
+        """
+        h_max = 2.0 ** math.ceil(math.log2(_G_MAX * root))
+        cache = self.__dict__.setdefault("_piece_cache", {})
+        if h_max not in cache:
+            cache[h_max] = _monotone_pieces(lambda h: self.phi(h) ** 2, h_max)
+        out = []
+        for a, b, kind in cache[h_max]:
+            a, b = max(a / root, -_G_MAX), min(b / root, _G_MAX)
+            if b > a:
+                out.append((a, b, kind))
+        return out
+
+    # -- lattice law of X ----------------------------------------------------------------------
+    def squared_lattice(self, s: float, spacing: float, n: int):
+        """Law of ``X = phi(sqrt(s) g)^2`` on the lattice ``x_j = j * spacing``, ``j < n``.
+
+        The mass of each cell ``[x_j, x_{j+1})`` is split between its two ends so
+        that the cell's mean is kept (linear binning). The discretised ``X`` then
+        has exactly the mean of ``X`` (up to the mass beyond ``x_{n-1}``), and its
+        ``N``-fold convolution has CDF error ``O(spacing^2)``.
+
+        Returns
+        -------
+        masses : ndarray, shape (n,)
+            Lattice masses (including any atom of ``X``).
+        atom : float
+            ``P(X = 0)``.
+        tail : float
+            ``P(X > x_{n-1})``, not placed on the lattice.
+        """
+        root = math.sqrt(s)
+        psi = lambda g: self.phi(root * g) ** 2  # noqa: E731
+        masses = np.zeros(n)
+        atom = 0.0
+        tail = 0.0
+        edges = spacing * np.arange(n)
+        top = edges[-1]
+        if root == 0.0:
+            pieces = [(-_G_MAX, _G_MAX, 0)]
+        else:
+            pieces = self._pieces_in_g(root)
+        for a, b, kind in pieces:
+            pa, pb = float(psi(np.float64(a))), float(psi(np.float64(b)))
+            if kind == 0:  # psi constant on [a, b]: an atom of X
+                mass = special.ndtr(b) - special.ndtr(a)
+                if pa == 0.0:
+                    atom += mass
+                if pa > top:
+                    tail += mass
+                else:
+                    j = min(int(pa // spacing), n - 2)
+                    theta = (pa - edges[j]) / spacing
+                    masses[j] += mass * (1.0 - theta)
+                    masses[j + 1] += mass * theta
+                continue
+            lo, hi = (pa, pb) if kind > 0 else (pb, pa)
+            # cell edges that fall inside [lo, hi], plus the piece's own ends
+            j0 = int(math.floor(lo / spacing))
+            j1 = int(math.ceil(min(hi, top) / spacing))
+            cuts = np.clip(spacing * np.arange(j0, j1 + 1, dtype=np.float64), lo, min(hi, top))
+            g_cut = _invert_monotone(psi, a, b, kind, cuts)
+            if hi > top:
+                g_top = g_cut[-1]
+                tail += abs(float(special.ndtr(b) - special.ndtr(g_top))) if kind > 0 else abs(
+                    float(special.ndtr(g_top) - special.ndtr(a)))
+            gl, gr = g_cut[:-1], g_cut[1:]
+            mass = np.abs(special.ndtr(gr) - special.ndtr(gl))
+            half = 0.5 * (gr - gl)
+            mid = 0.5 * (gr + gl)
+            nodes = mid[:, None] + half[:, None] * _GL_NODES[None, :]
+            first = np.abs(half) * (
+                psi(nodes) * np.exp(-0.5 * nodes * nodes) @ _GL_WEIGHTS
+            ) / math.sqrt(2.0 * math.pi)
+            cells = np.arange(j0, j0 + len(mass))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(mass > 0, first / np.where(mass > 0, mass, 1.0), edges[np.minimum(cells, n - 1)])
+            theta = np.clip((mean - spacing * cells) / spacing, 0.0, 1.0)
+            np.add.at(masses, np.minimum(cells, n - 1), mass * (1.0 - theta))
+            np.add.at(masses, np.minimum(cells + 1, n - 1), mass * theta)
+        return masses, atom, tail + 2.0 * special.ndtr(-_G_MAX)
+
+
+def _monotone_pieces(psi, g_max, n_samples=16001):
+    """Split ``[-g_max, g_max]`` into pieces where ``psi`` is constant (0), increasing (+1) or decreasing (-1)."""
+    from scipy import optimize
+
+    g = np.linspace(-g_max, g_max, n_samples)
+    v = psi(g)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"activation returned non-finite values on [-{g_max:g}, {g_max:g}]")
+    d = np.diff(v)
+    scale = max(np.max(np.abs(v)), 1e-300)
+    sign = np.where(np.abs(d) <= 1e-15 * scale, 0, np.sign(d)).astype(int)
+    pieces = []
+    start = 0
+    for i in range(1, len(sign) + 1):
+        if i == len(sign) or sign[i] != sign[start]:
+            pieces.append([g[start], g[i], int(sign[start])])
+            start = i
+    # refine the boundaries between a rising and a falling piece to the extremum
+    for p, q in zip(pieces[:-1], pieces[1:]):
+        if p[2] != 0 and q[2] != 0 and p[2] != q[2]:
+            lo, hi = p[0] + 0.5 * (p[1] - p[0]), q[0] + 0.5 * (q[1] - q[0])
+            sgn = p[2]
+            res = optimize.minimize_scalar(lambda t: -sgn * float(psi(np.float64(t))), bounds=(lo, hi),
+                                           method="bounded", options={"xatol": 1e-13})
+            p[1] = q[0] = float(res.x)
+    return [tuple(p) for p in pieces if p[1] > p[0]]
+
+
+def _invert_monotone(psi, a, b, kind, targets):
+    """Vectorised bisection: ``g`` in ``[a, b]`` with ``psi(g) = target`` for a monotone piece."""
+    lo = np.full(targets.shape, a, dtype=np.float64)
+    hi = np.full(targets.shape, b, dtype=np.float64)
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        below = (psi(mid) < targets) if kind > 0 else (psi(mid) > targets)
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _leaky(slope):
+    return lambda h: np.where(h > 0, h, slope * h)
+
+
+_BUILTIN = {
+    "relu": lambda slope: Activation("relu", _relu, homogeneous=True, chi2_kind="binomial"),
+    "leaky_relu": lambda slope: Activation(f"leaky_relu({slope:g})", _leaky(slope), homogeneous=True),
+    "linear": lambda slope: Activation("linear", lambda h: np.asarray(h, dtype=np.float64) * 1.0,
+                                       homogeneous=True, chi2_kind="all"),
+    "abs": lambda slope: Activation("abs", np.abs, homogeneous=True, chi2_kind="all"),
+    "tanh": lambda slope: Activation("tanh", np.tanh),
+    "erf": lambda slope: Activation("erf", special.erf),
+    "gelu": lambda slope: Activation("gelu", _gelu),
+}
+KNOWN_ACTIVATIONS = tuple(_BUILTIN)
+
+
+def get_activation(spec, negative_slope: float = 0.01) -> Activation:
+    """Return the :class:`Activation` for a name, an Activation, or a callable.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones) or a bad slope.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str):
+        key = spec.lower()
+        if key not in _BUILTIN:
+            raise ValueError(f"activation must be one of {', '.join(KNOWN_ACTIVATIONS)} or a callable, got {spec!r}")
+        slope = float(negative_slope)
+        if key == "leaky_relu" and not (math.isfinite(slope) and slope >= 0.0):
+            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}")
+        return _BUILTIN[key](slope)
+    if callable(spec):
+        name = getattr(spec, "__name__", "callable")
+        return Activation(name, lambda h, f=spec: np.asarray(f(np.asarray(h, dtype=np.float64)), dtype=np.float64))
+    raise ValueError(f"activation must be one of {', '.join(KNOWN_ACTIVATIONS)} or a callable, got {spec!r}")

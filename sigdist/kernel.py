@@ -1,0 +1,272 @@
+r"""The transition kernel :math:`k_l(y, z)` of the squared signal norm (Prop. 1, eq. 7).
+
+Given ``|x^(l-1)|^2 = y`` the pre-activations of layer ``l`` are i.i.d.
+:math:`N(0, s)` with :math:`s = \sigma_w^2 y + \sigma_b^2` (Prop. 1; the printed
+variance :math:`\sigma_w^2 y^2 + \sigma_b^2` is a typo, see docs/errata.md), so
+
+.. math:: z = |x^{(l)}|^2 = \sum_{i=1}^{N_l} \phi(h_i)^2 = s\,S,
+
+with ``S`` independent of ``y`` for positively homogeneous ``phi``. For relu,
+:math:`S = \chi^2_K`, :math:`K \sim \mathrm{Bin}(N_l, 1/2)`, which is eq. 7:
+
+.. math::
+    k_l(y, z) = 2^{-N_l}\,\delta_0(z) + \sum_{k=1}^{N_l} \binom{N_l}{k} 2^{-N_l}
+                \frac{1}{s}\, p_{\chi^2_k}(z / s).
+
+Linear and abs activations have :math:`S = \chi^2_{N_l}`. Everything here is
+computed in log space (binomial weights, Gamma functions, ``log s``), so it is
+finite and accurate for ``N_l`` up to 10^4 and ``y`` over 1e-300..1e300.
+
+The functions named ``log_s_*`` describe the law of ``log S`` (conditional on
+``S > 0`` being part of a defective law of total mass ``1 - P(S = 0)``), which is
+what the Mellin-convolution operator of :mod:`sigdist.operator` samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from scipy import optimize, special
+
+from .network import Layer
+
+__all__ = [
+    "kernel_atom",
+    "kernel_pdf",
+    "kernel_logpdf",
+    "kernel_cdf",
+    "kernel_sf",
+    "Chi2Mixture",
+]
+
+_LOG2 = math.log(2.0)
+# Terms of a chi2 mixture whose weight is below exp(-80) ~ 1.8e-35 of the largest are dropped.
+_WEIGHT_CUTOFF = 80.0
+
+
+class Chi2Mixture:
+    """The law of ``S = chi2_K`` for a layer's width and activation (exact chi2 form only).
+
+    Attributes
+    ----------
+    atom : float
+        ``P(S = 0) = P(K = 0)``.
+    k : ndarray of int
+        Degrees of freedom kept (``K >= 1`` with weight within ``exp(-cutoff)`` of the largest;
+        the kernel functions keep them all, the operators drop what cannot carry mass).
+    log_weights : ndarray
+        ``log P(K = k)`` for the kept ``k``.
+    dropped : float
+        Total probability of the dropped ``k >= 1`` (below 1e-30; counted as lost mass).
+    """
+
+    def __init__(self, layer: Layer, cutoff: float = _WEIGHT_CUTOFF):
+        logw_all = layer.activation.chi2_log_weights(layer.width)
+        if logw_all is None:
+            raise ValueError(
+                f"activation {layer.activation.name!r} has no exact chi2-mixture law; "
+                "use the lattice route (method='lattice')"
+            )
+        self.width = layer.width
+        # P(K = 0) exactly: 2^-N for relu (0 once it is below the smallest subnormal), 0 for K = N
+        self.atom = math.ldexp(1.0, -layer.width) if layer.activation.chi2_kind == "binomial" else 0.0
+        k = np.arange(1, layer.width + 1)
+        logw = logw_all[1:]
+        keep = logw >= logw.max() - cutoff
+        self.k = k[keep]
+        self.log_weights = logw[keep]
+        self.dropped = float(np.sum(np.exp(logw[~keep]))) if np.any(~keep) else 0.0
+        half = 0.5 * self.k
+        # log of the weight times the chi2_k normalisation 1 / (2^{k/2} Gamma(k/2))
+        self._log_coef = self.log_weights - half * _LOG2 - special.gammaln(half)
+
+    # -- moments ---------------------------------------------------------------------------
+    def moment(self, order):
+        """``E[S^order]`` over the whole law (atom included), for ``order > -min(k)/2``."""
+        half = 0.5 * self.k
+        if order <= -half.min():
+            return math.inf
+        logs = self.log_weights + order * _LOG2 + special.gammaln(half + order) - special.gammaln(half)
+        return float(np.exp(special.logsumexp(logs)))
+
+    # -- log S ------------------------------------------------------------------------------
+    def log_density(self, x):
+        """Density of ``log S`` at ``x`` (defective: integrates to ``1 - atom``)."""
+        x = np.asarray(x, dtype=np.float64)
+        return _log_s_density(x.ravel(), self._log_coef, self.k.astype(np.float64)).reshape(x.shape)
+
+    def cdf_positive(self, t):
+        """``P(0 < S <= t)``."""
+        t = np.asarray(t, dtype=np.float64)[..., None]
+        return np.sum(np.exp(self.log_weights) * special.gammainc(0.5 * self.k, 0.5 * t), axis=-1)
+
+    def sf(self, t):
+        """``P(S > t)``."""
+        t = np.asarray(t, dtype=np.float64)[..., None]
+        return np.sum(np.exp(self.log_weights) * special.gammaincc(0.5 * self.k, 0.5 * t), axis=-1)
+
+    def sf_second_moment(self, t):
+        """``E[S^2 1{S > t}] / E[S^2]``, using ``E[X^2 1{X > t}] = k (k + 2) P(chi2_{k+4} > t)``."""
+        t = np.asarray(t, dtype=np.float64)[..., None]
+        weights = np.exp(self.log_weights) * self.k * (self.k + 2.0)
+        return np.sum(weights * special.gammaincc(0.5 * self.k + 2.0, 0.5 * t), axis=-1) / weights.sum()
+
+    def log_range(self, tail):
+        """``(x_lo, x_hi)`` with ``P(0 < S < e^x_lo) <= tail`` and both ``P(S > e^x_hi)`` and the
+        share of ``E[S^2]`` from ``S > e^x_hi`` at most ``tail`` (so moments up to 2 keep their accuracy)."""
+        mean_log = float(np.sum(np.exp(self.log_weights) * (special.digamma(0.5 * self.k) + _LOG2)))
+        log_tail = math.log(tail)
+        lo_f = lambda x: math.log(max(float(self.cdf_positive(math.exp(x))), 1e-320)) - log_tail  # noqa: E731
+        hi_f = lambda x: math.log(max(float(self.sf(math.exp(x))), float(self.sf_second_moment(math.exp(x))),  # noqa
+                                      1e-320)) - log_tail
+        a = mean_log - 1.0
+        while lo_f(a) > 0:
+            a -= 2.0 * (mean_log - a)
+        b = mean_log + 0.5
+        while hi_f(b) > 0:
+            b += 2.0 * (b - mean_log)
+        x_lo = optimize.brentq(lo_f, a, mean_log, xtol=1e-6) if lo_f(mean_log) > 0 else mean_log
+        x_hi = optimize.brentq(hi_f, mean_log, b, xtol=1e-6) if hi_f(mean_log) > 0 else mean_log
+        return x_lo, x_hi
+
+    def log_char_bound(self, t):
+        r"""Upper bound :math:`\sum_k w_k |\Gamma(k/2 + it)| / \Gamma(k/2) \ge |E[S^{it}]|`."""
+        half = 0.5 * self.k
+        logs = self.log_weights + special.loggamma(half + 1j * t).real - special.gammaln(half)
+        return float(np.exp(special.logsumexp(logs)))
+
+    def spacing_for(self, eps):
+        r"""Largest log-grid spacing ``h`` with :math:`|E[S^{i\pi/h}]| \le \varepsilon`.
+
+        A grid of spacing ``h`` resolves frequencies up to the Nyquist frequency
+        ``pi / h``: below ``eps`` there, the samples of the density of ``log S`` fix
+        its trigonometric interpolant to ``eps``, and the trapezoid rule for the
+        convolution integral, whose error is governed by the spectrum at the
+        sampling frequency ``2 pi / h``, is far more accurate still.
+        """
+        f = lambda t: math.log(self.log_char_bound(t)) - math.log(eps)  # noqa: E731
+        b = 1.0
+        while f(b) > 0:
+            b *= 2.0
+        t_star = optimize.brentq(f, 0.0, b, xtol=1e-6) if f(0.0) > 0 else b
+        return math.pi / t_star
+
+
+@numba.njit(cache=True)
+def _log_s_density(x, log_coef, k):
+    # log p_{log S}(x) = -e^x / 2 + logsumexp_k(log_coef_k + k x / 2)
+    out = np.empty(x.shape[0])
+    for i in range(x.shape[0]):
+        xi = x[i]
+        m = -np.inf
+        for j in range(k.shape[0]):
+            t = log_coef[j] + 0.5 * k[j] * xi
+            if t > m:
+                m = t
+        acc = 0.0
+        for j in range(k.shape[0]):
+            acc += math.exp(log_coef[j] + 0.5 * k[j] * xi - m)
+        e = math.exp(xi) if xi < 709.0 else np.inf
+        out[i] = math.exp(m + math.log(acc) - 0.5 * e)
+    return out
+
+
+# -- the kernel k(y, z) as a function of two arguments -------------------------------------------
+
+def _log_variance(layer: Layer, y):
+    """``log(sigma_w2 * y + sigma_b2)`` without overflow for ``y`` up to 1e300."""
+    y = np.asarray(y, dtype=np.float64)
+    if np.any(y < 0) or not np.all(np.isfinite(y)):
+        raise ValueError("y must be finite and >= 0 (a squared norm)")
+    with np.errstate(divide="ignore"):
+        log_w = math.log(layer.sigma_w2) + np.log(y)
+    if layer.sigma_b2 == 0.0:
+        return log_w
+    return np.logaddexp(log_w, math.log(layer.sigma_b2))
+
+
+def _ratio(layer: Layer, y, z):
+    """``(t, log_s)`` with ``t = z / s`` computed directly where ``s`` is a normal float
+    (so ``t`` carries one rounding, not the ``|log z|`` amplification of ``exp(log z - log s)``)."""
+    log_s = _log_variance(layer, y)
+    z = _check_z(z)
+    log_s, z = np.broadcast_arrays(log_s, z)
+    with np.errstate(over="ignore", under="ignore"):
+        s = layer.sigma_w2 * np.broadcast_to(np.asarray(y, dtype=np.float64), z.shape) + layer.sigma_b2
+    direct = np.isfinite(s) & (s >= np.finfo(np.float64).tiny)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        t = np.where(direct, np.maximum(z, 0.0) / np.where(direct, s, 1.0),
+                     np.exp(np.log(np.maximum(z, 0.0)) - np.where(np.isneginf(log_s), 0.0, log_s)))
+    t = np.where(np.isneginf(log_s), np.where(z > 0, np.inf, 0.0), t)
+    return t, log_s, z
+
+
+def _check_z(z):
+    z = np.asarray(z, dtype=np.float64)
+    if np.any(np.isnan(z)):
+        raise ValueError("z must not contain NaN")
+    return z
+
+
+def kernel_atom(y, layer: Layer):
+    """``P(z = 0 | y)``: ``2^{-N_l}`` for relu when ``s > 0`` (1 when ``s = 0``)."""
+    mix = Chi2Mixture(layer, cutoff=math.inf)
+    log_s = _log_variance(layer, y)
+    return np.where(np.isneginf(log_s), 1.0, mix.atom)
+
+
+def kernel_logpdf(y, z, layer: Layer):
+    r"""Log of the continuous part of :math:`k_l(y, z)` (eq. 7), for ``z > 0``.
+
+    .. math:: \log k_l(y, z) = -\log s + \log \sum_{k \ge 1} w_k\, p_{\chi^2_k}(z / s)
+
+    computed as a log-sum-exp over ``k``. Returns ``-inf`` for ``z <= 0``.
+    """
+    mix = Chi2Mixture(layer, cutoff=math.inf)
+    t, log_s, z = _ratio(layer, y, z)
+    shape = z.shape
+    t, log_s, z = t.ravel(), log_s.ravel(), z.ravel()
+    out = np.full(z.shape, -np.inf)
+    ok = np.nonzero((z > 0) & np.isfinite(log_s))[0]
+    if ok.size:
+        with np.errstate(divide="ignore"):
+            x = np.where((t[ok] > 0) & np.isfinite(t[ok]), np.log(t[ok]), np.log(z[ok]) - log_s[ok])  # log(z/s)
+        # density of log S at x, divided by z (change of variables back to z)
+        with np.errstate(divide="ignore"):
+            out[ok] = np.log(mix.log_density(x)) - np.log(z[ok])
+        # the density underflows far in the tails: redo those points wholly in logs
+        bad = ok[~np.isfinite(out[ok])]
+        if bad.size:
+            xb = np.log(z[bad]) - log_s[bad]
+            terms = mix._log_coef[None, :] + 0.5 * mix.k[None, :] * xb[:, None]
+            with np.errstate(over="ignore"):
+                out[bad] = special.logsumexp(terms, axis=1) - 0.5 * np.exp(xb) - np.log(z[bad])
+    return out.reshape(shape)
+
+
+def kernel_pdf(y, z, layer: Layer):
+    """Continuous part of :math:`k_l(y, z)` (eq. 7): density of ``z`` given ``y`` for ``z > 0``."""
+    return np.exp(kernel_logpdf(y, z, layer))
+
+
+def kernel_cdf(y, z, layer: Layer):
+    r""":math:`P(z_l \le z \mid y)`, atom included: :math:`2^{-N} + \sum_k w_k P(k/2, z/(2s))`.
+
+    ``P`` is the regularised lower incomplete gamma function.
+    """
+    mix = Chi2Mixture(layer, cutoff=math.inf)
+    t, log_s, z = _ratio(layer, y, z)
+    out = mix.atom + mix.cdf_positive(t)
+    out = np.where(np.isneginf(log_s), 1.0, out)  # s = 0: z = 0 surely
+    return np.where(z < 0, 0.0, out)
+
+
+def kernel_sf(y, z, layer: Layer):
+    r""":math:`P(z_l > z \mid y) = \sum_k w_k Q(k/2, z/(2s))` (accurate far in the right tail)."""
+    mix = Chi2Mixture(layer, cutoff=math.inf)
+    t, log_s, z = _ratio(layer, y, z)
+    out = mix.sf(t)
+    out = np.where(np.isneginf(log_s), 0.0, out)
+    return np.where(z < 0, 1.0, out)

@@ -1,0 +1,418 @@
+r"""The transition operator :math:`T_l` (Prop. 1, eq. 1), discretised for accuracy.
+
+:math:`T_l` maps the law of :math:`y = |x^{(l-1)}|^2` to the law of
+:math:`z = |x^{(l)}|^2 = s(y) S` with :math:`s(y) = \sigma_w^2 y + \sigma_b^2`.
+Three discretisations ("routes"), chosen from the layer:
+
+``"mellin"`` (chi2-mixture activation, :math:`\sigma_b = 0`)
+    In :math:`u = \log z` the operator is a convolution,
+    :math:`q_l(w) = \int q_{l-1}(u)\, p_{\log S}(w - u - \log\sigma_w^2)\,du`
+    (a Mellin convolution in ``z``). Densities of ``log z`` are sampled on uniform
+    grids and convolved by FFT; the trapezoid rule on these smooth, rapidly
+    decaying integrands converges geometrically in the grid spacing, which is
+    chosen from the characteristic function of ``log S``.
+``"log-dense"`` (chi2-mixture activation, :math:`\sigma_b > 0`)
+    :math:`q_l(w) = \int q_{l-1}(u)\, p_{\log S}(w - g(u))\,du + P(y = 0)\,p_{\log S}(w - \log\sigma_b^2)`
+    with :math:`g(u) = \log(\sigma_w^2 e^u + \sigma_b^2)`: the same quadrature, as
+    a dense matrix (no longer Toeplitz).
+``"lattice"`` (any activation)
+    Prop. 1 literally: the law of :math:`\phi(h)^2` on a lattice in ``z``
+    (mean-preserving linear binning), its :math:`N_l`-fold convolution by FFT,
+    mixed over the input law. Second-order accurate in the lattice spacing.
+
+Each :math:`T_l` keeps the atom at 0 exactly: ``P(z = 0) = P(S = 0)`` for
+``y > 0`` (``2^{-N_l}`` for relu) and, when :math:`\sigma_b = 0`, ``y = 0``
+maps to ``z = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from . import _fft
+from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
+from .kernel import Chi2Mixture
+from .laws import SquaredNormLaw
+from .network import Layer
+
+__all__ = ["TransitionOperator", "ComposedOperator"]
+
+class TransitionOperator:
+    """The transition operator :math:`T_l` of one layer.
+
+    Parameters
+    ----------
+    layer : Layer
+    grid : LogGrid, optional
+        A fixed grid in ``u = log z`` used for both input and output (then
+        :meth:`matrix` is square and :meth:`apply` keeps laws on that grid).
+        By default grids are sized from each law.
+    method : {"auto", "exact", "lattice"}
+        ``"auto"``/``"exact"``: the log-grid routes for relu, linear and abs;
+        ``"lattice"``: the generic FFT route for every activation.
+    tol : float
+        Accuracy target: sets the grid spacing and the tail mass that may be dropped.
+    lattice_size : int
+        Lattice points of the generic route.
+
+    Examples
+    --------
+    >>> from sigdist import Layer, TransitionOperator, squared_norm_law, Network
+    >>> T = TransitionOperator(Layer(200, 2 / 200))
+    >>> law = T.apply(squared_norm_law(Network.constant(200, 1, 2 / 200)))
+    >>> round(law.mean(), 10)
+    1.0
+    """
+
+    def __init__(self, layer: Layer, grid: LogGrid | None = None, *, method="auto", tol=1e-8,
+                 lattice_size=2048):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"layer must be a sigdist.Layer, got {type(layer).__name__}")
+        if method not in ("auto", "exact", "lattice"):
+            raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
+        if not (0 < tol < 1):
+            raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
+        exact = layer.activation.chi2_kind is not None
+        if method == "exact" and not exact:
+            raise ValueError(f"method='exact' needs relu, linear or abs; got activation {layer.activation.name!r}")
+        self.layer = layer
+        self.tol = float(tol)
+        self.lattice_size = int(lattice_size)
+        if self.lattice_size < 16:
+            raise ValueError(f"lattice_size must be an integer >= 16, got {lattice_size!r}")
+        if exact and method != "lattice":
+            self.route = "mellin" if layer.sigma_b2 == 0.0 else "log-dense"
+            self.mixture = Chi2Mixture(layer)
+        else:
+            self.route = "lattice"
+            self.mixture = None
+        if grid is not None and self.route == "lattice":
+            raise ValueError("grid (a LogGrid) applies to the log-grid routes; the lattice route sizes its own")
+        self.grid = grid
+        # log-grid spacing; None until first needed (a Network may impose a common, finer one)
+        self.spacing = None
+
+    def __repr__(self):
+        return f"TransitionOperator({self.layer}, route={self.route!r})"
+
+    # -- accuracy parameters ----------------------------------------------------------------
+    def required_spacing(self, eps=None):
+        """Log-grid spacing at which this layer's kernel is resolved to ``eps`` (default ``tol * 1e-3``)."""
+        if self.mixture is None:
+            raise ValueError("the lattice route has no log grid")
+        return self.mixture.spacing_for(self.tol * 1e-3 if eps is None else eps)
+
+    def __matmul__(self, other):
+        return ComposedOperator([other, self])
+
+    # -- the kernel sampled on a log grid -------------------------------------------------------
+    def _kernel_samples(self, offsets):
+        return self.mixture.log_density(offsets)
+
+    def matrix(self, grid: LogGrid | None = None):
+        r"""Dense matrix of :math:`T_l` on a log grid (continuous part to continuous part).
+
+        ``M[j, i] = h * p_{log S}(u_j - g(u_i))`` so that ``q_out = M @ q_in`` for
+        densities of ``log z`` sampled on ``grid``; the atom is handled by
+        :meth:`apply`. Only the log-grid routes have a matrix.
+        """
+        grid = grid if grid is not None else self.grid
+        if grid is None:
+            raise ValueError("matrix needs a LogGrid (pass grid= here or to the constructor)")
+        if self.mixture is None:
+            raise ValueError("the lattice route has no matrix; use method='exact' for relu, linear or abs")
+        u = grid.points
+        h = grid.spacing
+        if self.route == "mellin":
+            # Toeplitz: only the differences (j - i) h matter
+            offsets = np.arange(-(grid.size - 1), grid.size) * h - math.log(self.layer.sigma_w2)
+            column = h * self._kernel_samples(offsets)
+            return _toeplitz_fill(column, grid.size)
+        g = np.logaddexp(math.log(self.layer.sigma_w2) + u, math.log(self.layer.sigma_b2))
+        return h * self._kernel_samples(u[:, None] - g[None, :])
+
+    # -- application to laws ----------------------------------------------------------------
+    def apply(self, law, *, tail=None):
+        """Push a law of ``|x^(l-1)|^2`` through the layer: the law of ``|x^(l)|^2``.
+
+        Parameters
+        ----------
+        law : SquaredNormLaw or float
+            The input law, or a point ``|x^(l-1)|^2 = y`` (a float).
+        tail : float, optional
+            Probability that may be dropped in each tail (default ``tol * 1e-3``).
+        """
+        tail = self.tol * 1e-3 if tail is None else float(tail)
+        if not isinstance(law, SquaredNormLaw):
+            y0 = float(law)
+            if not (math.isfinite(y0) and y0 >= 0):
+                raise ValueError(f"y must be a finite number >= 0, got {law!r}")
+            return self._apply_point(y0, tail)
+        if self.route == "lattice":
+            return _apply_lattice(self, law, tail)
+        return self._apply_log(law, tail)
+
+    def _spacing(self):
+        if self.grid is not None:
+            return self.grid.spacing
+        if self.spacing is None:
+            self.spacing = self.required_spacing()
+        return self.spacing
+
+    def _apply_point(self, y0, tail):
+        layer = self.layer
+        s0 = layer.sigma_w2 * y0 + layer.sigma_b2
+        if self.route == "lattice":
+            return _apply_lattice(self, y0, tail)
+        if s0 == 0.0:
+            return SquaredNormLaw(1.0, None, tol=self.tol)
+        mix = self.mixture
+        h = self._spacing()
+        log_s0 = math.log(s0)
+        if self.grid is not None:
+            q = mix.log_density(self.grid.points - log_s0)
+            return self._finish(mix.atom, self.grid, q, 0.0)
+        x_lo, x_hi = mix.log_range(tail)
+        m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
+        grid = LogGrid(log_s0 + m[0] * h, h, m.size)
+        q = mix.log_density(m * h)
+        return self._finish(mix.atom, grid, q, tail)
+
+    def _apply_log(self, law, tail):
+        layer, mix = self.layer, self.mixture
+        cont = law.continuous
+        if cont is not None and not isinstance(cont, LogGridDensity):
+            raise ValueError("a log-grid operator needs a law on a log grid (use method='lattice' throughout)")
+        mass_in = cont.mass if cont is not None else 0.0
+        # exact atoms: any y > 0 (lost mass included) gives z = 0 with probability P(S = 0);
+        # with sigma_b > 0 so does y = 0
+        if self.route == "mellin":
+            atom_out = law.atom + (1.0 - law.atom) * mix.atom
+        else:
+            atom_out = mix.atom
+        if cont is None and (self.route == "mellin" or law.atom == 0.0):
+            return SquaredNormLaw(atom_out, None, tol=self.tol)
+        h = self._spacing()
+        if cont is not None and self.grid is None:
+            if cont.grid.spacing > h * (1 + 1e-9):
+                cont = _resample(cont, h)
+            h = cont.grid.spacing  # the quadrature runs on the input's own grid
+        if self.grid is not None:
+            if cont is not None and cont.grid != self.grid:
+                raise ValueError("the input law lives on another grid than this operator's fixed grid")
+            q_in = cont.values if cont is not None else np.zeros(self.grid.size)
+            q = self.matrix() @ q_in
+            if self.route == "log-dense" and law.atom > 0:
+                q = q + law.atom * mix.log_density(self.grid.points - math.log(layer.sigma_b2))
+            return self._finish(atom_out, self.grid, q, law.mass_lost)
+        x_lo, x_hi = mix.log_range(tail)
+        if self.route == "mellin":
+            m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
+            kernel = h * mix.log_density(m * h)
+            q = _fft.convolve(cont.values, kernel)
+            grid = LogGrid(cont.grid.start + math.log(layer.sigma_w2) + m[0] * h, h, q.size)
+        else:
+            log_b = math.log(layer.sigma_b2)
+            if cont is not None:
+                g = np.logaddexp(math.log(layer.sigma_w2) + cont.grid.points, log_b)
+                lo = min(g[0], log_b) if law.atom > 0 else g[0]
+                hi = g[-1]
+            else:
+                g, lo, hi = None, log_b, log_b
+            n_out = int(math.ceil((hi + x_hi - (lo + x_lo)) / h)) + 1
+            grid = LogGrid(lo + x_lo, h, n_out)
+            w = grid.points
+            q = np.zeros(n_out)
+            if cont is not None:
+                q = _dense_apply(w, g, h * cont.values, mix._log_coef, mix.k.astype(np.float64))
+            if law.atom > 0:
+                q += law.atom * mix.log_density(w - log_b)
+        return self._finish(atom_out, grid, q, tail, carried=law.discretisation_error)
+
+    def _finish(self, atom, grid, q, tail, carried=0.0):
+        if tail > 0 and self.grid is None:  # a fixed grid is kept whole
+            grid, q = _trim(grid, q, tail)
+        cont = LogGridDensity(grid, q)
+        # trapezoid (aliasing) error: the kernel's spectrum at the sampling frequency 2 pi / h
+        # is far below its value tol * 1e-3 at the Nyquist frequency (required_spacing)
+        alias = self.tol * 1e-3
+        return SquaredNormLaw(atom, cont, discretisation_error=carried + alias + cont.resolution_error,
+                              tol=self.tol, warn=False)
+
+
+class ComposedOperator:
+    """Composition ``T_L ... T_1`` of transition operators (applied first to last)."""
+
+    def __init__(self, operators):
+        ops = []
+        for op in operators:
+            ops.extend(op.operators if isinstance(op, ComposedOperator) else [op])
+        self.operators = ops
+
+    def __matmul__(self, other):
+        return ComposedOperator([other, self])
+
+    def apply(self, law, **kwargs):
+        for op in self.operators:
+            law = op.apply(law, **kwargs)
+        return law
+
+    def matrix(self, grid=None):
+        """Product of the layer matrices on one fixed log grid."""
+        out = None
+        for op in self.operators:
+            m = op.matrix(grid)
+            out = m if out is None else m @ out
+        return out
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def _trim(grid: LogGrid, q, tail):
+    """Drop grid points in each tail below ``tail``.
+
+    The left tail is judged by its mass; the right tail by the largest of its
+    shares of the mass, of ``E[z]`` and of ``E[z^2]``, so that trimming costs the
+    first two moments no more relative accuracy than it costs the CDF.
+    """
+    h = grid.spacing
+    cum = np.cumsum(q) * h
+    lo = int(np.searchsorted(cum, tail, side="right"))
+    u = grid.points - grid.points[np.argmax(q)]  # centred, so that e^{2u} stays finite
+    with np.errstate(over="ignore"):
+        shares = [q, q * np.exp(u), q * np.exp(2.0 * u)]
+    right = np.zeros(q.size)
+    for w in shares:
+        total = w.sum()
+        if np.isfinite(total) and total > 0:
+            right = np.maximum(right, np.cumsum(w[::-1])[::-1] / total)
+    hi = int(np.nonzero(right > tail)[0][-1]) + 1 if np.any(right > tail) else q.size
+    lo = max(lo - 2, 0)
+    hi = min(hi + 3, q.size)
+    if hi - lo < 8:
+        return grid, q
+    return LogGrid(grid.start + lo * h, h, hi - lo), q[lo:hi]
+
+
+def _resample(cont: LogGridDensity, h):
+    """The same density on a finer grid of spacing ``h`` (trigonometric interpolation)."""
+    g = cont.grid
+    n = int(math.ceil((g.end - g.start) / h)) + 1
+    grid = LogGrid(g.start, h, n)
+    return LogGridDensity(grid, cont.density_u(grid.points))
+
+
+@numba.njit(cache=True)
+def _toeplitz_fill(column, n):
+    # column[k] holds the kernel at offset (k - (n - 1)) h; M[j, i] = column[j - i + n - 1]
+    out = np.empty((n, n))
+    for j in range(n):
+        for i in range(n):
+            out[j, i] = column[j - i + n - 1]
+    return out
+
+
+@numba.njit(cache=True)
+def _dense_apply(w, g, hq, log_coef, k):
+    # out_j = sum_i hq_i p_{log S}(w_j - g_i), the log S density as in kernel._log_s_density
+    n_out, n_in, nk = w.shape[0], g.shape[0], k.shape[0]
+    out = np.zeros(n_out)
+    for j in range(n_out):
+        acc_j = 0.0
+        for i in range(n_in):
+            if hq[i] == 0.0:
+                continue
+            x = w[j] - g[i]
+            e = 0.5 * math.exp(x) if x < 709.0 else np.inf
+            if e > 800.0:
+                continue
+            m = -np.inf
+            for t in range(nk):
+                v = log_coef[t] + 0.5 * k[t] * x
+                if v > m:
+                    m = v
+            if m - e < -745.0:
+                continue
+            acc = 0.0
+            for t in range(nk):
+                acc += math.exp(log_coef[t] + 0.5 * k[t] * x - m)
+            acc_j += hq[i] * math.exp(m - e) * acc
+        out[j] = acc_j
+    return out
+
+
+# -- the generic lattice route ------------------------------------------------------------------
+
+def _apply_lattice(op: TransitionOperator, law, tail):
+    """Prop. 1 by FFT: mix the ``N``-fold convolutions of ``phi(h)^2`` over the input law."""
+    layer = op.layer
+    act = layer.activation
+    n = op.lattice_size
+    if isinstance(law, SquaredNormLaw):
+        if law.continuous is not None and not isinstance(law.continuous, LatticeDensity):
+            raise ValueError("the lattice route needs its input on a lattice (use method='lattice' throughout)")
+        ys, ws = _input_nodes(law)
+        carried = law.discretisation_error
+    else:
+        ys, ws = np.array([float(law)]), np.array([1.0])
+        carried = 0.0
+    # size the lattice from the output's exact mean and variance (mixed over the input nodes)
+    m1, m2 = act.squared_moments_many(layer.sigma_w2 * ys + layer.sigma_b2)
+    width = layer.width
+    mean = float(ws @ (width * m1))
+    second = float(ws @ (width * m2 + width * (width - 1) * m1 * m1))
+    sd = math.sqrt(max(second - mean * mean, 0.0))
+    top = mean + 12.0 * sd + 1e-300
+    while True:
+        spacing = top / (n - 1)
+        masses, atom, beyond = _mix_columns(act, layer, ys, ws, spacing, n)
+        if beyond <= tail or top > 1e300:
+            break
+        top *= 2.0
+    cont = LatticeDensity(Lattice(spacing, n), masses)
+    return SquaredNormLaw(atom, cont, discretisation_error=carried, tol=op.tol, warn=False)
+
+
+def _input_nodes(law: SquaredNormLaw):
+    """Input law as (nodes, weights): the atom at 0 and every lattice node that carries mass.
+
+    Every node is its own column: re-binning the input onto fewer nodes costs an
+    error that the Richardson estimate of the propagation cannot see.
+    """
+    cont = law.continuous
+    ys, ws = [np.array([0.0])], [np.array([law.atom])]
+    if cont is not None:
+        ys.append(cont.grid.points)
+        ws.append(cont.masses)
+    ys, ws = np.concatenate(ys), np.concatenate(ws)
+    keep = ws > 1e-18 * ws.max()
+    return ys[keep], ws[keep]
+
+
+def _mix_columns(act, layer, ys, ws, spacing, n):
+    """Sum over input nodes of weight * (N-fold convolution of the lattice law of phi(h)^2)."""
+    m = _fft.next_fast_len(2 * n)
+    total = np.zeros(n)
+    atom = 0.0
+    beyond = 0.0
+    cache = {}
+    for y, w in zip(ys, ws):
+        s = layer.sigma_w2 * y + layer.sigma_b2
+        key = float(s)
+        if key not in cache:
+            single, atom_x, tail_x = act.squared_lattice(s, spacing, n)
+            spec = _fft.rfft(single, m)
+            conv = _fft.irfft(spec ** layer.width, m)
+            atom_sum = atom_x ** layer.width
+            body = conv[:n].copy()
+            body[0] -= atom_sum
+            # mass past the lattice end lands in conv[n:] (it is dropped, hence lost)
+            cache[key] = (body, atom_sum, float(conv[n:].sum()) + 1.0 - (1.0 - tail_x) ** layer.width)
+        body, atom_sum, over = cache[key]
+        total += w * body
+        atom += w * atom_sum
+        beyond += w * over
+    return total, atom, beyond

@@ -1,0 +1,83 @@
+"""The generic FFT (lattice) route of Prop. 1: rate of convergence, agreement with exact routes."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import sigdist
+from sigdist import Layer, Network, SigdistWarning
+
+
+def lattice_law(net, n, y0=1.0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SigdistWarning)
+        return sigdist.squared_norm_law(net, y0, method="lattice", lattice_size=n)
+
+
+def test_relu_lattice_converges_to_the_exact_law_at_second_order():
+    # linear binning keeps every cell's mean: the CDF error is O(spacing^2), so halving the spacing
+    # divides it by 4 (observed order within [1.8, 2.2])
+    net = Network.constant(30, 1, 2 / 30)
+    exact = sigdist.squared_norm_law(net, 1.0)
+    z = exact.ppf(np.linspace(0.0005, 0.9995, 400))
+    errors = []
+    for n in (256, 512, 1024, 2048):
+        law = lattice_law(net, n)
+        errors.append(np.max(np.abs(law.cdf(z) - exact.cdf(z))))
+        # the Richardson estimate is within a factor 1.5 of the true error
+        assert errors[-1] / 1.5 <= law.discretisation_error <= 1.5 * errors[-1]
+        assert law.atom == pytest.approx(exact.atom, rel=1e-12)
+        assert law.mean() == pytest.approx(exact.mean(), rel=1e-11)  # mean-preserving binning
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all((orders > 1.8) & (orders < 2.2)), orders
+
+
+def test_relu_lattice_agrees_with_exact_route_over_layers_within_its_error():
+    net = Network.constant(20, 2, 1.8 / 20, 0.05)
+    exact = sigdist.layer_laws(net, 1.0)
+    for n in (512, 1024):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SigdistWarning)
+            lattice = sigdist.layer_laws(net, 1.0, method="lattice", lattice_size=n)
+        for exact_l, law in zip(exact, lattice):
+            z = exact_l.ppf(np.linspace(0.001, 0.999, 200))
+            err = np.max(np.abs(law.cdf(z) - exact_l.cdf(z)))
+            assert err <= law.error_estimate <= 3 * err
+            assert law.mean() == pytest.approx(exact_l.mean(), rel=1e-9)
+
+
+def test_linear_activation_lattice_matches_chi2():
+    layer = Layer(8, 0.5, activation="linear")
+    law = lattice_law(Network([layer]), 4096, y0=2.0)
+    z = np.linspace(0.1, 20, 200)
+    err = np.max(np.abs(law.cdf(z) - stats.chi2(8, scale=1.0).cdf(z)))
+    assert err <= law.error_estimate < 1e-4
+
+
+def test_bounded_activation_law_lives_on_zero_to_width():
+    law = lattice_law(Network.constant(10, 1, 4.0, activation="tanh"), 1024)
+    # tanh^2 < 1, so z < N: the lattice's hat functions may smear only within the error estimate past N
+    assert float(law.sf(10.0)) <= law.error_estimate < 1e-3
+    assert law.atom == 0.0  # tanh(h) = 0 only on a null set
+
+
+def test_gelu_and_callable_give_the_same_law():
+    from scipy.special import ndtr
+
+    net_named = Network.constant(15, 1, 1.5 / 15, 0.02, activation="gelu")
+    net_callable = Network.constant(15, 1, 1.5 / 15, 0.02, activation=lambda h: h * ndtr(h))
+    a, b = lattice_law(net_named, 512), lattice_law(net_callable, 512)
+    z = a.ppf(np.linspace(0.01, 0.99, 50))
+    np.testing.assert_allclose(a.cdf(z), b.cdf(z), atol=1e-12)
+
+
+def test_leaky_relu_mean_is_exact():
+    slope = 0.2
+    net = Network([Layer(25, 0.08, activation="leaky_relu", negative_slope=slope)] * 2)
+    law = lattice_law(net, 512)
+    mean, _ = sigdist.squared_norm_moments(net, 1.0)
+    assert mean[-1] == pytest.approx(1.0 * (0.08 * 25 * (1 + slope**2) / 2) ** 2, rel=1e-12)
+    assert law.mean() == pytest.approx(mean[-1], rel=1e-9)

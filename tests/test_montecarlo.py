@@ -1,0 +1,70 @@
+"""Exact laws against Monte Carlo of real dense networks (numpy, fixed seeds).
+
+Each check is a KS test at the 0.1 % level and moment z-scores |z| < 4 against the
+sample standard error; the seeds are fixed, so the outcome is reproducible.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import sigdist
+from sigdist import Layer, Network, SigdistWarning
+from sigdist.montecarlo import dense_squared_norms, ks_distance
+
+
+def check_against_samples(law, z):
+    n = z.size
+    d = ks_distance(z, law.cdf, law.atom)
+    assert stats.kstwo(n).sf(d) > 1e-3, d
+    zmean = (z.mean() - law.mean()) / (z.std(ddof=1) / math.sqrt(n))
+    zsq = ((z**2).mean() - law.moment(2)) / ((z**2).std(ddof=1) / math.sqrt(n))
+    assert abs(zmean) < 4 and abs(zsq) < 4, (zmean, zsq)
+    # the atom: a binomial z-score (or, for a tiny atom, no zeros at all)
+    zeros = np.mean(z == 0)
+    if law.atom * n > 5:
+        assert abs(zeros - law.atom) / math.sqrt(law.atom * (1 - law.atom) / n) < 4
+    else:
+        assert zeros * n <= 5
+
+
+@pytest.mark.parametrize(
+    "net, seed",
+    [
+        (Network.he([12, 16, 16, 16]), 1),
+        (Network([Layer(8, 0.3, 0.1), Layer(24, 0.2, 0.05), Layer(4, 0.5, 0.2)], input_width=8), 2),
+        (Network.constant(3, 4, 1.0), 3),
+    ],
+)
+def test_exact_laws_match_real_networks(net, seed):
+    x0 = np.random.default_rng(seed).standard_normal(net.input_width)
+    z = dense_squared_norms(net, x0, 6000, seed=seed)
+    laws = sigdist.layer_laws(net, float(x0 @ x0))
+    for l, law in enumerate(laws):
+        check_against_samples(law, z[:, l])
+
+
+@pytest.mark.parametrize("activation, depth", [("tanh", 2), ("erf", 2), ("gelu", 1), ("abs", 1)])
+def test_lattice_laws_match_real_networks(activation, depth):
+    net = Network.constant(10, depth, 1.5 / 10, 0.05, activation=activation)
+    x0 = np.full(10, 0.4)
+    z = dense_squared_norms(net, x0, 5000, seed=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SigdistWarning)
+        law = sigdist.squared_norm_law(net, float(x0 @ x0), method="lattice", lattice_size=1024)
+    check_against_samples(law, z[:, -1])
+
+
+def test_simulation_is_seeded_and_checks_its_input():
+    net = Network.he([5, 5, 5])
+    a = dense_squared_norms(net, np.ones(5), 10, seed=11)
+    np.testing.assert_array_equal(a, dense_squared_norms(net, np.ones(5), 10, seed=11))
+    with pytest.raises(ValueError, match="n_networks"):
+        dense_squared_norms(net, np.ones(5), 0)
+    with pytest.raises(ValueError, match="input width"):
+        dense_squared_norms(net, np.ones(4), 10)
+    with pytest.raises(ValueError, match="finite"):
+        dense_squared_norms(net, np.array([1, 2, np.nan, 0, 0.0]), 10)
