@@ -75,7 +75,7 @@ class Chi2Mixture:
         k = np.arange(1, layer.width + 1)
         logw = logw_all[1:]
         keep = logw >= logw.max() - cutoff
-        self.k = k[keep]
+        self.k = k[keep]  # consecutive: the binomial weights are log-concave
         self.log_weights = logw[keep]
         self.dropped = float(np.sum(np.exp(logw[~keep]))) if np.any(~keep) else 0.0
         half = 0.5 * self.k
@@ -135,7 +135,8 @@ class Chi2Mixture:
         r"""Upper bound :math:`\sum_k w_k |\Gamma(k/2 + it)| / \Gamma(k/2) \ge |E[S^{it}]|`."""
         half = 0.5 * self.k
         logs = self.log_weights + special.loggamma(half + 1j * t).real - special.gammaln(half)
-        return float(np.exp(special.logsumexp(logs)))
+        top = logs.max()
+        return float(np.exp(top) * np.sum(np.exp(logs - top)))
 
     def spacing_for(self, eps):
         r"""Largest log-grid spacing ``h`` with :math:`|E[S^{i\pi/h}]| \le \varepsilon`.
@@ -156,18 +157,33 @@ class Chi2Mixture:
 
 @numba.njit(cache=True)
 def _log_s_density(x, log_coef, k):
-    # log p_{log S}(x) = -e^x / 2 + logsumexp_k(log_coef_k + k x / 2)
+    # p_{log S}(x) = exp(-e^x / 2) * sum_j exp(log_coef_j + k_j x / 2), with k_j consecutive integers.
+    # The terms are log-concave in j: start at the largest (found with additions only), walk outwards
+    # multiplying by the ratio of neighbours, and stop once a term is below 1e-18 of the sum.
+    n = k.shape[0]
+    ratio = np.exp(np.diff(log_coef))  # exp(c_{j+1} - c_j)
     out = np.empty(x.shape[0])
     for i in range(x.shape[0]):
         xi = x[i]
-        m = -np.inf
-        for j in range(k.shape[0]):
+        best, m = 0, -np.inf
+        for j in range(n):
             t = log_coef[j] + 0.5 * k[j] * xi
             if t > m:
-                m = t
-        acc = 0.0
-        for j in range(k.shape[0]):
-            acc += math.exp(log_coef[j] + 0.5 * k[j] * xi - m)
+                m, best = t, j
+        half = math.exp(0.5 * xi)
+        acc = 1.0
+        term = 1.0
+        for j in range(best, n - 1):
+            term *= ratio[j] * half
+            acc += term
+            if term < 1e-18 * acc:
+                break
+        term = 1.0
+        for j in range(best - 1, -1, -1):
+            term /= ratio[j] * half
+            acc += term
+            if term < 1e-18 * acc:
+                break
         e = math.exp(xi) if xi < 709.0 else np.inf
         out[i] = math.exp(m + math.log(acc) - 0.5 * e)
     return out

@@ -112,12 +112,13 @@ class TransitionOperator:
     def _kernel_samples(self, offsets):
         return self.mixture.log_density(offsets)
 
-    def matrix(self, grid: LogGrid | None = None):
+    def matrix(self, grid: LogGrid | None = None, out=None):
         r"""Dense matrix of :math:`T_l` on a log grid (continuous part to continuous part).
 
         ``M[j, i] = h * p_{log S}(u_j - g(u_i))`` so that ``q_out = M @ q_in`` for
         densities of ``log z`` sampled on ``grid``; the atom is handled by
-        :meth:`apply`. Only the log-grid routes have a matrix.
+        :meth:`apply`. Only the log-grid routes have a matrix. ``out`` (a C-contiguous
+        float64 array of shape ``(n, n)``) is filled in place when given.
         """
         grid = grid if grid is not None else self.grid
         if grid is None:
@@ -130,7 +131,11 @@ class TransitionOperator:
             # Toeplitz: only the differences (j - i) h matter
             offsets = np.arange(-(grid.size - 1), grid.size) * h - math.log(self.layer.sigma_w2)
             column = h * self._kernel_samples(offsets)
-            return _toeplitz_fill(column, grid.size)
+            if out is None:
+                out = np.empty((grid.size, grid.size))
+            if out.shape != (grid.size, grid.size) or out.dtype != np.float64 or not out.flags.c_contiguous:
+                raise ValueError(f"out must be a C-contiguous float64 array of shape {(grid.size, grid.size)}")
+            return _toeplitz_fill(column, out)
         g = np.logaddexp(math.log(self.layer.sigma_w2) + u, math.log(self.layer.sigma_b2))
         return h * self._kernel_samples(u[:, None] - g[None, :])
 
@@ -155,6 +160,12 @@ class TransitionOperator:
             return _apply_lattice(self, law, tail)
         return self._apply_log(law, tail)
 
+    def _log_range(self, tail):
+        cache = self.__dict__.setdefault("_range_cache", {})
+        if tail not in cache:
+            cache[tail] = self.mixture.log_range(tail)
+        return cache[tail]
+
     def _spacing(self):
         if self.grid is not None:
             return self.grid.spacing
@@ -175,7 +186,7 @@ class TransitionOperator:
         if self.grid is not None:
             q = mix.log_density(self.grid.points - log_s0)
             return self._finish(mix.atom, self.grid, q, 0.0)
-        x_lo, x_hi = mix.log_range(tail)
+        x_lo, x_hi = self._log_range(tail)
         m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
         grid = LogGrid(log_s0 + m[0] * h, h, m.size)
         q = mix.log_density(m * h)
@@ -208,7 +219,7 @@ class TransitionOperator:
             if self.route == "log-dense" and law.atom > 0:
                 q = q + law.atom * mix.log_density(self.grid.points - math.log(layer.sigma_b2))
             return self._finish(atom_out, self.grid, q, law.mass_lost)
-        x_lo, x_hi = mix.log_range(tail)
+        x_lo, x_hi = self._log_range(tail)
         if self.route == "mellin":
             m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
             kernel = h * mix.log_density(m * h)
@@ -306,12 +317,16 @@ def _resample(cont: LogGridDensity, h):
 
 
 @numba.njit(cache=True)
-def _toeplitz_fill(column, n):
-    # column[k] holds the kernel at offset (k - (n - 1)) h; M[j, i] = column[j - i + n - 1]
-    out = np.empty((n, n))
+def _toeplitz_fill(column, out):
+    # column[k] holds the kernel at offset (k - (n - 1)) h; M[j, i] = column[j - i + n - 1].
+    # Reversed, each row is a contiguous forward slice: a streaming copy at memory bandwidth.
+    n = out.shape[0]
+    rev = column[::-1].copy()
     for j in range(n):
+        start = n - 1 - j
+        row = out[j]
         for i in range(n):
-            out[j, i] = column[j - i + n - 1]
+            row[i] = rev[start + i]
     return out
 
 

@@ -127,7 +127,12 @@ def squared_norm_law(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto"
 
 def _propagate_log(network, y0, input_law, tol):
     depth = network.depth
-    ops = [TransitionOperator(layer, tol=tol) for layer in network]
+    shared = {}  # one operator per distinct layer: its kernel ranges are computed once
+    ops = []
+    for layer in network:
+        if layer not in shared:
+            shared[layer] = TransitionOperator(layer, tol=tol)
+        ops.append(shared[layer])
     spacing = min(op.required_spacing() for op in ops)
     for op in ops:
         op.spacing = spacing

@@ -1,0 +1,18 @@
+"""The validation scripts' quick modes (what CI runs of validation/)."""
+
+import pathlib
+import runpy
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("script", ["accuracy_table.py", "fig1a_layer_laws.py"])
+def test_quick_mode(script, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [script, "--quick"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(ROOT / "validation" / script), run_name="__main__")
+    assert exit_info.value.code == 0, capsys.readouterr().out
