@@ -57,8 +57,15 @@ def next_fast_len(n: int) -> int:
     return _scipy_fft.next_fast_len(n, real=True)
 
 
+# Below this many multiply-adds a direct convolution is cheap, and it keeps relative accuracy in the
+# far tails of positive sequences, where an FFT's absolute roundoff (1e-16 of the peak) would dominate.
+DIRECT_CONVOLUTION_MAX_WORK = 4_000_000
+
+
 def convolve(a, b):
-    """Full linear convolution of two real sequences by FFT."""
+    """Full linear convolution of two real sequences (direct when small, else by FFT)."""
+    if a.size * b.size <= DIRECT_CONVOLUTION_MAX_WORK:
+        return np.convolve(a, b)
     n = a.size + b.size - 1
     m = next_fast_len(n)
     return irfft(rfft(a, m) * rfft(b, m), m)[:n]

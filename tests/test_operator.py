@@ -31,6 +31,11 @@ def test_cdf_matches_independent_reference_to_1e8(reference_cdf, name):
     assert err_cdf <= 1e-8 and err_sf <= 1e-8
     # the error estimate is an honest bound on the error actually made
     assert max(err_cdf, err_sf) <= law.error_estimate <= 1e-8
+    # far tails keep relative accuracy: sf down to 1e-9 and cdf - atom down to 1e-7
+    sf, cdf = np.array(case["sf"]), np.array(case["cdf"]) - case["atom"]
+    right, left = sf < 1e-3, cdf < 1e-3
+    assert np.max(np.abs(law.sf(x[right]) / sf[right] - 1)) < 2e-3
+    assert np.max(np.abs((law.cdf(x[left]) - law.atom) / cdf[left] - 1)) < 2e-3
     assert law.atom == pytest.approx(case["atom"], rel=1e-12, abs=1e-300)
 
 
