@@ -107,13 +107,13 @@ class LogGridDensity:
 
     def _integral(self, u):
         t = np.asarray(u, dtype=np.float64) - self.grid.start
-        return _trig_integral(t.ravel(), self._coef, self._omega1).reshape(t.shape)
+        return _trig_sum(t.ravel(), self._coef, self._omega1, True).reshape(t.shape)
 
     def density_u(self, u):
         """``q(u)`` (density of ``log z``); 0 outside the grid."""
         u = np.asarray(u, dtype=np.float64)
         t = u - self.grid.start
-        out = _trig_value(t.ravel(), self._coef, self._omega1).reshape(t.shape)
+        out = _trig_sum(t.ravel(), self._coef, self._omega1, False).reshape(t.shape)
         inside = (u >= self.grid.start) & (u <= self.grid.end)
         return np.where(inside, np.maximum(out, 0.0), 0.0)
 
@@ -137,35 +137,22 @@ class LogGridDensity:
 
 
 @numba.njit(cache=True)
-def _trig_value(t, coef, omega1):
+def _trig_sum(t, coef, omega1, integrate):
+    # q(t) = c0 + 2 Re sum_k c_k e^{i w_k t}; its integral from 0 is
+    # c0 t + 2 Re sum_k c_k (e^{i w_k t} - 1) / (i w_k)
     out = np.empty(t.shape[0])
     n = coef.shape[0]
     for i in range(t.shape[0]):
         rot = complex(math.cos(omega1 * t[i]), math.sin(omega1 * t[i]))
         e = rot
-        acc = coef[0].real
+        acc = coef[0].real * t[i] if integrate else coef[0].real
         for k in range(1, n):
-            acc += 2.0 * (coef[k] * e).real
+            if integrate:
+                acc += 2.0 * (coef[k] * (e - 1.0) / complex(0.0, omega1 * k)).real
+            else:
+                acc += 2.0 * (coef[k] * e).real
             e *= rot
             if k % 64 == 0:  # re-anchor the rotation to keep roundoff at machine level
-                e = complex(math.cos(omega1 * (k + 1) * t[i]), math.sin(omega1 * (k + 1) * t[i]))
-        out[i] = acc
-    return out
-
-
-@numba.njit(cache=True)
-def _trig_integral(t, coef, omega1):
-    # int_0^t [c0 + 2 Re sum c_k e^{i w_k s}] ds = c0 t + 2 Re sum c_k (e^{i w_k t} - 1) / (i w_k)
-    out = np.empty(t.shape[0])
-    n = coef.shape[0]
-    for i in range(t.shape[0]):
-        rot = complex(math.cos(omega1 * t[i]), math.sin(omega1 * t[i]))
-        e = rot
-        acc = coef[0].real * t[i]
-        for k in range(1, n):
-            acc += 2.0 * (coef[k] * (e - 1.0) / complex(0.0, omega1 * k)).real
-            e *= rot
-            if k % 64 == 0:
                 e = complex(math.cos(omega1 * (k + 1) * t[i]), math.sin(omega1 * (k + 1) * t[i]))
         out[i] = acc
     return out

@@ -137,14 +137,14 @@ def _propagate_log(network, y0, input_law, tol):
     for op in ops:
         op.spacing = spacing
     tail = tol * 1e-3 / depth
-    if input_law is None:
-        law = ops[0].apply(y0, tail=tail)
-        rest = ops[1:]
-    else:
-        law = _log_input(input_law, spacing, tol * 1e-3)
-        rest = ops
-    laws = [law] if input_law is None else []
-    for op in rest:
+    start = y0 if input_law is None else _log_input(input_law, spacing, tol * 1e-3)
+    return _push(ops, start, tail)
+
+
+def _push(ops, law, tail):
+    """``p_l = T_l p_{l-1}`` for every operator in turn; the input is a law or a point ``y0``."""
+    laws = []
+    for op in ops:
         law = op.apply(law, tail=tail)
         laws.append(law)
     return laws
@@ -195,15 +195,8 @@ def _check_frozen(dist):
 def _propagate_lattice(network, y0, input_law, tol, lattice_size):
     ops = [TransitionOperator(layer, method="lattice", tol=tol, lattice_size=lattice_size) for layer in network]
     tail = tol * 1e-3 / network.depth
-    if input_law is None:
-        law = y0
-    else:
-        law = _lattice_input(input_law, lattice_size, tol * 1e-3)
-    laws = []
-    for op in ops:
-        law = op.apply(law, tail=tail)
-        laws.append(law)
-    return laws
+    start = y0 if input_law is None else _lattice_input(input_law, lattice_size, tol * 1e-3)
+    return _push(ops, start, tail)
 
 
 def _lattice_input(input_law, n, eps):
