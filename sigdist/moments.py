@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Network, check_input_norm
+from .network import Network, check_input_norm, require_gaussian_iid
 
 __all__ = ["squared_norm_moments"]
 
@@ -61,6 +61,8 @@ def squared_norm_moments(network: Network, y0=1.0, y0_sq=None):
     ----------
     Burkholz & Dubatovka (2019), eq. 5 and 6; the second moment is derived in the module docstring.
     """
+    for layer in network:
+        require_gaussian_iid(layer)
     y0 = check_input_norm(y0, "y0")
     m1 = y0
     m2 = y0 * y0 if y0_sq is None else check_input_norm(y0_sq, "y0_sq")

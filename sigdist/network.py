@@ -17,7 +17,21 @@ from typing import Sequence
 
 from .activations import Activation, get_activation
 
-__all__ = ["Layer", "Network"]
+__all__ = ["Layer", "Network", "ResidualNetwork", "WEIGHT_LAWS", "SHARING_SCHEMES",
+           "TRUNCATED_NORMAL_VARIANCE_FACTOR"]
+
+WEIGHT_LAWS = ("gaussian", "uniform", "truncated_normal")
+SHARING_SCHEMES = ("none", "gsm", "looks_linear")
+
+
+def _truncated_normal_variance_factor(c=2.0):
+    # Var of N(0, 1) conditioned on |g| <= c: 1 - 2 c phi(c) / (2 Phi(c) - 1)
+    phi = math.exp(-0.5 * c * c) / math.sqrt(2 * math.pi)
+    return 1.0 - 2.0 * c * phi / math.erf(c / math.sqrt(2.0))
+
+
+#: Variance of N(0, 1) truncated to [-2, 2] (PyTorch's trunc_normal_ default cut): 0.77374...
+TRUNCATED_NORMAL_VARIANCE_FACTOR = _truncated_normal_variance_factor(2.0)
 
 
 def _check_width(width, name="width"):
@@ -71,12 +85,28 @@ class Layer:
         :class:`~sigdist.activations.Activation`, or a vectorised callable.
     negative_slope : float, optional
         Slope ``a`` of ``leaky_relu`` on the negative half-line (default 0.01).
+    weight_law : {"gaussian", "uniform", "truncated_normal"} or callable, optional
+        Law of the weights, all with variance ``sigma_w2`` except ``"truncated_normal"``:
+        ``N(0, sigma_w2)`` cut at two standard deviations and not rescaled, as
+        PyTorch's ``trunc_normal_(std=sigma, a=-2 sigma, b=2 sigma)``; its variance is
+        ``TRUNCATED_NORMAL_VARIANCE_FACTOR * sigma_w2`` (0.774). A callable
+        ``f(generator, shape) -> torch.Tensor`` returns symmetric draws of unit
+        variance (they are scaled by ``sqrt(sigma_w2)``). Only the Monte Carlo engine
+        reads laws other than Gaussian.
+    sharing : {"none", "gsm", "looks_linear"}, optional
+        Parameter sharing of Burkholz & Dubatovka §3: ``W = [[W0, -W0], [-W0, W0]]``
+        with Gaussian ``W0`` (GSM) or ``W0 = sqrt(sigma_w2)`` times a uniformly random
+        (semi-)orthogonal matrix ("looks-linear"). Needs even widths.
+    batch_norm : bool, optional
+        Normalise each pre-activation unit over the batch of inputs (Daneshmand et al.
+        eq. 2, ``BN(H) = diag(H H^T / N)^{-1/2} H``) before the activation.
 
     Raises
     ------
     ValueError
         For a width that is not an integer ``>= 1``, ``sigma_w2 <= 0`` or not
-        finite, ``sigma_b2 < 0`` or not finite, or an unknown activation.
+        finite, ``sigma_b2 < 0`` or not finite, an unknown activation, weight law or
+        sharing scheme, or an odd width with sharing.
     """
 
     width: int
@@ -84,6 +114,9 @@ class Layer:
     sigma_b2: float = 0.0
     activation: Activation = field(default="relu")
     negative_slope: float = 0.01
+    weight_law: object = "gaussian"
+    sharing: str = "none"
+    batch_norm: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "width", _check_width(self.width))
@@ -91,6 +124,26 @@ class Layer:
         object.__setattr__(self, "sigma_b2", _check_nonnegative_finite(self.sigma_b2, "sigma_b2"))
         act = get_activation(self.activation, negative_slope=self.negative_slope)
         object.__setattr__(self, "activation", act)
+        if not callable(self.weight_law) and self.weight_law not in WEIGHT_LAWS:
+            raise ValueError(f"weight_law must be one of {', '.join(WEIGHT_LAWS)} or a callable sampler, "
+                             f"got {self.weight_law!r}")
+        if self.sharing not in SHARING_SCHEMES:
+            raise ValueError(f"sharing must be one of {', '.join(SHARING_SCHEMES)}, got {self.sharing!r}")
+        if self.sharing != "none" and self.width % 2:
+            raise ValueError(f"width must be even with sharing={self.sharing!r}, got {self.width}")
+        object.__setattr__(self, "batch_norm", bool(self.batch_norm))
+
+    @property
+    def is_gaussian_iid(self) -> bool:
+        """True for i.i.d. Gaussian weights without sharing or batch norm: the setting of Prop. 1."""
+        return self.weight_law == "gaussian" and self.sharing == "none" and not self.batch_norm
+
+    @property
+    def weight_variance(self) -> float:
+        """Actual variance of a weight entry (``sigma_w2`` except for the uncorrected truncated normal)."""
+        if self.weight_law == "truncated_normal":
+            return TRUNCATED_NORMAL_VARIANCE_FACTOR * self.sigma_w2
+        return self.sigma_w2
 
     def variance(self, y):
         """Pre-activation variance ``s = sigma_w2 * y + sigma_b2`` given ``|x^(l-1)|^2 = y``."""
@@ -136,6 +189,44 @@ class Network:
         return cls(layers, input_width=widths[0])
 
     @classmethod
+    def gsm(cls, widths: Sequence[int]):
+        """Gaussian submatrix initialisation (§3): relu, ``sigma_w2 = 2 / N_{l-1}``, ``W = [[W0, -W0], [-W0, W0]]``.
+
+        Every width must be even. With ``x = [a; b]`` the signal propagates as the
+        linear network ``h_l = W0_l h_{l-1}`` of half widths started at ``h_0 = a - b``,
+        and ``|x_l|^2 = |h_l|^2`` (see :meth:`reduced_linear`).
+        """
+        return cls._shared(widths, "gsm", lambda fan_in: 2.0 / fan_in)
+
+    @classmethod
+    def looks_linear(cls, widths: Sequence[int]):
+        """Orthogonal "looks-linear" initialisation (§3): ``W0`` uniformly random orthogonal, ``sigma_w2 = 1``."""
+        return cls._shared(widths, "looks_linear", lambda fan_in: 1.0)
+
+    @classmethod
+    def _shared(cls, widths, scheme, variance):
+        widths = [_check_width(w, f"widths[{i}]") for i, w in enumerate(widths)]
+        if len(widths) < 2:
+            raise ValueError(f"widths must list N_0 and at least one layer width (length >= 2), got {widths}")
+        for i, w in enumerate(widths):
+            if w % 2:
+                raise ValueError(f"widths[{i}] must be even for {scheme} sharing, got {w}")
+        layers = [Layer(widths[i], variance(widths[i - 1]), 0.0, "relu", sharing=scheme)
+                  for i in range(1, len(widths))]
+        return cls(layers, input_width=widths[0])
+
+    def reduced_linear(self):
+        """The linear network of half widths that a GSM network is, for ``h_0 = a - b`` (``x_0 = [a; b]``).
+
+        ``|x_l|^2`` of the GSM network equals ``|h_l|^2`` of this linear network with
+        i.i.d. Gaussian weights of the same variance (Burkholz & Dubatovka §3).
+        """
+        if not all(layer.sharing == "gsm" for layer in self.layers):
+            raise ValueError("reduced_linear applies to networks whose every layer has sharing='gsm'")
+        layers = [Layer(layer.width // 2, layer.sigma_w2, 0.0, "linear") for layer in self.layers]
+        return Network(layers, None if self.input_width is None else self.input_width // 2)
+
+    @classmethod
     def constant(cls, width: int, depth: int, sigma_w2: float, sigma_b2: float = 0.0, activation="relu"):
         """``depth`` identical layers of ``width`` units (the input width is ``width`` too)."""
         depth = _check_width(depth, "depth")
@@ -166,6 +257,60 @@ class Network:
             f"({l.width}, {l.sigma_w2:.4g}, {l.sigma_b2:.4g}, {l.activation.name})" for l in self.layers
         )
         return f"Network(depth={self.depth}, layers=[{body}])"
+
+
+class ResidualNetwork:
+    """Residual network of Hanin & Rolnick (2018), eq. 1.
+
+    ``N_0(x) = x``, ``N_l(x) = N_{l-1}(x) + eta_l * M_l(N_{l-1}(x))`` with residual
+    modules ``M_l`` (each a :class:`Network` mapping width ``n`` to width ``n``)
+    and scales ``eta_l >= 0``.
+
+    Parameters
+    ----------
+    modules : sequence of Network
+    etas : sequence of float
+    """
+
+    def __init__(self, modules: Sequence[Network], etas: Sequence[float]):
+        modules = list(modules)
+        etas = [float(e) for e in etas]
+        if len(modules) == 0:
+            raise ValueError("modules must hold at least one residual module (depth >= 1)")
+        if len(etas) != len(modules):
+            raise ValueError(f"etas must have one scale per module ({len(modules)}), got {len(etas)}")
+        for i, e in enumerate(etas):
+            if not (math.isfinite(e) and e >= 0):
+                raise ValueError(f"etas[{i}] must be a finite number >= 0, got {e}")
+        for i, m in enumerate(modules):
+            if not isinstance(m, Network):
+                raise ValueError(f"modules[{i}] must be a sigdist.Network")
+            if m.input_width is None or m.layers[-1].width != m.input_width:
+                raise ValueError(f"modules[{i}] must map a width to itself (input_width == last width)")
+            if m.input_width != modules[0].input_width:
+                raise ValueError(f"modules[{i}] has width {m.input_width}, modules[0] has {modules[0].input_width}")
+        self.modules = tuple(modules)
+        self.etas = tuple(etas)
+        self.input_width = modules[0].input_width
+
+    @classmethod
+    def uniform(cls, width: int, hidden: Sequence[int], etas: Sequence[float]):
+        """Modules ``width -> hidden... -> width`` with He weights (``2 / fan_in``), zero biases, relu."""
+        module = Network.he([width, *hidden, width])
+        return cls([module] * len(list(etas)), etas)
+
+    @property
+    def depth(self) -> int:
+        return len(self.modules)
+
+
+def require_gaussian_iid(layer: "Layer"):
+    """Raise unless the layer is in the setting of Prop. 1 (i.i.d. Gaussian weights, no sharing, no BN)."""
+    if not layer.is_gaussian_iid:
+        raise ValueError(
+            "the exact laws need i.i.d. Gaussian weights without sharing or batch norm; got "
+            f"weight_law={layer.weight_law!r}, sharing={layer.sharing!r}, batch_norm={layer.batch_norm} "
+            "(simulate it with sigdist.montecarlo.simulate; for GSM use Network.reduced_linear())")
 
 
 def check_input_norm(y0, name="y0"):

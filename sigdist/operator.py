@@ -36,7 +36,7 @@ from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .laws import SquaredNormLaw
-from .network import Layer
+from .network import Layer, require_gaussian_iid
 
 __all__ = ["TransitionOperator", "ComposedOperator"]
 
@@ -71,6 +71,7 @@ class TransitionOperator:
                  lattice_size=2048):
         if not isinstance(layer, Layer):
             raise ValueError(f"layer must be a sigdist.Layer, got {type(layer).__name__}")
+        require_gaussian_iid(layer)
         if method not in ("auto", "exact", "lattice"):
             raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
         if not (0 < tol < 1):

@@ -37,6 +37,9 @@ def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chu
         raise ValueError("x0 must be a finite 1-d input vector")
     if network.input_width is not None and x0.size != network.input_width:
         raise ValueError(f"x0 must have the network's input width {network.input_width}, got {x0.size}")
+    for layer in network:
+        if not layer.is_gaussian_iid:
+            raise ValueError("dense_squared_norms simulates i.i.d. Gaussian layers; use sigdist.montecarlo.simulate")
     n_networks = int(n_networks)
     if n_networks < 1:
         raise ValueError(f"n_networks must be an integer >= 1, got {n_networks}")
