@@ -12,7 +12,7 @@ from .activations import KNOWN_ACTIVATIONS, Activation
 from .grid import Lattice, LogGrid
 from .laws import SigdistWarning, SquaredNormLaw
 from .moments import squared_norm_moments
-from .network import Layer, Network
+from .network import Layer, Network, ResidualNetwork
 from .operator import ComposedOperator, TransitionOperator
 from .propagation import layer_laws, squared_norm_law
 
@@ -26,6 +26,7 @@ __all__ = [
     "Layer",
     "LogGrid",
     "Network",
+    "ResidualNetwork",
     "SigdistWarning",
     "SquaredNormLaw",
     "TransitionOperator",

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..network import Network
 
-__all__ = ["dense_squared_norms", "ks_distance"]
+__all__ = ["dense_squared_norms"]
 
 
 def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chunk: int = 256):
@@ -56,20 +56,3 @@ def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chu
             x = layer.activation(h)
             out[start:start + b, l] = np.einsum("bi,bi->b", x, x)
     return out
-
-
-def ks_distance(samples, cdf, atom=0.0):
-    """Kolmogorov-Smirnov distance ``sup |F_n - F|`` for a law with an atom at 0.
-
-    The empirical CDF jumps at every sample; ``F`` is compared just before and at
-    each jump. Samples equal to 0 are checked against the atom.
-    """
-    x = np.sort(np.asarray(samples, dtype=np.float64))
-    n = x.size
-    pos = x[x > 0]
-    n0 = n - pos.size
-    F = cdf(pos)
-    i = np.arange(n0 + 1, n + 1)
-    d = max(abs(n0 / n - atom), np.max(np.abs(i / n - F)) if pos.size else 0.0,
-            np.max(np.abs((i - 1) / n - F)) if pos.size else 0.0)
-    return float(d)
