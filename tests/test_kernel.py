@@ -72,7 +72,7 @@ def test_kernel_integrates_to_one_minus_atom_and_has_the_exact_mean():
     cuts = [0.0, 1.0, 5.0, 20.0, 80.0, np.inf]
 
     def integral(f):
-        return sum(integrate.quad(f, a, b, epsabs=1e-15, epsrel=1e-14, limit=400)[0] for a, b in zip(cuts, cuts[1:]))
+        return sum(integrate.quad(f, a, b, epsabs=1e-14, epsrel=1e-12, limit=400)[0] for a, b in zip(cuts, cuts[1:]))
 
     mass = integral(lambda z: float(kernel_pdf(y, z, layer)))
     mean = integral(lambda z: z * float(kernel_pdf(y, z, layer)))
