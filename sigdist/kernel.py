@@ -74,7 +74,7 @@ class Chi2Mixture:
         self.atom = math.ldexp(1.0, -layer.width) if layer.activation.chi2_kind == "binomial" else 0.0
         k = np.arange(1, layer.width + 1)
         logw = logw_all[1:]
-        keep = logw >= logw.max() - cutoff
+        keep = np.isfinite(logw) & (logw >= logw.max() - cutoff)
         self.k = k[keep]  # consecutive: the binomial weights are log-concave
         self.log_weights = logw[keep]
         self.dropped = float(np.sum(np.exp(logw[~keep]))) if np.any(~keep) else 0.0
