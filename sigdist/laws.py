@@ -49,10 +49,13 @@ class SquaredNormLaw:
     error_estimate : float
         ``mass_lost + discretisation_error``: a bound on the sup-norm CDF error.
     grid : LogGrid or Lattice or None
+    tail_index : float
+        ``alpha`` with ``P(z > t) ~ t^-alpha`` where known (stationary laws); moments of
+        order ``>= alpha`` are ``inf``. ``inf`` (default) for laws with all moments.
     """
 
     def __init__(self, atom, continuous=None, *, discretisation_error=0.0, tol=1e-8, label="|x|^2",
-                 warn=True):
+                 warn=True, tail_index=math.inf):
         self.atom = float(atom)
         self.continuous = continuous
         cont_mass = continuous.mass if continuous is not None else 0.0
@@ -61,6 +64,8 @@ class SquaredNormLaw:
         self.error_estimate = self.mass_lost + self.discretisation_error
         self.tol = float(tol)
         self.label = label
+        # P(z > t) ~ t^-tail_index: moments of that order and above are infinite, whatever the grid holds
+        self.tail_index = float(tail_index)
         if not (math.isfinite(self.atom) and math.isfinite(cont_mass) and math.isfinite(self.error_estimate)):
             raise FloatingPointError(f"law of {label}: non-finite atom, mass or error estimate")
         if warn and self.error_estimate > self.tol:
@@ -117,18 +122,32 @@ class SquaredNormLaw:
         with np.errstate(divide="ignore"):
             return np.log(self.pdf(x))
 
+    def _far_tail(self, x, value, upper):
+        # below 1e-6 of the mass the spectral CDF has lost relative accuracy to cancellation:
+        # read those tails from the log-linear cell integrals instead
+        if not self._is_log:
+            return value
+        small = value < 1e-6 * self.continuous.mass
+        if not np.any(small):
+            return value
+        with np.errstate(divide="ignore"):
+            u = np.log(np.maximum(x, 0.0))
+        return np.where(small, self.continuous.tail_u(u, upper=upper), value)
+
     def cdf(self, x):
-        """``P(z <= x)``, the atom included."""
+        """``P(z <= x)``, the atom included (the continuous part keeps relative accuracy in its left tail)."""
         x = np.asarray(x, dtype=np.float64)
-        out = self.atom + self._cont_cdf(x)
+        cont = self._far_tail(x, self._cont_cdf(x), upper=False)
+        out = self.atom + cont
         return np.where(x < 0, 0.0, np.minimum(out, 1.0))
 
     def sf(self, x):
-        """``P(z > x)`` (computed as the continuous mass above ``x``; lost mass excluded)."""
+        """``P(z > x)``, computed from the right: relative accuracy far in the right tail (lost mass excluded)."""
         x = np.asarray(x, dtype=np.float64)
         cont = self.continuous.mass if self.continuous is not None else 0.0
-        out = cont - self._cont_cdf(x)
-        return np.where(x < 0, 1.0, np.maximum(out, 0.0))
+        out = np.maximum(cont - self._cont_cdf(x), 0.0)
+        out = self._far_tail(x, out, upper=True)
+        return np.where(x < 0, 1.0, out)
 
     def ppf(self, q):
         """Quantile function: the smallest ``x`` with ``cdf(x) >= q``."""
@@ -198,6 +217,8 @@ class SquaredNormLaw:
             raise ValueError(f"order must be >= 0, got {order!r}")
         if order == 0:
             return 1.0 - self.mass_lost
+        if order >= self.tail_index:
+            return math.inf
         if self.continuous is None:
             return 0.0
         value = self.continuous.moment(order)
@@ -209,11 +230,12 @@ class SquaredNormLaw:
         return self.moment(1)
 
     def var(self):
-        m1 = self.moment(1)
-        return self.moment(2) - m1 * m1
+        m1, m2 = self.moment(1), self.moment(2)
+        return math.inf if math.isinf(m2) else m2 - m1 * m1
 
     def std(self):
-        return math.sqrt(max(self.var(), 0.0))
+        v = self.var()
+        return math.inf if math.isinf(v) else math.sqrt(max(v, 0.0))
 
     def rvs(self, size=None, random_state=None):
         """Samples by inverse transform (``random_state``: seed or ``numpy.random.Generator``)."""

@@ -109,6 +109,18 @@ class TransitionOperator:
     def __matmul__(self, other):
         return ComposedOperator([other, self])
 
+    def eigen(self, k=6, grid=None):
+        """Leading eigenpairs of the discretised operator (see :func:`sigdist.spectrum.discrete_eigen`)."""
+        from .spectrum import discrete_eigen
+
+        return discrete_eigen(self, k, grid)
+
+    def stationary(self, grid=None):
+        """Stationary law of constant layers (see :func:`sigdist.spectrum.stationary_law`)."""
+        from .spectrum import stationary_law
+
+        return stationary_law(self, grid, self.tol)
+
     # -- the kernel sampled on a log grid -------------------------------------------------------
     def _kernel_samples(self, offsets):
         return self.mixture.log_density(offsets)

@@ -24,14 +24,17 @@ is an interval. For He (:math:`\sigma_w^2 N / 2 = 1`) its lower end is exactly
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import optimize, special
 
 from .kernel import Chi2Mixture
+from .laws import SigdistWarning
 from .network import Layer, Network, require_gaussian_iid
 
-__all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index"]
+__all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index",
+           "augmented_matrix", "discrete_eigen", "stationary_law", "stationary_moments", "mixing_depth"]
 
 
 def _layers_of(obj):
@@ -209,3 +212,212 @@ def tail_index(layer: Layer):
         hi *= 2.0
     # in log a: the root can be as small as 2^-N / drift
     return math.exp(optimize.brentq(lambda t: g(math.exp(t)), math.log(lo), math.log(hi), xtol=1e-14, rtol=1e-15))
+
+
+# -- the discretised operator: eigenpairs, stationary laws, mixing ------------------------------------
+
+def augmented_matrix(operator, grid=None):
+    r"""Matrix of :math:`T_l` on the state (atom, :math:`q(u_0), \dots, q(u_{n-1})`) of a log grid.
+
+    Row/column 0 is the atom ``P(z = 0)``; the rest are samples of the density of
+    ``log z``. A continuous cell carries mass ``h q_i`` and sends ``P(S = 0) h q_i``
+    to the atom; the atom stays at 0 when :math:`\sigma_b = 0` and is spread as
+    :math:`p_{\log S}(u - \log\sigma_b^2)` otherwise. Column sums are 1 up to the
+    mass the grid loses.
+    """
+    from .operator import TransitionOperator
+
+    if not isinstance(operator, TransitionOperator) or operator.mixture is None:
+        raise ValueError("augmented_matrix needs a TransitionOperator on a log-grid route (relu, linear, abs)")
+    grid = grid if grid is not None else operator.grid
+    if grid is None:
+        raise ValueError("pass a LogGrid (grid=) here or to the TransitionOperator")
+    layer, mix = operator.layer, operator.mixture
+    n, h = grid.size, grid.spacing
+    out = np.zeros((n + 1, n + 1))
+    out[1:, 1:] = operator.matrix(grid)
+    out[0, 1:] = mix.atom * h  # per unit of density sample
+    if layer.sigma_b2 == 0.0:
+        out[0, 0] = 1.0
+    else:
+        out[0, 0] = mix.atom
+        out[1:, 0] = mix.log_density(grid.points - math.log(layer.sigma_b2))
+    return out
+
+
+def _mass_weights(grid):
+    w = np.full(grid.size + 1, grid.spacing)
+    w[0] = 1.0
+    return w
+
+
+def discrete_eigen(operator, k=6, grid=None):
+    """Leading ``k`` eigenvalues (by modulus) and eigenvectors of the discretised operator.
+
+    Dense LAPACK (``scipy.linalg.eig``) up to 2500 grid points, ARPACK (``scipy.sparse.linalg.eigs``)
+    above. Eigenvectors are columns over the augmented state (atom, density samples of ``log z``),
+    scaled to unit total mass where that is nonzero.
+    """
+    import scipy.linalg
+    import scipy.sparse.linalg
+
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    A = augmented_matrix(operator, grid)
+    grid = grid if grid is not None else operator.grid
+    n = A.shape[0]
+    if k > n - 2:
+        raise ValueError(f"k must be <= {n - 2} for a grid of {n - 1} points, got {k}")
+    if n <= 2501:
+        vals, vecs = scipy.linalg.eig(A)
+    else:
+        vals, vecs = scipy.sparse.linalg.eigs(A, k=k, which="LM", tol=1e-12)
+    order = np.argsort(-np.abs(vals))[:k]
+    vals, vecs = vals[order], vecs[:, order]
+    mass = _mass_weights(grid) @ vecs
+    scale = np.where(np.abs(mass) > 1e-12 * np.abs(vecs).max(axis=0), mass, 1.0)
+    return vals, vecs / scale
+
+
+def stationary_law(operator, grid=None, tol=1e-8):
+    r"""Stationary law of the constant-layer chain :math:`z_l = (\sigma_w^2 z_{l-1} + \sigma_b^2) S_l`.
+
+    With :math:`\sigma_b > 0` the chain regenerates: whenever every unit of a layer is
+    inactive (probability :math:`2^{-N}`) it restarts from ``z = 0``; the return
+    time to the atom is geometric, so the chain is positive recurrent and has a
+    unique stationary law for every :math:`\sigma_w^2` (docs/spectrum.md). With
+    :math:`\sigma_b = 0` the only stationary law is the atom at 0.
+
+    It is the Perron eigenvector of :func:`augmented_matrix`. The default grid runs
+    from the bias floor :math:`\log\sigma_b^2 + x_{lo}` to where the stationary tail
+    :math:`P(z > t) \approx t^{-\alpha}` (``alpha`` = :func:`tail_index`) falls below ``tol``;
+    the mass it leaks per step (``1 - lambda_1``) is reported as ``mass_lost``.
+    """
+    from .grid import LogGrid, LogGridDensity
+    from .laws import SquaredNormLaw
+
+    layer = operator.layer
+    if layer.sigma_b2 == 0.0:
+        return SquaredNormLaw(1.0, None, tol=tol, label="stationary |x|^2")
+    mix = operator.mixture
+    if grid is None:
+        grid = default_stationary_grid(operator, tol)
+    A = augmented_matrix(operator, grid)
+    vals, vecs = discrete_eigen_from_matrix(A, grid)
+    lam, v = vals[0].real, np.real(vecs[:, 0])
+    weights = _mass_weights(grid)
+    v = v * np.sign(weights @ v)  # ARPACK may return -v
+    # the Perron vector is nonnegative; entries at ARPACK's roundoff level are noise, which the z^2
+    # weight of a far tail would magnify: zero them and let the iteration below rebuild the tails
+    v = np.where(v > 1e-13 * v.max(), v, 0.0)
+    v /= weights @ v
+    # ARPACK's vector is accurate to ~1e-16 of its largest entry; far-tail entries, which carry the
+    # moments, need relative accuracy: polish by power iteration, whose nonnegative sums do not cancel
+    gap = abs(vals[1]) if len(vals) > 1 else 0.0
+    steps = 0 if gap <= 0 else min(20000, int(math.ceil(math.log(tol * 1e-3) / math.log(max(gap, 1e-300)))))
+    steps += grid.size  # enough for the tails to be rebuilt across the whole grid
+    for _ in range(steps):
+        v = A @ v
+        v /= weights @ v
+    leak = max(0.0, 1.0 - lam)
+    # the stationary mass leaks 1 - lambda per step; at equilibrium that is the mass the grid misses
+    law = SquaredNormLaw(v[0] * (1 - leak), LogGridDensity(grid, v[1:] * (1 - leak)),
+                         discretisation_error=tol * 1e-3, tol=tol, label="stationary |x|^2",
+                         tail_index=tail_index(layer))
+    law.perron_eigenvalue = lam
+    return law
+
+
+def discrete_eigen_from_matrix(A, grid, k=2):
+    import scipy.sparse.linalg
+
+    vals, vecs = scipy.sparse.linalg.eigs(A, k=k, which="LM", tol=1e-14)
+    order = np.argsort(-np.abs(vals))
+    return vals[order], vecs[:, order]
+
+
+def default_stationary_grid(operator, tol):
+    """Log grid for the stationary law: bias floor to the ``tol`` point of the power tail."""
+    from .grid import LogGrid
+
+    layer, mix = operator.layer, operator.mixture
+    x_lo, x_hi = mix.log_range(tol * 1e-3)
+    alpha = tail_index(layer)
+    if alpha < 0.05:
+        raise ValueError(f"tail index {alpha:.3g}: the stationary law is too heavy-tailed for a grid "
+                         f"(pass grid= to choose one and read mass_lost)")
+    # the tail decays as t^-alpha; reach where it, and the tail shares of E[z] and E[z^2] where they
+    # are finite, fall below tol (dropping the highest moment if that needs more than 6000 points)
+    start = math.log(layer.sigma_b2) + x_lo
+    scale = max(math.log(layer.sigma_b2 * (layer.width / 2 + 1)), start)
+    orders = [r for r in (0, 1, 2) if alpha > r]
+    end = scale + x_hi + max(math.log(1.0 / tol) / (alpha - r) for r in orders)
+    h = operator.required_spacing()
+    n = int(math.ceil((end - start) / h)) + 1
+    while n > 6000 and len(orders) > 1:  # give up the highest moment's accuracy before refusing
+        dropped = orders.pop()
+        warnings.warn(f"stationary law: its grid cannot hold the tail share of E[z^{dropped}] below tol "
+                      f"(tail index {alpha:.3g}); that moment is less accurate", SigdistWarning, stacklevel=3)
+        end = scale + x_hi + max(math.log(1.0 / tol) / (alpha - r) for r in orders)
+        n = int(math.ceil((end - start) / h)) + 1
+    if n > 6000:
+        raise ValueError(f"the stationary law needs {n} grid points at tol={tol:g} (tail index {alpha:.3g}); "
+                         "raise tol or pass grid=")
+    return LogGrid(start, h, n)
+
+
+def stationary_moments(layer: Layer):
+    r"""Exact first two moments of the stationary law (``inf`` where they diverge).
+
+    :math:`E z = \sigma_b^2 E S / (1 - \sigma_w^2 E S)` if :math:`\sigma_w^2 E S < 1`;
+    :math:`E z^2 = E S^2 (2\sigma_w^2\sigma_b^2 E z + \sigma_b^4) / (1 - \sigma_w^4 E S^2)` if
+    :math:`\sigma_w^4 E S^2 < 1`, with ``E S = N/2``, ``E S^2 = N(N+5)/4`` for relu.
+    """
+    from .moments import _unit_moments
+
+    require_gaussian_iid(layer)
+    e1, e2 = _unit_moments(layer)
+    w, b = layer.sigma_w2, layer.sigma_b2
+    m1 = b * e1 / (1 - w * e1) if w * e1 < 1 else math.inf
+    m2 = e2 * (2 * w * b * m1 + b * b) / (1 - w * w * e2) if (w * w * e2 < 1 and math.isfinite(m1)) else math.inf
+    return m1, m2
+
+
+def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
+    r"""Depth at which the law of :math:`|x_l|^2` (constant layers, start ``y0``) is within ``eps`` of stationarity.
+
+    Distance is total variation, :math:`\tfrac12(|a_l - a_*| + \int |q_l - q_*|)`. The law is
+    iterated on the stationary law's grid until the distance falls below ``eps``;
+    the spectral gap gives the rate, :math:`d(l) \approx C |\lambda_2|^l`.
+
+    Returns
+    -------
+    depth : int
+    spectral_rate : float
+        :math:`|\lambda_2|` of the discretised operator.
+    distances : ndarray
+        The distance at depths ``1..depth``.
+    """
+    from .operator import TransitionOperator
+
+    if not (0 < eps < 1):
+        raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
+    if layer.sigma_b2 == 0.0:
+        raise ValueError("with sigma_b2 = 0 the stationary law is the atom at 0; mixing_depth needs sigma_b2 > 0")
+    op = TransitionOperator(layer, tol=tol)
+    target = stationary_law(op, tol=tol)
+    grid = target.grid
+    A = augmented_matrix(op, grid)
+    vals, _ = discrete_eigen_from_matrix(A, grid, k=2)
+    star = np.concatenate([[target.atom], target.continuous.values])
+    weights = _mass_weights(grid)
+    v = np.zeros(grid.size + 1)
+    v[1:] = TransitionOperator(layer, grid=grid, tol=tol).apply(float(y0)).continuous.values
+    v[0] = op.mixture.atom
+    distances = []
+    for depth in range(1, max_depth + 1):
+        distances.append(0.5 * float(weights @ np.abs(v - star)))
+        if distances[-1] <= eps:
+            return depth, float(abs(vals[1])), np.array(distances)
+        v = A @ v
+    raise ValueError(f"not within eps={eps:g} of stationarity after max_depth={max_depth} layers")

@@ -112,3 +112,82 @@ def test_bias_and_other_activations_are_refused():
         mellin_eigenvalue(-2.0, Layer(5, 1.0, 0.1))
     with pytest.raises(ValueError, match="relu, linear or abs"):
         mellin_eigenvalue(-2.0, Layer(5, 1.0, activation="tanh"))
+
+
+# -- discrete spectrum, stationary laws, mixing ------------------------------------------------------
+
+from sigdist import LogGrid, SigdistWarning, TransitionOperator  # noqa: E402
+from sigdist.spectrum import discrete_eigen, mixing_depth, stationary_law, stationary_moments  # noqa: E402
+
+
+@pytest.mark.parametrize("layer", [Layer(10, 0.05, 0.1), Layer(50, 0.03, 0.05), Layer(6, 0.2, 0.3),
+                                   Layer(4, 0.3, 0.2)])
+def test_stationary_moments_match_the_fixed_point(layer):
+    law = TransitionOperator(layer).stationary()
+    m1, m2 = stationary_moments(layer)
+    assert law.atom == pytest.approx(2.0**-layer.width * 1, rel=1e-6)  # P(S = 0) at stationarity
+    assert law.mean() == pytest.approx(m1, rel=1e-8)
+    assert law.moment(2) == pytest.approx(m2, rel=1e-8)
+    assert law.mass_lost < 1e-9 and law.perron_eigenvalue == pytest.approx(1.0, abs=1e-9)
+
+
+def test_stationary_law_is_invariant_and_matches_the_chain():
+    layer = Layer(8, 0.1, 0.2)
+    law = TransitionOperator(layer).stationary()
+    # one more layer leaves it unchanged
+    again = TransitionOperator(layer, grid=law.grid).apply(law)
+    np.testing.assert_allclose(again.continuous.values, law.continuous.values, rtol=1e-7, atol=1e-12)
+    # and a long reduced chain (burn-in 200 layers) samples it
+    rng = np.random.default_rng(0)
+    z = np.ones(20000)
+    for _ in range(200):
+        s = 0.1 * z + 0.2
+        z = np.sum(np.maximum(np.sqrt(s)[:, None] * rng.standard_normal((z.size, 8)), 0) ** 2, axis=1)
+    from sigdist.montecarlo import compare
+
+    assert compare(law, z).passes()
+
+
+def test_infinite_moments_are_reported_as_inf_and_the_tail_has_the_kesten_slope():
+    layer = Layer(10, 0.2, 0.1)  # He-critical: alpha = 1, E[z] = inf
+    law = TransitionOperator(layer).stationary()
+    assert math.isinf(stationary_moments(layer)[0])
+    assert math.isinf(law.mean()) and math.isinf(law.var())
+    z = np.exp(np.array([9.0, 11.0, 13.0]))
+    slopes = np.diff(np.log(law.sf(z))) / np.diff(np.log(z))
+    np.testing.assert_allclose(slopes, -tail_index(layer), atol=2e-3)
+    layer2 = Layer(6, 0.2, 0.3)
+    law2 = TransitionOperator(layer2).stationary()
+    z = np.exp(np.array([8.0, 10.0, 12.0]))
+    np.testing.assert_allclose(np.diff(np.log(law2.sf(z))) / np.diff(np.log(z)), -tail_index(layer2), atol=2e-2)
+
+
+def test_no_bias_means_the_atom_is_the_only_stationary_law():
+    law = TransitionOperator(Layer(10, 0.2)).stationary()
+    assert law.atom == 1.0 and law.mean() == 0.0
+
+
+def test_discrete_spectrum_contains_the_exact_moment_eigenvalues():
+    # E[z' | z] = sigma_w2 E[S] z + sigma_b2 E[S]: sigma_w2 E[S] and sigma_w2^2 E[S^2] are eigenvalues
+    layer = Layer(10, 0.05, 0.1)
+    op = TransitionOperator(layer)
+    grid = op.stationary().grid
+    vals, vecs = discrete_eigen(op, k=4, grid=grid)
+    assert vals[0].real == pytest.approx(1.0, abs=1e-9)
+    assert vals[1].real == pytest.approx(0.05 * 5, rel=1e-8)
+    assert vals[2].real == pytest.approx(0.05**2 * 10 * 15 / 4, rel=1e-6)
+
+
+def test_mixing_depth_follows_the_spectral_gap():
+    layer = Layer(10, 0.12, 0.1)
+    depth, rate, distances = mixing_depth(layer, 1e-9)
+    assert rate == pytest.approx(0.6, rel=1e-6)  # sigma_w2 E[S]
+    assert distances[-1] <= 1e-9 < distances[-2]
+    # the distance decays at the spectral rate once the faster modes have died out
+    # (below ~1e-7 the distance meets the accuracy of the stationary vector itself)
+    ratios = distances[1:] / distances[:-1]
+    window = (distances[:-1] < 1e-3) & (distances[:-1] > 1e-7)
+    assert window.sum() >= 5
+    np.testing.assert_allclose(ratios[window], rate, rtol=2e-2)
+    with pytest.raises(ValueError, match="sigma_b2"):
+        mixing_depth(Layer(10, 0.15), 1e-3)
