@@ -15,13 +15,51 @@ def main(argv=None):
     demo.add_argument("--networks", type=int, default=2000, help="real networks simulated for the check")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--figure", default="sigdist_demo.png", help="PNG path ('' for none)")
+    spec = sub.add_parser("spectrum", help="exact eigenvalues lambda_m of T (sigma_b = 0) and the critical window")
+    spec.add_argument("--width", type=int, default=200)
+    spec.add_argument("--sigma-w2", type=float, default=None, help="weight variance (default He: 2 / width)")
+    spec.add_argument("--activation", default="relu", choices=["relu", "linear", "abs"])
+    spec.add_argument("--m-min", type=float, default=-4.0)
+    spec.add_argument("--m-max", type=float, default=-0.55)
+    spec.add_argument("--points", type=int, default=15)
     args = parser.parse_args(argv)
+    if args.command == "spectrum":
+        return _spectrum(parser, args)
     if args.command == "demo":
         from .demo import run_demo
 
         if args.width < 1 or args.depth < 1 or args.networks < 2:
             parser.error("--width and --depth must be >= 1, --networks >= 2")
         run_demo(args.width, args.depth, args.networks, args.seed, args.figure or None)
+    return 0
+
+
+def _spectrum(parser, args):
+    import numpy as np
+
+    from .network import Layer
+    from .spectrum import critical_window, log_mellin_eigenvalue, mellin_domain, tail_index
+
+    try:
+        layer = Layer(args.width, args.sigma_w2 if args.sigma_w2 is not None else 2.0 / args.width,
+                      activation=args.activation)
+        top = mellin_domain(layer)
+        if args.m_max >= top or args.m_min >= args.m_max or args.points < 2:
+            parser.error(f"need --m-min < --m-max < {top:g} (the eigenvalues diverge there) and --points >= 2")
+        ms = np.linspace(args.m_min, args.m_max, args.points)
+        logs = log_mellin_eigenvalue(ms, layer)
+        lo, hi = critical_window(layer)
+    except ValueError as err:
+        parser.error(str(err))
+    print(f"layer: N = {layer.width}, sigma_w^2 = {layer.sigma_w2:.6g}, sigma_b = 0, {layer.activation.name}")
+    print(f"{'m':>10} {'lambda_m':>14} {'log lambda_m':>14}")
+    for m, lg in zip(ms, logs):
+        print(f"{m:>10.4f} {np.exp(lg) if lg < 700 else float('inf'):>14.8g} {lg:>14.8g}")
+    print(f"critical window (lambda_m < 1): {lo:.10g} < m < {hi:.10g}")
+    try:
+        print(f"Kesten tail index of the stationary law with sigma_b > 0: alpha = {tail_index(layer):.10g}")
+    except ValueError as err:
+        print(f"tail index: {err}")
     return 0
 
 
