@@ -28,6 +28,7 @@ maps to ``z = 0``.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numba
 import numpy as np
@@ -35,7 +36,7 @@ import numpy as np
 from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
-from .laws import SquaredNormLaw
+from .laws import SigdistWarning, SquaredNormLaw
 from .network import Layer, require_gaussian_iid
 
 __all__ = ["TransitionOperator", "ComposedOperator"]
@@ -140,6 +141,11 @@ class TransitionOperator:
             raise ValueError("the lattice route has no matrix; use method='exact' for relu, linear or abs")
         u = grid.points
         h = grid.spacing
+        needed = self.required_spacing()
+        if h > needed * (1 + 1e-9):
+            warnings.warn(f"grid spacing {h:.4g} is coarser than the {needed:.4g} that resolves this layer's "
+                          f"kernel to tol={self.tol:g}: the discretised operator is less accurate than asked",
+                          SigdistWarning, stacklevel=2)
         if self.route == "mellin":
             # Toeplitz: only the differences (j - i) h matter
             offsets = np.arange(-(grid.size - 1), grid.size) * h - math.log(self.layer.sigma_w2)

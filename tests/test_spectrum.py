@@ -191,3 +191,9 @@ def test_mixing_depth_follows_the_spectral_gap():
     np.testing.assert_allclose(ratios[window], rate, rtol=2e-2)
     with pytest.raises(ValueError, match="sigma_b2"):
         mixing_depth(Layer(10, 0.15), 1e-3)
+
+
+def test_a_grid_too_coarse_for_tol_warns_with_the_spacing():
+    op = TransitionOperator(Layer(200, 0.01, 0.1), tol=1e-10)
+    with pytest.warns(SigdistWarning, match="grid spacing 0.5"):
+        discrete_eigen(op, k=2, grid=LogGrid(-10.0, 0.5, 60))
