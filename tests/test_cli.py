@@ -18,3 +18,16 @@ def test_demo_runs_and_writes_a_figure(tmp_path):
 def test_demo_rejects_bad_arguments():
     out = subprocess.run([sys.executable, "-m", "sigdist", "demo", "--width", "0"], capture_output=True, text=True)
     assert out.returncode != 0 and "width" in out.stderr
+
+
+def test_spectrum_command_prints_eigenvalues_and_the_window():
+    out = subprocess.run([sys.executable, "-m", "sigdist", "spectrum", "--width", "200", "--sigma-w2", "0.01",
+                          "--m-min", "-3", "--m-max", "-1", "--points", "3"],
+                         capture_output=True, text=True, check=True, timeout=120)
+    lines = out.stdout.splitlines()
+    row = next(line for line in lines if line.strip().startswith("-2.0000"))
+    assert abs(float(row.split()[1]) - 1.0) < 1e-7  # lambda_{-2} = 1 for He
+    assert any(line.startswith("critical window") and "-2" in line for line in lines)
+    bad = subprocess.run([sys.executable, "-m", "sigdist", "spectrum", "--m-max", "0"], capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "diverge" in bad.stderr
