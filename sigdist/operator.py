@@ -234,10 +234,12 @@ class TransitionOperator:
             if cont is not None and cont.grid != self.grid:
                 raise ValueError("the input law lives on another grid than this operator's fixed grid")
             q_in = cont.values if cont is not None else np.zeros(self.grid.size)
-            q = self.matrix() @ q_in
+            if not hasattr(self, "_fixed_matrix"):  # built once per operator
+                self._fixed_matrix = self.matrix()
+            q = self._fixed_matrix @ q_in
             if self.route == "log-dense" and law.atom > 0:
                 q = q + law.atom * mix.log_density(self.grid.points - math.log(layer.sigma_b2))
-            return self._finish(atom_out, self.grid, q, law.mass_lost)
+            return self._finish(atom_out, self.grid, q, 0.0, carried=law.discretisation_error)
         x_lo, x_hi = self._log_range(tail)
         if self.route == "mellin":
             m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
