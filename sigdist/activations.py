@@ -78,10 +78,9 @@ class Activation:
         """
         k = np.arange(width + 1, dtype=np.float64)
         if self.chi2_kind == "binomial":
-            return (
-                special.gammaln(width + 1.0) - special.gammaln(k + 1.0) - special.gammaln(width - k + 1.0)
-                - width * math.log(2.0)
-            )
+            logw = special.gammaln(width + 1.0) - special.gammaln(k + 1.0) - special.gammaln(width - k + 1.0)
+            # normalised in logs: the gammaln sums are off by O(N eps), which would push CDFs past 1
+            return logw - special.logsumexp(logw)
         if self.chi2_kind == "all":
             out = np.full(width + 1, -np.inf)
             out[width] = 0.0
@@ -274,7 +273,10 @@ def get_activation(spec, negative_slope: float = 0.01) -> Activation:
         key = spec.lower()
         if key not in _BUILTIN:
             raise ValueError(f"activation must be one of {', '.join(KNOWN_ACTIVATIONS)} or a callable, got {spec!r}")
-        slope = float(negative_slope)
+        try:
+            slope = float(negative_slope)
+        except (TypeError, ValueError):
+            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}") from None
         if key == "leaky_relu" and not (math.isfinite(slope) and slope >= 0.0):
             raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}")
         return _BUILTIN[key](slope)

@@ -37,8 +37,9 @@ class LogGrid:
     def __post_init__(self):
         if not (math.isfinite(self.start) and math.isfinite(self.spacing) and self.spacing > 0):
             raise ValueError(f"spacing must be finite and > 0 and start finite, got {self.spacing!r}, {self.start!r}")
-        if int(self.size) < 2:
+        if isinstance(self.size, bool) or not isinstance(self.size, (int, np.integer)) or self.size < 2:
             raise ValueError(f"size must be an integer >= 2, got {self.size!r}")
+        object.__setattr__(self, "size", int(self.size))
 
     @classmethod
     def from_range(cls, z_min: float, z_max: float, size: int):
@@ -104,8 +105,12 @@ class LogGridDensity:
         self.resolution_error = float(2.0 * np.sum(mag[top] / m / omega[top]))
         self._coef = spec[:n_keep] / m  # q(t) = c0 + 2 Re sum_{k>=1} c_k e^{i w_k t}
         self._omega1 = omega[1]
-        # cumulative integral at the grid points, from the same series
-        self._cum_grid = self._integral(self.grid.points)
+        # cumulative integral at the grid points, from the same series, by one inverse FFT:
+        # F(t_j) = c0 t_j + g_j - g_0 with g_j = 2 Re sum_k c_k e^{i w_k t_j} / (i w_k)
+        anti = np.zeros(spec.size, dtype=complex)
+        anti[1:n_keep] = self._coef[1:] / (1j * omega[1:n_keep])
+        g = _fft.irfft(anti, m)[:grid.size] * m
+        self._cum_grid = self._coef[0].real * (self.grid.points - grid.start) + g - g[0]
 
     def _integral(self, u):
         t = np.asarray(u, dtype=np.float64) - self.grid.start
@@ -123,8 +128,8 @@ class LogGridDensity:
         """``int_{-inf}^u q`` (the part below the grid start is lost mass, counted elsewhere)."""
         u = np.asarray(u, dtype=np.float64)
         uc = np.clip(u, self.grid.start, self.grid.end)
-        out = self._integral(uc)
-        return np.clip(out, 0.0, self.mass)
+        out = np.clip(self._integral(uc), 0.0, self.mass)
+        return np.where(u >= self.grid.end, self.mass, out)
 
     def _log_stencils(self, i):
         """``log q`` at cell ``i``'s four nodes ``i-1..i+2`` (linear extrapolation past the grid ends)."""

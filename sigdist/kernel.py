@@ -250,10 +250,11 @@ def kernel_logpdf(y, z, layer: Layer):
         with np.errstate(divide="ignore"):
             x = np.where((t[ok] > 0) & np.isfinite(t[ok]), np.log(t[ok]), np.log(z[ok]) - log_s[ok])  # log(z/s)
         # density of log S at x, divided by z (change of variables back to z)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             out[ok] = np.log(mix.log_density(x)) - np.log(z[ok])
+        out[ok] = np.where(np.isinf(z[ok]), -np.inf, out[ok])
         # the density underflows far in the tails: redo those points wholly in logs
-        bad = ok[~np.isfinite(out[ok])]
+        bad = ok[~np.isfinite(out[ok]) & np.isfinite(z[ok])]
         if bad.size:
             xb = np.log(z[bad]) - log_s[bad]
             terms = mix._log_coef[None, :] + 0.5 * mix.k[None, :] * xb[:, None]

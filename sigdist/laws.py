@@ -116,7 +116,7 @@ class SquaredNormLaw:
     def pdf(self, x):
         """Density of the continuous part at ``x > 0`` (the atom is :attr:`atom`, not a density)."""
         x = np.asarray(x, dtype=np.float64)
-        return self._cont_pdf(x)
+        return np.where(np.isnan(x), np.nan, self._cont_pdf(np.nan_to_num(x)))[()]
 
     def logpdf(self, x):
         with np.errstate(divide="ignore"):
@@ -139,7 +139,7 @@ class SquaredNormLaw:
         x = np.asarray(x, dtype=np.float64)
         cont = self._far_tail(x, self._cont_cdf(x), upper=False)
         out = self.atom + cont
-        return np.where(x < 0, 0.0, np.minimum(out, 1.0))
+        return np.where(x < 0, 0.0, np.minimum(out, 1.0))[()]
 
     def sf(self, x):
         """``P(z > x)``, computed from the right: relative accuracy far in the right tail (lost mass excluded)."""
@@ -147,7 +147,7 @@ class SquaredNormLaw:
         cont = self.continuous.mass if self.continuous is not None else 0.0
         out = np.maximum(cont - self._cont_cdf(x), 0.0)
         out = self._far_tail(x, out, upper=True)
-        return np.where(x < 0, 1.0, out)
+        return np.where(x < 0, 1.0, out)[()]
 
     def ppf(self, q):
         """Quantile function: the smallest ``x`` with ``cdf(x) >= q``."""
@@ -169,7 +169,7 @@ class SquaredNormLaw:
                 f"{self.atom + cont_mass:.17g}; returning the grid's upper end", SigdistWarning, stacklevel=2)
             out[beyond] = self._grid_top()
         out[q == 1] = math.inf
-        return out
+        return out[()]
 
     def isf(self, q):
         return self.ppf(1.0 - np.asarray(q, dtype=np.float64))
@@ -205,16 +205,18 @@ class SquaredNormLaw:
         return float(self.ppf(0.5))
 
     def interval(self, confidence):
-        """Equal-tailed interval holding probability ``confidence``."""
-        if not 0 <= confidence <= 1:
+        """Equal-tailed interval ``(ppf((1 - c) / 2), ppf((1 + c) / 2))`` holding probability ``c``."""
+        c = np.asarray(confidence, dtype=np.float64)
+        if np.any(np.isnan(c)) or np.any((c < 0) | (c > 1)):
             raise ValueError(f"confidence must lie in [0, 1], got {confidence!r}")
-        a = 0.5 * (1 - confidence)
-        return float(self.ppf(a)), float(self.ppf(1 - a))
+        a = 0.5 * (1 - c)
+        return self.ppf(a), self.ppf(1 - a)
 
     def moment(self, order):
         """Raw moment ``E[z^order]`` (``order >= 0``; order 0 gives the represented mass)."""
-        if order < 0:
-            raise ValueError(f"order must be >= 0, got {order!r}")
+        if isinstance(order, bool) or not isinstance(order, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(order) or order < 0:
+            raise ValueError(f"order must be a finite number >= 0, got {order!r}")
         if order == 0:
             return 1.0 - self.mass_lost
         if order >= self.tail_index:

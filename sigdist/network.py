@@ -34,19 +34,26 @@ def _truncated_normal_variance_factor(c=2.0):
 TRUNCATED_NORMAL_VARIANCE_FACTOR = _truncated_normal_variance_factor(2.0)
 
 
+_MAX_WIDTH = 10**8  # beyond this no computation here fits in memory
+
+
 def _check_width(width, name="width"):
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral):
+    if isinstance(width, bool):
+        raise ValueError(f"{name} must be an integer >= 1, got {width!r}")
+    if not isinstance(width, numbers.Integral):
         if isinstance(width, numbers.Real) and float(width).is_integer():
             width = int(width)
         else:
             raise ValueError(f"{name} must be an integer >= 1, got {width!r}")
     width = int(width)
-    if width < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {width}")
+    if not 1 <= width <= _MAX_WIDTH:
+        raise ValueError(f"{name} must be an integer in [1, {_MAX_WIDTH}], got {width}")
     return width
 
 
 def _check_positive_finite(value, name):
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -57,6 +64,8 @@ def _check_positive_finite(value, name):
 
 
 def _check_nonnegative_finite(value, name):
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -170,6 +179,8 @@ class Network:
     """
 
     def __init__(self, layers: Sequence[Layer], input_width: int | None = None):
+        if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+            raise ValueError(f"layers must be a sequence of sigdist.Layer, got {layers!r}")
         layers = list(layers)
         if len(layers) == 0:
             raise ValueError("layers must hold at least one Layer (depth >= 1), got an empty network")

@@ -75,22 +75,24 @@ class TransitionOperator:
         require_gaussian_iid(layer)
         if method not in ("auto", "exact", "lattice"):
             raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
-        if not (0 < tol < 1):
-            raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not (1e-15 <= tol < 1):
+            raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
         exact = layer.activation.chi2_kind is not None
         if method == "exact" and not exact:
             raise ValueError(f"method='exact' needs relu, linear or abs; got activation {layer.activation.name!r}")
         self.layer = layer
         self.tol = float(tol)
-        self.lattice_size = int(lattice_size)
-        if self.lattice_size < 16:
+        if isinstance(lattice_size, bool) or not isinstance(lattice_size, (int, np.integer)) or lattice_size < 16:
             raise ValueError(f"lattice_size must be an integer >= 16, got {lattice_size!r}")
+        self.lattice_size = int(lattice_size)
         if exact and method != "lattice":
             self.route = "mellin" if layer.sigma_b2 == 0.0 else "log-dense"
             self.mixture = Chi2Mixture(layer)
         else:
             self.route = "lattice"
             self.mixture = None
+        if grid is not None and not isinstance(grid, LogGrid):
+            raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
         if grid is not None and self.route == "lattice":
             raise ValueError("grid (a LogGrid) applies to the log-grid routes; the lattice route sizes its own")
         self.grid = grid
@@ -169,8 +171,10 @@ class TransitionOperator:
         tail : float, optional
             Probability that may be dropped in each tail (default ``tol * 1e-3``).
         """
-        tail = self.tol * 1e-3 if tail is None else float(tail)
+        tail = self.tol * 1e-3 if tail is None else _check_tail(tail)
         if not isinstance(law, SquaredNormLaw):
+            if isinstance(law, (bool, str)) or not isinstance(law, (int, float, np.integer, np.floating)):
+                raise ValueError(f"law must be a SquaredNormLaw or a squared norm y >= 0, got {law!r}")
             y0 = float(law)
             if not (math.isfinite(y0) and y0 >= 0):
                 raise ValueError(f"y must be a finite number >= 0, got {law!r}")
@@ -303,6 +307,16 @@ class ComposedOperator:
 
 # -- helpers -------------------------------------------------------------------------------------
 
+def _check_tail(tail):
+    try:
+        t = float(tail)
+    except (TypeError, ValueError):
+        raise ValueError(f"tail must be a probability in (0, 0.01], got {tail!r}") from None
+    if not (0 < t <= 0.01):
+        raise ValueError(f"tail must be a probability in (0, 0.01], got {tail!r}")
+    return t
+
+
 def _trim(grid: LogGrid, q, tail):
     """Drop grid points in each tail below ``tail``.
 
@@ -382,6 +396,11 @@ def _dense_apply(w, g, hq, log_coef, k):
 
 # -- the generic lattice route ------------------------------------------------------------------
 
+# A uniform lattice must reach the right tail it keeps; products of chi-squares are heavy-tailed, so
+# keeping 1 - 1e-11 of the mass would leave the bulk a few lattice cells. The route is second order at
+# ~1e-4 at best: it drops up to 1e-7 per layer past its end (reported in mass_lost).
+_LATTICE_TAIL = 1e-7
+
 def _apply_lattice(op: TransitionOperator, law, tail):
     """Prop. 1 by FFT: mix the ``N``-fold convolutions of ``phi(h)^2`` over the input law."""
     layer = op.layer
@@ -390,7 +409,7 @@ def _apply_lattice(op: TransitionOperator, law, tail):
     if isinstance(law, SquaredNormLaw):
         if law.continuous is not None and not isinstance(law.continuous, LatticeDensity):
             raise ValueError("the lattice route needs its input on a lattice (use method='lattice' throughout)")
-        ys, ws = _input_nodes(law)
+        ys, ws = _input_nodes(law, layer)
         carried = law.discretisation_error
     else:
         ys, ws = np.array([float(law)]), np.array([1.0])
@@ -405,23 +424,32 @@ def _apply_lattice(op: TransitionOperator, law, tail):
     while True:
         spacing = top / (n - 1)
         masses, atom, beyond = _mix_columns(act, layer, ys, ws, spacing, n)
-        if beyond <= tail or top > 1e300:
+        if beyond <= max(tail, _LATTICE_TAIL) or top > 1e300:
             break
         top *= 2.0
     cont = LatticeDensity(Lattice(spacing, n), masses)
     return SquaredNormLaw(atom, cont, discretisation_error=carried, tol=op.tol, warn=False)
 
 
-def _input_nodes(law: SquaredNormLaw):
+def _input_nodes(law: SquaredNormLaw, layer: Layer):
     """Input law as (nodes, weights): the atom at 0 and every lattice node that carries mass.
 
     Every node is its own column: re-binning the input onto fewer nodes costs an
-    error that the Richardson estimate of the propagation cannot see.
+    error that the Richardson estimate of the propagation cannot see. The
+    continuous mass of lattice node 0 lies in ``(0, spacing)``, not at 0. With
+    ``sigma_b = 0``, where ``y = 0`` maps to ``z = 0`` surely, it would join the atom;
+    there it is placed at ``spacing / 4`` (its conditional mean lies between
+    ``spacing / 5`` for a ``z^{-1/2}`` density and ``spacing / 3`` for a flat one), at
+    the price of an ``O(c_0 spacing)`` bias of the mean. With ``sigma_b > 0`` node 0
+    stays where linear binning put it, which keeps the mean exact.
     """
     cont = law.continuous
     ys, ws = [np.array([0.0])], [np.array([law.atom])]
     if cont is not None:
-        ys.append(cont.grid.points)
+        points = cont.grid.points.copy()
+        if layer.sigma_b2 == 0.0:
+            points[0] = 0.25 * cont.grid.spacing
+        ys.append(points)
         ws.append(cont.masses)
     ys, ws = np.concatenate(ys), np.concatenate(ws)
     keep = ws > 1e-18 * ws.max()

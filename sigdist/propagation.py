@@ -32,13 +32,10 @@ def _as_network(network):
 
 
 def _check_tol(tol):
-    try:
-        t = float(tol)
-    except (TypeError, ValueError):
-        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}") from None
-    if not (0.0 < t < 1.0):
-        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
-    return t
+    # below 1e-15 no float64 computation can deliver the accuracy asked for
+    if isinstance(tol, (bool, str)) or not isinstance(tol, (int, float, np.floating)) or not (1e-15 <= tol < 1):
+        raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
+    return float(tol)
 
 
 def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048):
@@ -88,6 +85,9 @@ def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", latt
     tol = _check_tol(tol)
     if method not in ("auto", "exact", "lattice"):
         raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
+    if isinstance(lattice_size, bool) or not isinstance(lattice_size, (int, np.integer)) or lattice_size < 64:
+        raise ValueError(f"lattice_size must be an integer >= 64 (the error estimate uses n/2 and n/4), "
+                         f"got {lattice_size!r}")
     if input_law is None:
         y0 = check_input_norm(y0, "y0")
     exact = all(layer.activation.chi2_kind is not None for layer in network)
@@ -96,7 +96,7 @@ def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", latt
         raise ValueError(f"method='exact' needs relu, linear or abs layers; got {', '.join(bad)}")
     use_lattice = method == "lattice" or not exact
     if use_lattice:
-        runs = [_propagate_lattice(network, y0, input_law, tol, max(16, lattice_size // k)) for k in (1, 2, 4)]
+        runs = [_propagate_lattice(network, y0, input_law, tol, lattice_size // k) for k in (1, 2, 4)]
         laws = [_with_richardson(*levels, tol) for levels in zip(*runs)]
     else:
         laws = _propagate_log(network, y0, input_law, tol)
@@ -161,10 +161,17 @@ def _log_input(input_law, spacing, eps):
     lo, hi = float(dist.ppf(atom + eps)), float(dist.isf(eps))
     if not (hi > 0 and math.isfinite(hi)):
         return SquaredNormLaw(1.0, None, warn=False)
-    lo = max(lo, hi * 1e-300, 1e-300)
+    lo = max(lo, 1e-320)
+    # a heavy right tail: reach where its share of E[y^2] (where finite) is below eps too
+    for _ in range(8):
+        tail2 = _tail_share(dist, hi)
+        if not (tail2 > eps):
+            break
+        hi *= 10.0
     expected = float(dist.cdf(hi) - dist.cdf(lo))
     h = spacing
-    for _ in range(12):
+    max_points = 20000
+    while True:
         n = int(math.ceil((math.log(hi) - math.log(lo)) / h)) + 1
         grid = LogGrid(math.log(lo), h, max(n, 8))
         z = grid.z
@@ -172,18 +179,34 @@ def _log_input(input_law, spacing, eps):
         err = abs(h * q.sum() - expected)
         if err <= eps:
             break
+        if 2 * n > max_points:
+            warnings.warn(f"input_law: its density is not resolved on a log grid of {n} points (mass error "
+                          f"{err:.3g}): a jump or a kink in the density? The laws carry that error.",
+                          SigdistWarning, stacklevel=4)
+            break
         h *= 0.5
-    else:
-        warnings.warn(f"input_law: its density is not resolved on a log grid (mass error {err:.3g})",
-                      SigdistWarning, stacklevel=4)
-    law = SquaredNormLaw(atom, LogGridDensity(grid, q), discretisation_error=err, warn=False)
-    return law
+    return SquaredNormLaw(atom, LogGridDensity(grid, q), discretisation_error=err, warn=False)
+
+
+def _tail_share(dist, t):
+    """Share of ``E[y^2]`` above ``t`` (0 when the moment is infinite or cannot be computed)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            total = float(dist.moment(2))
+            if not (math.isfinite(total) and total > 0):
+                return 0.0
+            above = float(dist.expect(lambda y: y * y, lb=t))
+        except Exception:  # noqa: BLE001 - scipy's quadrature can fail on exotic laws; then trust isf
+            return 0.0
+    return above / total if math.isfinite(above) else 0.0
 
 
 def _check_frozen(dist):
-    for attr in ("cdf", "pdf", "ppf", "isf", "support"):
-        if not hasattr(dist, attr):
-            raise ValueError("input_law must be a scipy.stats frozen continuous distribution or a SquaredNormLaw")
+    frozen = hasattr(dist, "dist") and hasattr(dist, "args")
+    if not frozen or not all(hasattr(dist, a) for a in ("cdf", "pdf", "ppf", "isf", "support")):
+        raise ValueError("input_law must be a scipy.stats frozen continuous distribution (e.g. stats.gamma(2)) "
+                         f"or a SquaredNormLaw, got {dist!r}")
     lower = float(dist.support()[0])
     if lower < 0:
         raise ValueError(f"input_law must be supported on [0, inf); its support starts at {lower}")
@@ -202,8 +225,8 @@ def _propagate_lattice(network, y0, input_law, tol, lattice_size):
 def _lattice_input(input_law, n, eps):
     if isinstance(input_law, SquaredNormLaw):
         if input_law.continuous is not None and not isinstance(input_law.continuous, LatticeDensity):
-            # read a log-grid law onto a lattice through its CDF
-            return _lattice_from_cdf(input_law.cdf, input_law.atom, float(input_law.ppf(1 - eps)), n)
+            # read a log-grid law onto a lattice through its CDF, up to its grid's end
+            return _lattice_from_cdf(input_law.cdf, input_law.atom, input_law._grid_top(), n)
         return input_law
     dist = _check_frozen(input_law)
     return _lattice_from_cdf(dist.cdf, float(dist.cdf(0.0)), float(dist.isf(eps)), n)
@@ -230,7 +253,7 @@ def _with_richardson(fine: SquaredNormLaw, half: SquaredNormLaw, quarter: Square
     z = fine.continuous.grid.points
     d1 = float(np.max(np.abs(fine.cdf(z) - half.cdf(z))))
     d2 = float(np.max(np.abs(half.cdf(z) - quarter.cdf(z))))
-    order = 2.0 if d1 <= 0 or d2 <= 0 else min(max(math.log2(d2 / d1), 1.0), 2.0)
+    order = 2.0 if d1 <= 0 or d2 <= 0 else min(max(math.log2(d2 / d1), 0.15), 2.0)
     estimate = d1 / (2.0**order - 1.0)
     return SquaredNormLaw(fine.atom, fine.continuous, discretisation_error=fine.discretisation_error + estimate,
                           tol=tol, warn=False)

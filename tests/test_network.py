@@ -86,3 +86,35 @@ def test_leaky_relu_slope_is_checked():
         Layer(10, 1.0, activation="leaky_relu", negative_slope=-0.1)
     act = Layer(10, 1.0, activation="leaky_relu", negative_slope=0.2).activation
     np.testing.assert_allclose(act(np.array([-1.0, 2.0])), [-0.2, 2.0])
+
+
+@pytest.mark.parametrize(
+    "call, word",
+    [
+        (lambda: Layer(3, "1"), "sigma_w2"),
+        (lambda: Layer(True, 1.0), "width"),
+        (lambda: Layer(3, True), "sigma_w2"),
+        (lambda: Layer(10**9, 1.0), "width"),
+        (lambda: Layer(3, 1.0, activation="leaky_relu", negative_slope="x"), "negative_slope"),
+        (lambda: Network(None), "layers"),
+        (lambda: sigdist.squared_norm_law(Network.constant(5, 1, 1.0), "1"), "y0"),
+        (lambda: sigdist.squared_norm_law(Network.constant(5, 1, 1.0), tol=1e-300), "tol"),
+        (lambda: sigdist.squared_norm_law(Network.constant(5, 1, 1.0), method="lattice", lattice_size=0),
+         "lattice_size"),
+        (lambda: sigdist.TransitionOperator(Layer(5, 1.0), grid=5), "grid"),
+        (lambda: sigdist.TransitionOperator(Layer(5, 1.0)).apply(1.0, tail=0), "tail"),
+        (lambda: sigdist.TransitionOperator(Layer(5, 1.0)).apply(1.0, tail=2), "tail"),
+        (lambda: sigdist.TransitionOperator(Layer(5, 1.0)).apply("a"), "law"),
+        (lambda: sigdist.LogGrid(0.0, 1.0, 2.5), "size"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, word):
+    with pytest.raises(ValueError, match=word):
+        call()
+
+
+def test_input_law_must_be_frozen():
+    from scipy import stats
+
+    with pytest.raises(ValueError, match="frozen"):
+        sigdist.squared_norm_law(Network.constant(5, 1, 1.0), input_law=stats.expon)

@@ -191,3 +191,33 @@ def test_wide_layers():
     law = sigdist.squared_norm_law(Network.constant(10000, 2, 2 / 10000), 1.0)
     assert law.mean() == pytest.approx(1.0, rel=1e-10)
     assert law.var() == pytest.approx((1 + 5 / 10000) ** 2 - 1, rel=1e-8)
+
+
+def test_input_law_with_a_jump_warns_instead_of_hanging():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.warns(SigdistWarning, match="not resolved"):
+        law = sigdist.squared_norm_law(Network.constant(20, 2, 0.1), input_law=stats.uniform(0, 2), tol=1e-8)
+    assert time.perf_counter() - t0 < 60  # a bound on hanging, not a benchmark
+    # the jump is not resolved spectrally: the law says so in its error estimate
+    assert 1e-6 < law.error_estimate < 1e-3
+    assert abs(law.mean() - 0.1 * 1.0 * 10 * 0.1 * 10) <= 4 * law.error_estimate
+
+
+def test_heavy_tailed_input_law_keeps_its_second_moment():
+    gamma_like = stats.lognorm(1.0)
+    law = sigdist.squared_norm_law(Network.constant(20, 1, 0.1), input_law=gamma_like)
+    e2 = 0.1**2 * float(gamma_like.moment(2)) * 20 * 25 / 4  # E[z^2] = sigma_w^4 E[y^2] N(N+5)/4
+    assert law.moment(2) == pytest.approx(e2, rel=1e-7)
+
+
+def test_law_edges():
+    law = sigdist.squared_norm_law(Network.constant(10, 2, 0.2), 1.0)
+    assert float(law.sf(np.inf)) == 0.0 and float(law.cdf(np.inf)) == pytest.approx(1 - law.mass_lost)
+    assert np.isnan(law.pdf(np.nan))
+    assert np.ndim(law.cdf(1.0)) == 0 and np.ndim(law.ppf(0.5)) == 0
+    lo, hi = law.interval(np.array([0.5, 0.9]))
+    assert lo.shape == (2,) and np.all(hi > lo)
+    with pytest.raises(ValueError, match="order"):
+        law.moment(np.nan)
