@@ -1,0 +1,181 @@
+r"""Two inputs through one ReLU layer, exactly (Burkholz & Dubatovka Prop. 2, Thm. 5).
+
+Given the previous layer, the pre-activations ``(h1, h2)`` of one unit for two
+inputs are bivariate normal with covariance ``V`` (eq. 4),
+:math:`v_{ij} = \sigma_w^2 \langle x_i, x_j\rangle + \sigma_b^2`, and correlation
+:math:`\rho = v_{12}/\sqrt{v_{11} v_{22}}`. Everything here is a closed form in ``V``:
+
+* :math:`g(\rho) = P(h_1 > 0, h_2 > 0) = \tfrac14 + \arcsin(\rho)/(2\pi)` (Sheppard's
+  formula; the paper's integral, with :math:`g(\pm 1)` exact);
+* :math:`E[x_1 x_2] = \sqrt{v_{11} v_{22}}\,\big(\sqrt{1-\rho^2} + (\pi - \arccos\rho)\rho\big)/(2\pi)`
+  (the first arc-cosine kernel, equal to eq. 10's :math:`g\rho + \sqrt{1-\rho^2}/(2\pi)`);
+* the correlation after the ReLU (eq. 9);
+* the law of :math:`x_1 x_2 = \mathrm{relu}(h_1)\mathrm{relu}(h_2)`: an atom
+  :math:`1 - g(\rho)` at 0 and, for ``t > 0``,
+
+  .. math:: f(t) = \frac{1}{2\pi\sqrt{\det V}}\, \exp\Big(\frac{v_{12}\, t}{\det V}\Big)\,
+            K_0\Big(\frac{\sqrt{v_{11} v_{22}}\; t}{\det V}\Big),
+
+  half of the density of the product of a bivariate normal pair on ``t > 0`` (the
+  quadrants ``(+, +)`` and ``(-, -)`` contribute equally). The printed :math:`f_{prod}`
+  has :math:`v_{12} t / (2 \det V)` in the exponential (docs/errata.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate, special
+
+__all__ = ["orthant_probability", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
+           "EQ10_APPROXIMATION_WORST_ERROR"]
+
+_RHO_SLACK = 1e-12  # |rho| may exceed 1 by rounding; beyond this it is an error
+
+
+def _check_rho(rho):
+    r = np.asarray(rho, dtype=np.float64)
+    if np.any(np.isnan(r)) or np.any(np.abs(r) > 1 + _RHO_SLACK):
+        raise ValueError(f"rho must lie in [-1, 1], got {rho!r}")
+    return np.clip(r, -1.0, 1.0)
+
+
+def _check_covariance(v11, v22, v12):
+    vals = []
+    for name, v in (("v11", v11), ("v22", v22), ("v12", v12)):
+        if isinstance(v, (bool, str)):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+        x = float(v)
+        if not math.isfinite(x):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+        vals.append(x)
+    v11, v22, v12 = vals
+    if v11 <= 0 or v22 <= 0:
+        raise ValueError(f"v11 and v22 must be > 0 (variances), got v11={v11!r}, v22={v22!r}")
+    scale = math.sqrt(v11 * v22)
+    if abs(v12) > scale * (1 + _RHO_SLACK):
+        raise ValueError(f"V must be positive semi-definite: |v12| <= sqrt(v11 v22) = {scale:.6g}, got v12={v12!r}")
+    return v11, v22, max(-scale, min(scale, v12))
+
+
+def orthant_probability(rho):
+    r""":math:`g(\rho) = P(h_1 > 0, h_2 > 0) = 1/4 + \arcsin(\rho) / (2\pi)`; ``g(-1) = 0``, ``g(1) = 1/2``."""
+    r = _check_rho(rho)
+    return (0.25 + np.arcsin(r) / (2 * math.pi))[()]
+
+
+def _kernel_k1(r):
+    """``(sqrt(1 - r^2) + (pi - arccos r) r) / (2 pi)`` = ``E[relu(h1) relu(h2)]`` for unit variances."""
+    return (np.sqrt(np.maximum(1 - r * r, 0.0)) + (math.pi - np.arccos(r)) * r) / (2 * math.pi)
+
+
+def correlation_map(rho):
+    r"""Correlation of ``relu(h1)``, ``relu(h2)`` given the pre-activation correlation (eq. 9).
+
+    .. math:: \mathrm{Cor}(x_1, x_2) = \frac{\sqrt{1-\rho^2} - 1 + 2\pi\rho\, g(\rho)}{\pi - 1}
+
+    Exact at the endpoints: 1 at ``rho = 1``, ``-1/(pi - 1)`` at ``rho = -1``.
+    """
+    r = _check_rho(rho)
+    return ((2 * math.pi * _kernel_k1(r) - 1.0) / (math.pi - 1.0))[()]
+
+
+def mean_scalar_product(v11, v22, v12, width):
+    r""":math:`E\langle x_1, x_2\rangle = N \sqrt{v_{11} v_{22}}\,(g(\rho)\rho + \sqrt{1-\rho^2}/(2\pi))` (eq. 10)."""
+    from .network import _check_width
+
+    v11, v22, v12 = _check_covariance(v11, v22, v12)
+    width = _check_width(width)
+    scale = math.sqrt(v11 * v22)
+    return width * scale * float(_kernel_k1(np.float64(v12 / scale)))
+
+
+def _eq10_worst_error():
+    # max over rho of |(g rho + sqrt(1 - rho^2) / (2 pi)) - (rho + 1) / 4|, the printed approximation's error
+    from scipy import optimize
+
+    err = lambda r: -abs(float(_kernel_k1(np.float64(r))) - (r + 1) / 4)  # noqa: E731
+    res = optimize.minimize_scalar(err, bounds=(-1, 1), method="bounded", options={"xatol": 1e-12})
+    return float(res.x), -float(res.fun)
+
+
+#: (rho, error): where the printed "~ N sqrt(v11 v22)(rho + 1)/4" of eq. 10 is worst, per unit N sqrt(v11 v22)
+EQ10_APPROXIMATION_WORST_ERROR = _eq10_worst_error()
+
+
+class ProductLaw:
+    """Law of one component's product ``x1 x2 = relu(h1) relu(h2)``: atom ``1 - g(rho)`` at 0 plus a density.
+
+    Frozen-distribution methods ``pdf``, ``cdf``, ``sf``, ``mean``, ``var``, ``moment`` (orders 1, 2), and ``atom``.
+    """
+
+    def __init__(self, v11, v22, v12):
+        self.v11, self.v22, self.v12 = _check_covariance(v11, v22, v12)
+        scale = math.sqrt(self.v11 * self.v22)
+        self.rho = self.v12 / scale
+        self.det = max(self.v11 * self.v22 - self.v12 * self.v12, 0.0)
+        self.atom = 1.0 - float(orthant_probability(self.rho))
+        self._scale = scale
+
+    def pdf(self, t):
+        t = np.asarray(t, dtype=np.float64)
+        out = np.zeros(t.shape)
+        pos = t > 0
+        if self.det <= 1e-14 * self._scale**2:
+            if self.rho > 0:  # rho = 1: x1 x2 = scale relu(g)^2, a half chi2_1 scaled by sqrt(v11 v22)
+                u = t[pos] / self._scale
+                out[pos] = 0.5 * np.exp(-0.5 * u) / np.sqrt(2 * math.pi * u) / self._scale
+            return out[()]
+        a = self._scale / self.det
+        b = self.v12 / self.det
+        tp = t[pos]
+        # K0(a t) exp(b t) = k0e(a t) exp((b - a) t) with b - a <= 0: no overflow
+        out[pos] = special.k0e(a * tp) * np.exp((b - a) * tp) / (2 * math.pi * math.sqrt(self.det))
+        return out[()]
+
+    def _cont_integral(self, lo, hi):
+        f = lambda s: float(self.pdf(s))  # noqa: E731
+        return integrate.quad(f, lo, hi, limit=400, epsabs=1e-15, epsrel=1e-12)[0]
+
+    def cdf(self, t):
+        """``P(x1 x2 <= t)`` (atom included), by adaptive quadrature of the density."""
+        shape = np.shape(t)
+        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        out = np.empty(t.shape)
+        for i, x in enumerate(t.ravel()):
+            if x < 0:
+                out.flat[i] = 0.0
+            elif x == 0:
+                out.flat[i] = self.atom
+            else:
+                # the log singularity of K0 at 0 and the scale det V / sqrt(v11 v22) set the breakpoints
+                knot = min(x, self.det / self._scale) if self.det > 0 else min(x, self._scale)
+                out.flat[i] = self.atom + self._cont_integral(0.0, knot) + (
+                    self._cont_integral(knot, x) if x > knot else 0.0)
+        return np.minimum(out, 1.0).reshape(shape)[()]
+
+    def sf(self, t):
+        return (1.0 - np.asarray(self.cdf(t)))[()]
+
+    def moment(self, order):
+        """``E[(x1 x2)^order]`` for order 1 (eq. 10 per unit) and 2."""
+        if order == 1:
+            return self._scale * float(_kernel_k1(np.float64(self.rho)))
+        if order == 2:
+            # E[relu(h1)^2 relu(h2)^2] = v11 v22 ((1 + 2 r^2)(pi - arccos r) + 3 r sqrt(1 - r^2)) / (2 pi)
+            r = self.rho
+            return self.v11 * self.v22 * ((1 + 2 * r * r) * (math.pi - math.acos(r))
+                                          + 3 * r * math.sqrt(max(1 - r * r, 0.0))) / (2 * math.pi)
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
+
+    def mean(self):
+        return self.moment(1)
+
+    def var(self):
+        return self.moment(2) - self.moment(1) ** 2
+
+
+def product_law(v11, v22, v12):
+    """The law of ``relu(h1) relu(h2)`` for ``(h1, h2) ~ N(0, V)`` (Thm. 5, derived; see the module docstring)."""
+    return ProductLaw(v11, v22, v12)

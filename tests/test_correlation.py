@@ -1,0 +1,93 @@
+"""One ReLU layer, two inputs: closed forms against quadrature and Monte Carlo (Thm. 5)."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from sigdist.correlation import (EQ10_APPROXIMATION_WORST_ERROR, correlation_map, mean_scalar_product,
+                                 orthant_probability, product_law)
+
+
+@pytest.mark.parametrize("rho", [-0.99, -0.5, 0.0, 0.3, 0.9, 0.999])
+def test_orthant_probability_matches_the_printed_integral(rho):
+    # g(rho) = (1/sqrt(2 pi)) int_0^inf Phi(rho u / sqrt(1 - rho^2)) exp(-u^2/2) du (Thm. 5)
+    c = rho / math.sqrt(1 - rho * rho)
+    ref = integrate.quad(lambda u: stats.norm.cdf(c * u) * math.exp(-0.5 * u * u), 0, np.inf,
+                         epsabs=1e-14)[0] / math.sqrt(2 * math.pi)
+    assert orthant_probability(rho) == pytest.approx(ref, abs=1e-12)
+
+
+def test_endpoints_are_exact():
+    assert orthant_probability(-1.0) == 0.0 and orthant_probability(1.0) == 0.5
+    assert correlation_map(1.0) == pytest.approx(1.0, abs=1e-15)
+    assert correlation_map(-1.0) == pytest.approx(-1 / (math.pi - 1), abs=1e-15)
+
+
+def test_correlation_map_and_mean_product_match_monte_carlo():
+    rng = np.random.default_rng(0)
+    v11, v22, v12 = 2.0, 0.5, 0.6
+    rho = v12 / math.sqrt(v11 * v22)
+    cov = np.array([[v11, v12], [v12, v22]])
+    h = rng.multivariate_normal([0, 0], cov, size=400_000)
+    x = np.maximum(h, 0)
+    prod = x[:, 0] * x[:, 1]
+    law = product_law(v11, v22, v12)
+    z = (prod.mean() - law.mean()) / (prod.std(ddof=1) / math.sqrt(prod.size))
+    assert abs(z) < 4
+    z2 = ((prod**2).mean() - law.moment(2)) / ((prod**2).std(ddof=1) / math.sqrt(prod.size))
+    assert abs(z2) < 4
+    assert mean_scalar_product(v11, v22, v12, 7) == pytest.approx(7 * law.mean(), rel=1e-14)
+    # Fisher z for the sample correlation of the ReLU outputs
+    r = np.corrcoef(x[:, 0], x[:, 1])[0, 1]
+    assert abs(np.arctanh(r) - np.arctanh(correlation_map(rho))) * math.sqrt(x.shape[0] - 3) < 4
+    assert correlation_map(rho) < rho
+
+
+@pytest.mark.parametrize("v12", [-0.9, 0.0, 0.5, 0.95])
+def test_product_density_has_the_right_mass_mean_and_bins(v12):
+    v11, v22 = 1.0, 1.0
+    law = product_law(v11, v22, v12)
+    g = orthant_probability(v12)
+    mass = integrate.quad(lambda t: float(law.pdf(t)), 0, np.inf, limit=400, epsabs=1e-13)[0]
+    mean = integrate.quad(lambda t: t * float(law.pdf(t)), 0, np.inf, limit=400, epsabs=1e-13)[0]
+    assert mass == pytest.approx(g, abs=1e-10)
+    assert mean == pytest.approx(law.mean(), abs=1e-10)
+    # binned probabilities against Monte Carlo, z-scores per bin
+    rng = np.random.default_rng(1)
+    h = rng.multivariate_normal([0, 0], [[v11, v12], [v12, v22]], size=200_000)
+    prod = np.maximum(h[:, 0], 0) * np.maximum(h[:, 1], 0)
+    edges = [0.0, 0.05, 0.2, 0.5, 1.0, 2.0, np.inf]
+    cdf = [law.atom] + [float(law.cdf(e)) for e in edges[1:-1]] + [1.0]
+    expected = np.array([law.atom] + list(np.diff(cdf)))
+    observed = np.array([np.mean(prod == 0)] + [np.mean((prod > a) & (prod <= b))
+                                                for a, b in zip(edges[:-1], edges[1:])])
+    se = np.sqrt(np.maximum(expected * (1 - expected), 1e-12) / prod.size)
+    assert np.all(np.abs(observed - expected) / se < 4.5)
+
+
+def test_printed_product_density_fails_the_mass_check():
+    v11 = v22 = 1.0
+    v12 = 0.5
+    det = v11 * v22 - v12**2
+    from scipy.special import k0
+
+    printed = lambda t: math.exp(v12 * t / (2 * det)) * k0(math.sqrt(v11 * v22) * t / det) / (  # noqa: E731
+        2 * math.pi * math.sqrt(det))
+    mass = integrate.quad(printed, 0, np.inf, limit=400)[0]
+    assert abs(mass - orthant_probability(0.5)) > 0.05  # 0.2596 vs g(0.5) = 1/3
+
+
+def test_eq10_approximation_error():
+    rho, err = EQ10_APPROXIMATION_WORST_ERROR
+    assert abs(rho) < 0.2 and 0.09 < err < 0.1  # worst near rho = 0: 1/4 against 1/(2 pi)
+
+
+@pytest.mark.parametrize("args, word", [((1.0, 1.0, 1.5), "semi-definite"), ((0.0, 1.0, 0.0), "v11"),
+                                        ((1.0, np.nan, 0.0), "v22")])
+def test_bad_covariance(args, word):
+    with pytest.raises(ValueError, match=word):
+        product_law(*args)
+    with pytest.raises(ValueError, match="rho"):
+        correlation_map(1.5)
