@@ -153,11 +153,12 @@ def critical_window(obj):
     while f(a) < 0:
         a = lo_side - 2.0 * (lo_side - a)
     m_crit = optimize.brentq(f, a, lo_side, xtol=1e-14, rtol=1e-15)
-    b = upper_bound - 1e-15
+    # the upper root hides close to the domain's end when only the rare k = 1 term diverges there
     step = 1e-3
     while f(upper_bound - step) < 0 and step > 1e-15:
         step *= 0.1
-    m_upper = optimize.brentq(f, lo_side, upper_bound - step, xtol=1e-15, rtol=1e-15) if f(upper_bound - step) > 0 else b
+    right = upper_bound - step
+    m_upper = optimize.brentq(f, lo_side, right, xtol=1e-15, rtol=1e-15) if f(right) > 0 else right
     return m_crit, m_upper
 
 
