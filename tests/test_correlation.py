@@ -91,3 +91,25 @@ def test_bad_covariance(args, word):
         product_law(*args)
     with pytest.raises(ValueError, match="rho"):
         correlation_map(1.5)
+
+
+def test_scalar_product_law_matches_real_sums():
+    from sigdist.correlation import scalar_product_law
+    from sigdist.montecarlo import compare
+
+    v11, v22, v12, width = 1.0, 1.5, 0.6, 12
+    law = scalar_product_law(v11, v22, v12, width, lattice_size=2048)
+    assert law.atom == pytest.approx((1 - orthant_probability(v12 / math.sqrt(v11 * v22))) ** width, rel=1e-12)
+    assert law.mean() == pytest.approx(mean_scalar_product(v11, v22, v12, width), rel=1e-9)
+    assert law.error_estimate < 1e-4
+    rng = np.random.default_rng(3)
+    h = rng.multivariate_normal([0, 0], [[v11, v12], [v12, v22]], size=(50_000, width))
+    sums = (np.maximum(h[..., 0], 0) * np.maximum(h[..., 1], 0)).sum(axis=1)
+    assert compare(law, sums).passes()
+
+
+def test_scalar_product_law_at_opposite_inputs_is_the_atom():
+    from sigdist.correlation import scalar_product_law
+
+    law = scalar_product_law(1.0, 1.0, -1.0, 5, lattice_size=256)
+    assert law.atom == pytest.approx(1.0) and law.mean() == pytest.approx(0.0, abs=1e-15)
