@@ -29,7 +29,7 @@ import numpy as np
 from scipy import integrate, special
 
 __all__ = ["orthant_probability", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
-           "scalar_product_law", "EQ10_APPROXIMATION_WORST_ERROR"]
+           "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "EQ10_APPROXIMATION_WORST_ERROR"]
 
 _RHO_SLACK = 1e-12  # |rho| may exceed 1 by rounding; beyond this it is an error
 
@@ -275,3 +275,104 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
     out = _with_richardson(fine, half, quarter, tol)
     out.label = "<x1, x2>"
     return out
+
+
+# -- mixed moments of (x1, x2) = (relu(h1), relu(h2)) ----------------------------------------------
+
+_M_NODES, _M_WEIGHTS = np.polynomial.legendre.leggauss(96)
+
+
+def relu_moment(p, q, v11, v22, v12):
+    r""":math:`E[\mathrm{relu}(h_1)^p\, \mathrm{relu}(h_2)^q]` for :math:`(h_1, h_2) \sim N(0, V)`, ``q in {0, 1, 2}``.
+
+    Conditioning on :math:`h_1 = u`: :math:`h_2 \mid u \sim N(\rho s_2 u / s_1, s_2^2(1 - \rho^2))`, and
+    :math:`E[\mathrm{relu}(Y)] = m\Phi(m/s) + s\varphi(m/s)`,
+    :math:`E[\mathrm{relu}(Y)^2] = (m^2 + s^2)\Phi(m/s) + m s \varphi(m/s)` close the inner integral; the
+    outer one is Gauss–Legendre on ``[0, 14 s_1]`` (relative accuracy ~1e-14).
+    """
+    v11, v22, v12 = _check_covariance(v11, v22, v12)
+    if q not in (0, 1, 2) or p < 0:
+        raise ValueError(f"need p >= 0 and q in (0, 1, 2), got p={p!r}, q={q!r}")
+    s1, s2 = math.sqrt(v11), math.sqrt(v22)
+    rho = v12 / (s1 * s2)
+    half = 7.0 * s1
+    u = half * (1 + _M_NODES)
+    w = half * _M_WEIGHTS * np.exp(-0.5 * (u / s1) ** 2) / (s1 * math.sqrt(2 * math.pi))
+    m = rho * s2 * u / s1
+    s = s2 * math.sqrt(max(1 - rho * rho, 0.0))
+    if q == 0:
+        inner = np.ones_like(u)
+    elif s == 0:
+        inner = np.maximum(m, 0.0) ** q
+    else:
+        z = m / s
+        Phi, phi = special.ndtr(z), np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        inner = m * Phi + s * phi if q == 1 else (m * m + s * s) * Phi + m * s * phi
+    return float(np.sum(w * u**p * inner))
+
+
+def _per_unit_moments(v11, v22, v12):
+    """Means and covariance of (a, b, c) = (x1^2, x2^2, x1 x2) for one unit."""
+    M = lambda p, q: relu_moment(p, q, v11, v22, v12)  # noqa: E731
+    mean = np.array([v11 / 2, v22 / 2, M(1, 1)])
+    second = np.array([[1.5 * v11**2, M(2, 2), M(3, 1)],
+                       [M(2, 2), 1.5 * v22**2, _swap_moment(v11, v22, v12)],
+                       [M(3, 1), _swap_moment(v11, v22, v12), M(2, 2)]])
+    return mean, second - np.outer(mean, mean)
+
+
+def _swap_moment(v11, v22, v12):
+    """``E[x1 x2^3]`` (the roles of the inputs swapped)."""
+    return relu_moment(3, 1, v22, v11, v12)
+
+
+# -- the cosine after one layer ------------------------------------------------------------------
+
+def _layer_covariance(norm1, norm2, dot, layer):
+    from .network import Layer, check_input_norm
+
+    if not isinstance(layer, Layer):
+        raise ValueError(f"layer must be a sigdist.Layer, got {type(layer).__name__}")
+    norm1, norm2 = check_input_norm(norm1, "norm1"), check_input_norm(norm2, "norm2")
+    dot = float(dot)
+    if not math.isfinite(dot) or dot * dot > norm1 * norm2 * (1 + 1e-12) + 1e-300:
+        raise ValueError(f"dot must satisfy dot^2 <= norm1 norm2 (Cauchy-Schwarz), got dot={dot!r} with "
+                         f"norm1={norm1!r}, norm2={norm2!r}")
+    if layer.activation.name != "relu" or not layer.is_gaussian_iid:
+        raise ValueError("the two-input laws are derived for relu layers with i.i.d. Gaussian weights")
+    w, b = layer.sigma_w2, layer.sigma_b2
+    return w * norm1 + b, w * norm2 + b, w * dot + b
+
+
+def mean_cosine(norm1, norm2, dot, layer):
+    r"""Mean cosine similarity after one layer: the infinite-width value and its ``1/N`` correction.
+
+    With per-unit ``(a, b, c) = (x_1^2, x_2^2, x_1 x_2)`` of means :math:`\mu` and covariance
+    :math:`\Sigma`, the cosine is :math:`f(\bar a, \bar b, \bar c) = \bar c / \sqrt{\bar a \bar b}` of the
+    unit averages, and the delta method gives
+    :math:`E[\cos] = f(\mu) + \mathrm{tr}(H_f(\mu)\,\Sigma) / (2N) + O(N^{-2})`, with
+    :math:`f(\mu) = 2 k_1(\rho)`, the c-map of mean-field theory.
+
+    Returns
+    -------
+    infinite_width, first_order : float
+        :math:`f(\mu)` and :math:`f(\mu) + \mathrm{tr}(H\Sigma)/(2N)`.
+    """
+    v11, v22, v12 = _layer_covariance(norm1, norm2, dot, layer)
+    mu, cov = _per_unit_moments(v11, v22, v12)
+    a, b, c = mu
+    r = 1.0 / math.sqrt(a * b)
+    H = r * np.array([[0.75 * c / a**2, 0.25 * c / (a * b), -0.5 / a],
+                      [0.25 * c / (a * b), 0.75 * c / b**2, -0.5 / b],
+                      [-0.5 / a, -0.5 / b, 0.0]])
+    base = c * r
+    return base, base + float(np.sum(H * cov)) / (2 * layer.width)
+
+
+def c_map(rho):
+    r"""Infinite-width cosine after a relu layer, :math:`(\sqrt{1-\rho^2} + (\pi - \arccos\rho)\rho)/\pi`.
+
+    ``rho`` is the pre-activation correlation (the input cosine when :math:`\sigma_b = 0`).
+    """
+    r = _check_rho(rho)
+    return (2.0 * _kernel_k1(r))[()]

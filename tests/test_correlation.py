@@ -113,3 +113,49 @@ def test_scalar_product_law_at_opposite_inputs_is_the_atom():
 
     law = scalar_product_law(1.0, 1.0, -1.0, 5, lattice_size=256)
     assert law.atom == pytest.approx(1.0) and law.mean() == pytest.approx(0.0, abs=1e-15)
+
+
+def test_relu_moments_against_closed_forms_and_monte_carlo():
+    from sigdist.correlation import relu_moment
+
+    for r in (-0.7, 0.0, 0.4, 0.95):
+        law = product_law(1.3, 0.8, r * math.sqrt(1.3 * 0.8))
+        assert relu_moment(1, 1, 1.3, 0.8, r * math.sqrt(1.04)) == pytest.approx(law.moment(1), rel=1e-12)
+        assert relu_moment(2, 2, 1.3, 0.8, r * math.sqrt(1.04)) == pytest.approx(law.moment(2), rel=1e-12)
+    assert relu_moment(4, 0, 2.0, 1.0, 0.5) == pytest.approx(1.5 * 4.0, rel=1e-12)
+    rng = np.random.default_rng(4)
+    h = rng.multivariate_normal([0, 0], [[1.0, 0.6], [0.6, 2.0]], size=400_000)
+    x = np.maximum(h, 0)
+    sample = x[:, 0] ** 3 * x[:, 1]
+    z = (sample.mean() - relu_moment(3, 1, 1.0, 2.0, 0.6)) / (sample.std(ddof=1) / math.sqrt(sample.size))
+    assert abs(z) < 4
+
+
+def cosine_samples(width, c, sigma_w2, n, seed):
+    rng = np.random.default_rng(seed)
+    v = sigma_w2 * np.array([[1.0, c], [c, 1.0]])
+    h = rng.multivariate_normal([0, 0], v, size=(n, width))
+    x = np.maximum(h, 0)
+    a, b, p = (x[..., 0] ** 2).sum(1), (x[..., 1] ** 2).sum(1), (x[..., 0] * x[..., 1]).sum(1)
+    ok = (a > 0) & (b > 0)
+    return p[ok] / np.sqrt(a[ok] * b[ok])
+
+
+def test_mean_cosine_correction_is_first_order_in_one_over_width():
+    from sigdist import Layer
+    from sigdist.correlation import c_map, mean_cosine
+
+    c = 0.9
+    errs_inf, errs_first = [], []
+    for width in (10, 20):
+        inf, first = mean_cosine(1.0, 1.0, c, Layer(width, 2 / width))
+        assert inf == pytest.approx(float(c_map(c)), rel=1e-12)  # the c-map at sigma_b = 0
+        cos = cosine_samples(width, c, 2 / width, 400_000, seed=width)
+        se = cos.std(ddof=1) / math.sqrt(cos.size)
+        errs_inf.append(abs(cos.mean() - inf))
+        errs_first.append(abs(cos.mean() - first))
+        assert errs_inf[-1] > 10 * se  # the c-map misses the finite-width mean
+        assert errs_first[-1] < errs_inf[-1] / 2
+    # the corrected mean's residual is O(1/N^2): doubling N divides it by about four
+    assert errs_first[0] / errs_first[1] > 2.5
+    assert errs_inf[0] / errs_inf[1] == pytest.approx(2.0, rel=0.25)  # the c-map's error is O(1/N)
