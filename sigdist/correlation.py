@@ -29,7 +29,8 @@ import numpy as np
 from scipy import integrate, special
 
 __all__ = ["orthant_probability", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
-           "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "EQ10_APPROXIMATION_WORST_ERROR"]
+           "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "PairChain", "pair_laws",
+           "mean_field_cosines", "EQ10_APPROXIMATION_WORST_ERROR"]
 
 _RHO_SLACK = 1e-12  # |rho| may exceed 1 by rounding; beyond this it is an error
 
@@ -376,3 +377,100 @@ def c_map(rho):
     """
     r = _check_rho(rho)
     return (2.0 * _kernel_k1(r))[()]
+
+
+# -- many layers: the pair chain (|x1|^2, |x2|^2, <x1, x2>) by the exact reduced sampler -------------
+
+class PairChain:
+    """Samples of the pair state per layer, from :func:`pair_laws`.
+
+    Attributes
+    ----------
+    norms1, norms2, dots, cosines : ndarray, shape (n_samples, L)
+        ``cosines`` is NaN where a signal is exactly 0 (relu: every unit inactive).
+    """
+
+    def __init__(self, norms1, norms2, dots):
+        self.norms1, self.norms2, self.dots = norms1, norms2, dots
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.cosines = dots / np.sqrt(norms1 * norms2)
+
+    def _mean_se(self, values):
+        ok = np.isfinite(values)
+        n = ok.sum(axis=0)
+        mean = np.nansum(np.where(ok, values, 0.0), axis=0) / n
+        var = np.nansum(np.where(ok, (values - mean) ** 2, 0.0), axis=0) / np.maximum(n - 1, 1)
+        return mean, np.sqrt(var / n)
+
+    @property
+    def cosine_mean(self):
+        """Per-layer mean cosine (over samples where both signals are nonzero) and its standard error."""
+        return self._mean_se(self.cosines)
+
+    @property
+    def dot_mean(self):
+        return self._mean_se(self.dots)
+
+    def cosine_quantiles(self, q):
+        return np.nanquantile(self.cosines, q, axis=0)
+
+
+def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk=20_000):
+    r"""Propagate two inputs' pair state through a network by the exact reduced sampler (Prop. 2).
+
+    Given ``(|x1|^2, |x2|^2, <x1, x2>)`` of a layer, the next layer's pre-activations are
+    ``N`` i.i.d. pairs :math:`N(0, V)`, :math:`V = \sigma_w^2 G + \sigma_b^2` (eq. 4), so each
+    layer costs ``2N`` normals per sample, with no approximation. Any activation.
+
+    Returns
+    -------
+    PairChain
+        Samples per layer, with means and standard errors of cosines and scalar products.
+    """
+    from .network import Network, check_input_norm
+
+    if not isinstance(network, Network):
+        raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
+    for layer in network:
+        if not layer.is_gaussian_iid:
+            raise ValueError("pair_laws needs i.i.d. Gaussian layers (use sigdist.montecarlo.simulate otherwise)")
+    a0, b0 = check_input_norm(x1_sq, "x1_sq"), check_input_norm(x2_sq, "x2_sq")
+    c0 = float(dot)
+    if not math.isfinite(c0) or c0 * c0 > a0 * b0 * (1 + 1e-12) + 1e-300:
+        raise ValueError(f"dot must satisfy dot^2 <= x1_sq x2_sq, got dot={dot!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    rng = np.random.default_rng(seed)
+    depth = network.depth
+    out = [np.empty((n_samples, depth)) for _ in range(3)]
+    for start in range(0, n_samples, chunk):
+        m = min(chunk, n_samples - start)
+        a, b, c = np.full(m, a0), np.full(m, b0), np.full(m, c0)
+        for l, layer in enumerate(network):
+            v11 = layer.sigma_w2 * a + layer.sigma_b2
+            v22 = layer.sigma_w2 * b + layer.sigma_b2
+            v12 = layer.sigma_w2 * c + layer.sigma_b2
+            s1 = np.sqrt(v11)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                slope = np.where(s1 > 0, v12 / np.where(s1 > 0, s1, 1.0), 0.0)
+            rest = np.sqrt(np.maximum(v22 - slope**2, 0.0))
+            g = rng.standard_normal((2, m, layer.width))
+            h1 = s1[:, None] * g[0]
+            h2 = slope[:, None] * g[0] + rest[:, None] * g[1]
+            x1, x2 = np.asarray(layer.activation(h1)), np.asarray(layer.activation(h2))
+            a, b, c = (x1 * x1).sum(1), (x2 * x2).sum(1), (x1 * x2).sum(1)
+            out[0][start:start + m, l], out[1][start:start + m, l], out[2][start:start + m, l] = a, b, c
+    return PairChain(*out)
+
+
+def mean_field_cosines(network, x1_sq, x2_sq, dot):
+    """Infinite-width (mean-field) recursion of the mean pair state; returns the cosine per layer (relu)."""
+    a, b, c = float(x1_sq), float(x2_sq), float(dot)
+    out = []
+    for layer in network:
+        v11, v22, v12 = _layer_covariance(a, b, c, layer)
+        scale = math.sqrt(v11 * v22)
+        a, b, c = layer.width * v11 / 2, layer.width * v22 / 2, layer.width * scale * float(
+            _kernel_k1(np.float64(np.clip(v12 / scale, -1, 1))))
+        out.append(c / math.sqrt(a * b))
+    return np.array(out)

@@ -159,3 +159,33 @@ def test_mean_cosine_correction_is_first_order_in_one_over_width():
     # the corrected mean's residual is O(1/N^2): doubling N divides it by about four
     assert errs_first[0] / errs_first[1] > 2.5
     assert errs_inf[0] / errs_inf[1] == pytest.approx(2.0, rel=0.25)  # the c-map's error is O(1/N)
+
+
+def test_pair_chain_agrees_in_law_with_real_networks():
+    torch = pytest.importorskip("torch")  # noqa: F841
+    from sigdist import Layer, Network
+    from sigdist.correlation import pair_laws
+    from sigdist.montecarlo import simulate
+
+    net = Network([Layer(12, 2 / 8, 0.05), Layer(12, 2 / 12, 0.05), Layer(12, 2 / 12, 0.05)], input_width=8)
+    x = np.random.default_rng(5).standard_normal((2, 8))
+    chain = pair_laws(net, float(x[0] @ x[0]), float(x[1] @ x[1]), float(x[0] @ x[1]), n_samples=6000, seed=6)
+    sim = simulate(net, x, 6000, seed=7, method="full")
+    for l in range(3):
+        a, b = chain.cosines[:, l], sim.cosines[:, l, 0, 1]
+        assert stats.ks_2samp(a[np.isfinite(a)], b[np.isfinite(b)]).pvalue > 1e-3
+        assert stats.ks_2samp(chain.dots[:, l], sim.dots[:, l, 0, 1]).pvalue > 1e-3
+    # layer 1's mean scalar product is eq. 10
+    v = 2 / 8 * np.array([[x[0] @ x[0], x[0] @ x[1]], [x[0] @ x[1], x[1] @ x[1]]]) + 0.05
+    mean, se = chain.dot_mean
+    assert abs(mean[0] - mean_scalar_product(v[0, 0], v[1, 1], v[0, 1], 12)) < 4 * se[0]
+
+
+def test_pair_chain_bad_input():
+    from sigdist import Network
+    from sigdist.correlation import pair_laws
+
+    with pytest.raises(ValueError, match="dot"):
+        pair_laws(Network.constant(5, 2, 0.4), 1.0, 1.0, 1.5)
+    with pytest.raises(ValueError, match="x1_sq"):
+        pair_laws(Network.constant(5, 2, 0.4), -1.0, 1.0, 0.0)
