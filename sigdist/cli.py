@@ -22,7 +22,17 @@ def main(argv=None):
     spec.add_argument("--m-min", type=float, default=-4.0)
     spec.add_argument("--m-max", type=float, default=-0.55)
     spec.add_argument("--points", type=int, default=15)
+    cos = sub.add_parser("cosine", help="per-layer law of the cosine similarity of two inputs (relu, He by default)")
+    cos.add_argument("--width", type=int, default=100)
+    cos.add_argument("--depth", type=int, default=10)
+    cos.add_argument("--sigma-w2", type=float, default=None, help="weight variance (default He: 2 / width)")
+    cos.add_argument("--sigma-b2", type=float, default=0.0)
+    cos.add_argument("--cos", type=float, default=0.5, help="input cosine (unit-norm inputs)")
+    cos.add_argument("--samples", type=int, default=20000)
+    cos.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.command == "cosine":
+        return _cosine(parser, args)
     if args.command == "spectrum":
         return _spectrum(parser, args)
     if args.command == "demo":
@@ -31,6 +41,27 @@ def main(argv=None):
         if args.width < 1 or args.depth < 1 or args.networks < 2:
             parser.error("--width and --depth must be >= 1, --networks >= 2")
         run_demo(args.width, args.depth, args.networks, args.seed, args.figure or None)
+    return 0
+
+
+def _cosine(parser, args):
+    from .correlation import mean_field_cosines, pair_laws
+    from .network import Network
+
+    try:
+        net = Network.constant(args.width, args.depth, args.sigma_w2 if args.sigma_w2 is not None else 2.0 / args.width,
+                               args.sigma_b2)
+        chain = pair_laws(net, 1.0, 1.0, args.cos, n_samples=args.samples, seed=args.seed)
+        field = mean_field_cosines(net, 1.0, 1.0, args.cos)
+    except ValueError as err:
+        parser.error(str(err))
+    mean, se = chain.cosine_mean
+    q = chain.cosine_quantiles([0.05, 0.5, 0.95])
+    print(f"relu, N = {args.width}, sigma_w^2 = {net[0].sigma_w2:.6g}, sigma_b^2 = {args.sigma_b2:g}, "
+          f"input cosine {args.cos:g}, {args.samples} samples of the exact pair chain")
+    print(f"{'l':>3} {'mean cos':>9} {'s.e.':>8} {'q05':>8} {'q50':>8} {'q95':>8} {'c-map':>8}")
+    for l in range(net.depth):
+        print(f"{l + 1:>3} {mean[l]:>9.5f} {se[l]:>8.1e} {q[0, l]:>8.4f} {q[1, l]:>8.4f} {q[2, l]:>8.4f} {field[l]:>8.5f}")
     return 0
 
 

@@ -30,7 +30,7 @@ from scipy import integrate, special
 
 __all__ = ["orthant_probability", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
            "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "PairChain", "pair_laws",
-           "mean_field_cosines", "EQ10_APPROXIMATION_WORST_ERROR"]
+           "mean_field_cosines", "CosineLaw", "cosine_law", "EQ10_APPROXIMATION_WORST_ERROR"]
 
 _RHO_SLACK = 1e-12  # |rho| may exceed 1 by rounding; beyond this it is an error
 
@@ -474,3 +474,56 @@ def mean_field_cosines(network, x1_sq, x2_sq, dot):
             _kernel_k1(np.float64(np.clip(v12 / scale, -1, 1))))
         out.append(c / math.sqrt(a * b))
     return np.array(out)
+
+
+class CosineLaw:
+    """Law of the cosine similarity after one layer, from the exact reduced sampler, with its normal approximation.
+
+    Attributes
+    ----------
+    samples : ndarray
+        Cosines (samples where a signal is exactly 0 are dropped; ``p_undefined`` is their share).
+    mean, standard_error : float
+    dkw_band : float
+        Half-width of the 99 % Dvoretzky-Kiefer-Wolfowitz band of the empirical CDF.
+    approx_mean, approx_sd : float
+        Delta-method normal approximation: mean with the ``1/N`` correction, sd from the per-unit covariance.
+    approx_error : float
+        Measured sup-distance between the normal approximation's CDF and the empirical one.
+    """
+
+    def __init__(self, samples, p_undefined, approx_mean, approx_sd):
+        self.samples = np.sort(samples)
+        self.p_undefined = float(p_undefined)
+        n = self.samples.size
+        self.mean = float(self.samples.mean())
+        self.standard_error = float(self.samples.std(ddof=1) / math.sqrt(n))
+        self.dkw_band = math.sqrt(math.log(2 / 0.01) / (2 * n))
+        self.approx_mean, self.approx_sd = float(approx_mean), float(approx_sd)
+        normal = special.ndtr((self.samples - self.approx_mean) / self.approx_sd)
+        i = np.arange(1, n + 1)
+        self.approx_error = float(max(np.max(np.abs(i / n - normal)), np.max(np.abs((i - 1) / n - normal))))
+
+    def cdf(self, x):
+        """Empirical CDF (within ``dkw_band`` of the true one with probability 0.99)."""
+        return (np.searchsorted(self.samples, np.asarray(x, dtype=np.float64), side="right") / self.samples.size)[()]
+
+    def ppf(self, q):
+        return np.quantile(self.samples, q)[()]
+
+
+def cosine_law(norm1, norm2, dot, layer, *, n_samples=200_000, seed=None):
+    """Law of the cosine of the two signals after one layer given the previous layer (Fig. 2)."""
+    from .network import Network
+
+    v11, v22, v12 = _layer_covariance(norm1, norm2, dot, layer)
+    chain = pair_laws(Network([layer]), norm1, norm2, dot, n_samples=n_samples, seed=seed)
+    cos = chain.cosines[:, 0]
+    ok = np.isfinite(cos)
+    mu, cov = _per_unit_moments(v11, v22, v12)
+    a, b, c = mu
+    r = 1.0 / math.sqrt(a * b)
+    grad = r * np.array([-0.5 * c / a, -0.5 * c / b, 1.0])
+    sd = math.sqrt(max(float(grad @ cov @ grad), 0.0) / layer.width)
+    _, first = mean_cosine(norm1, norm2, dot, layer)
+    return CosineLaw(cos[ok], 1 - ok.mean(), first, sd)

@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import numpy as np
+
 
 def test_demo_runs_and_writes_a_figure(tmp_path):
     out = subprocess.run(
@@ -31,3 +33,14 @@ def test_spectrum_command_prints_eigenvalues_and_the_window():
     bad = subprocess.run([sys.executable, "-m", "sigdist", "spectrum", "--m-max", "0"], capture_output=True,
                          text=True)
     assert bad.returncode != 0 and "diverge" in bad.stderr
+
+
+def test_cosine_command():
+    out = subprocess.run([sys.executable, "-m", "sigdist", "cosine", "--width", "50", "--depth", "3",
+                          "--cos", "0.5", "--samples", "4000"], capture_output=True, text=True, check=True, timeout=120)
+    rows = [line.split() for line in out.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rows) == 3
+    means, ses, cmap = (np.array([float(r[i]) for r in rows]) for i in (1, 2, 6))
+    assert np.all(np.abs(means - cmap) < 4 * ses + 0.01)  # close to the c-map at width 50
+    bad = subprocess.run([sys.executable, "-m", "sigdist", "cosine", "--cos", "1.5"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "dot" in bad.stderr
