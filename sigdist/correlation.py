@@ -30,7 +30,7 @@ from scipy import integrate, special
 
 __all__ = ["orthant_probability", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
            "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "PairChain", "pair_laws",
-           "mean_field_cosines", "CosineLaw", "cosine_law", "EQ10_APPROXIMATION_WORST_ERROR"]
+           "mean_field_cosines", "CosineLaw", "cosine_law", "shared_pair_laws", "EQ10_APPROXIMATION_WORST_ERROR"]
 
 _RHO_SLACK = 1e-12  # |rho| may exceed 1 by rounding; beyond this it is an error
 
@@ -527,3 +527,75 @@ def cosine_law(norm1, norm2, dot, layer, *, n_samples=200_000, seed=None):
     sd = math.sqrt(max(float(grad @ cov @ grad), 0.0) / layer.width)
     _, first = mean_cosine(norm1, norm2, dot, layer)
     return CosineLaw(cos[ok], 1 - ok.mean(), first, sd)
+
+
+# -- parameter sharing (Burkholz & Dubatovka §3): GSM and looks-linear ----------------------------------
+
+def shared_pair_laws(network, d1_sq, d2_sq, d_dot, *, n_samples=100_000, seed=None):
+    r"""Pair laws of a GSM or looks-linear network through its reduction to a linear network of half width.
+
+    With ``W = [[W0, -W0], [-W0, W0]]`` and ``x = [a; b]``, a layer's pre-activations are
+    ``[W0 d; -W0 d]`` with ``d = a - b``, so ``x' = [relu(h); relu(-h)]`` with ``h = W0 d``, the next
+    ``d`` is ``h`` itself, and ``|x'|^2 = |h|^2``, ``<x1', x2'> = sum_i h1_i h2_i 1{h1_i h2_i > 0}``.
+    The signal ``h`` follows the *linear* network ``h_l = W0_l h_{l-1}`` of half widths. GSM: ``W0``
+    Gaussian, so the Gram matrix of ``(h1, h2)`` is a Wishart chain (sampled exactly, 2 N/2 normals
+    per layer). Looks-linear (square ``W0``, ``sigma_w2 = 1``): ``W0`` is orthogonal, the Gram matrix
+    of ``h`` is preserved exactly, and ``(W0 h1, W0 h2)`` is a uniformly random frame with that Gram matrix.
+
+    Parameters
+    ----------
+    network : Network
+        Every layer with ``sharing="gsm"``, or every layer ``"looks_linear"``.
+    d1_sq, d2_sq, d_dot : float
+        ``|d1|^2``, ``|d2|^2``, ``<d1, d2>`` of the inputs' differences ``d = x[:N0/2] - x[N0/2:]``.
+
+    Returns
+    -------
+    PairChain
+        The laws of ``|x_l|^2`` (equal to ``|h_l|^2``), ``<x1, x2>`` and the cosine of ``x`` per layer;
+        the signal's own state is in the attribute ``signal`` (a PairChain of ``h``).
+    """
+    from .network import Network, check_input_norm
+
+    if not isinstance(network, Network):
+        raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
+    schemes = {layer.sharing for layer in network}
+    if schemes not in ({"gsm"}, {"looks_linear"}):
+        raise ValueError(f"every layer must share parameters the same way ('gsm' or 'looks_linear'), got {schemes}")
+    a0, b0 = check_input_norm(d1_sq, "d1_sq"), check_input_norm(d2_sq, "d2_sq")
+    c0 = float(d_dot)
+    if not math.isfinite(c0) or c0 * c0 > a0 * b0 * (1 + 1e-12) + 1e-300:
+        raise ValueError(f"d_dot must satisfy d_dot^2 <= d1_sq d2_sq, got d_dot={d_dot!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    orthogonal = schemes == {"looks_linear"}
+    rng = np.random.default_rng(seed)
+    depth = network.depth
+    x_state = [np.empty((n_samples, depth)) for _ in range(3)]
+    h_state = [np.empty((n_samples, depth)) for _ in range(3)]
+    a, b, c = np.full(n_samples, a0), np.full(n_samples, b0), np.full(n_samples, c0)
+    for l, layer in enumerate(network):
+        half = layer.width // 2
+        g = rng.standard_normal((2, n_samples, half))
+        if orthogonal:
+            # a uniformly random orthonormal pair (q1, q2), then h' = W0 h keeps the Gram matrix times sigma_w2
+            q1 = g[0] / np.linalg.norm(g[0], axis=1, keepdims=True)
+            r = g[1] - (g[1] * q1).sum(1, keepdims=True) * q1
+            q2 = r / np.linalg.norm(r, axis=1, keepdims=True)
+            v11, v22, v12 = layer.sigma_w2 * a, layer.sigma_w2 * b, layer.sigma_w2 * c
+        else:
+            q1, q2 = g[0], g[1]
+            v11, v22, v12 = layer.sigma_w2 * a, layer.sigma_w2 * b, layer.sigma_w2 * c
+        s1 = np.sqrt(v11)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = np.where(s1 > 0, v12 / np.where(s1 > 0, s1, 1.0), 0.0)
+        rest = np.sqrt(np.maximum(v22 - slope**2, 0.0))
+        h1 = s1[:, None] * q1
+        h2 = slope[:, None] * q1 + rest[:, None] * q2
+        prod = h1 * h2
+        a, b, c = (h1 * h1).sum(1), (h2 * h2).sum(1), prod.sum(1)
+        h_state[0][:, l], h_state[1][:, l], h_state[2][:, l] = a, b, c
+        x_state[0][:, l], x_state[1][:, l], x_state[2][:, l] = a, b, np.maximum(prod, 0.0).sum(1)
+    chain = PairChain(*x_state)
+    chain.signal = PairChain(*h_state)
+    return chain

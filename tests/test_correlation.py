@@ -201,3 +201,46 @@ def test_cosine_law_and_its_normal_approximation():
     assert float(law.cdf(law.ppf(0.5))) == pytest.approx(0.5, abs=1e-3)
     # the normal approximation is off by its skewness: a few percent at N = 100, measured, not assumed
     assert law.dkw_band < law.approx_error < 0.05
+
+
+@pytest.mark.parametrize("builder", ["gsm", "looks_linear"])
+def test_shared_pair_laws_match_real_parameter_shared_networks(builder):
+    pytest.importorskip("torch")
+    from sigdist import Network
+    from sigdist.correlation import shared_pair_laws
+    from sigdist.montecarlo import simulate
+
+    net = getattr(Network, builder)([12, 12, 12, 12])
+    x = np.random.default_rng(5).standard_normal((2, 12))
+    d = x[:, :6] - x[:, 6:]
+    chain = shared_pair_laws(net, d[0] @ d[0], d[1] @ d[1], d[0] @ d[1], n_samples=6000, seed=1)
+    sim = simulate(net, x, 6000, seed=2)
+    for l in range(3):
+        assert stats.ks_2samp(chain.cosines[:, l], sim.cosines[:, l, 0, 1]).pvalue > 1e-3
+        assert stats.ks_2samp(chain.dots[:, l], sim.dots[:, l, 0, 1]).pvalue > 1e-3
+        if builder == "gsm":
+            assert stats.ks_2samp(chain.norms1[:, l], sim.squared_norms[:, l, 0]).pvalue > 1e-3
+        else:  # orthogonal W0: the norms are exactly preserved
+            np.testing.assert_allclose(sim.squared_norms[:, l, 0], d[0] @ d[0], rtol=1e-12)
+            np.testing.assert_allclose(chain.norms1[:, l], d[0] @ d[0], rtol=1e-12)
+
+
+def test_what_parameter_sharing_preserves():
+    from sigdist import Network
+    from sigdist.correlation import shared_pair_laws
+
+    c0 = 0.3
+    ll = shared_pair_laws(Network.looks_linear([20] * 9), 1.0, 1.0, c0, n_samples=20_000, seed=3)
+    gsm = shared_pair_laws(Network.gsm([20] * 9), 1.0, 1.0, c0, n_samples=20_000, seed=4)
+    # looks-linear: the signal's cosine is preserved exactly, layer after layer
+    np.testing.assert_allclose(ll.signal.cosines, c0, atol=1e-12)
+    # GSM: the signal's scalar product is preserved on average (a linear Gaussian net at 2/fan-in)
+    mean, se = gsm.signal.dot_mean
+    assert np.all(np.abs(mean - c0) < 4 * se)
+    # ... but not its cosine pathwise: it spreads out with depth
+    assert np.nanstd(gsm.signal.cosines[:, -1]) > 2 * np.nanstd(gsm.signal.cosines[:, 0]) > 0
+    # the cosine of the ReLU outputs x is not the signal's: negative products are dropped, so it is larger
+    ll_mean, _ = ll.cosine_mean
+    assert np.all(ll_mean > c0 + 0.1)
+    # and for looks-linear its law does not drift with depth (the frame is uniformly random each layer)
+    assert stats.ks_2samp(ll.cosines[:, 0], ll.cosines[:, -1]).pvalue > 1e-3
