@@ -28,7 +28,7 @@ import math
 import numpy as np
 from scipy import integrate, special
 
-__all__ = ["orthant_probability", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
+__all__ = ["orthant_probability", "g", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
            "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "PairChain", "pair_laws",
            "mean_field_cosines", "CosineLaw", "cosine_law", "shared_pair_laws", "EQ10_APPROXIMATION_WORST_ERROR"]
 
@@ -69,6 +69,10 @@ def orthant_probability(rho):
 def _kernel_k1(r):
     """``(sqrt(1 - r^2) + (pi - arccos r) r) / (2 pi)`` = ``E[relu(h1) relu(h2)]`` for unit variances."""
     return (np.sqrt(np.maximum(1 - r * r, 0.0)) + (math.pi - np.arccos(r)) * r) / (2 * math.pi)
+
+
+#: the paper's name for the orthant probability (Thm. 5)
+g = orthant_probability
 
 
 def correlation_map(rho):
