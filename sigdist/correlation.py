@@ -385,6 +385,28 @@ def c_map(rho):
 
 # -- many layers: the pair chain (|x1|^2, |x2|^2, <x1, x2>) by the exact reduced sampler -------------
 
+def _check_pair_state(n1, n2, dot, names, n_samples):
+    """Validate ``(|u|^2, |v|^2, <u, v>)`` (Cauchy-Schwarz) and a sample count; return the floats."""
+    from .network import check_input_norm
+
+    a0, b0 = check_input_norm(n1, names[0]), check_input_norm(n2, names[1])
+    c0 = float(dot)
+    if not math.isfinite(c0) or c0 * c0 > a0 * b0 * (1 + 1e-12) + 1e-300:
+        raise ValueError(f"{names[2]} must satisfy {names[2]}^2 <= {names[0]} {names[1]}, got {dot!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    return a0, b0, c0
+
+
+def _correlated_pair(v11, v22, v12, g1, g2):
+    """``(h1, h2)`` with covariance ``V`` (per sample) from independent ``g1``, ``g2`` (rows = samples)."""
+    s1 = np.sqrt(v11)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(s1 > 0, v12 / np.where(s1 > 0, s1, 1.0), 0.0)
+    rest = np.sqrt(np.maximum(v22 - slope**2, 0.0))
+    return s1[:, None] * g1, slope[:, None] * g1 + rest[:, None] * g2
+
+
 class PairChain:
     """Samples of the pair state per layer, from :func:`pair_laws`.
 
@@ -431,19 +453,14 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
     PairChain
         Samples per layer, with means and standard errors of cosines and scalar products.
     """
-    from .network import Network, check_input_norm
+    from .network import Network
 
     if not isinstance(network, Network):
         raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
     for layer in network:
         if not layer.is_gaussian_iid:
             raise ValueError("pair_laws needs i.i.d. Gaussian layers (use sigdist.montecarlo.simulate otherwise)")
-    a0, b0 = check_input_norm(x1_sq, "x1_sq"), check_input_norm(x2_sq, "x2_sq")
-    c0 = float(dot)
-    if not math.isfinite(c0) or c0 * c0 > a0 * b0 * (1 + 1e-12) + 1e-300:
-        raise ValueError(f"dot must satisfy dot^2 <= x1_sq x2_sq, got dot={dot!r}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    a0, b0, c0 = _check_pair_state(x1_sq, x2_sq, dot, ("x1_sq", "x2_sq", "dot"), n_samples)
     rng = np.random.default_rng(seed)
     depth = network.depth
     out = [np.empty((n_samples, depth)) for _ in range(3)]
@@ -454,13 +471,8 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
             v11 = layer.sigma_w2 * a + layer.sigma_b2
             v22 = layer.sigma_w2 * b + layer.sigma_b2
             v12 = layer.sigma_w2 * c + layer.sigma_b2
-            s1 = np.sqrt(v11)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                slope = np.where(s1 > 0, v12 / np.where(s1 > 0, s1, 1.0), 0.0)
-            rest = np.sqrt(np.maximum(v22 - slope**2, 0.0))
             g = rng.standard_normal((2, m, layer.width))
-            h1 = s1[:, None] * g[0]
-            h2 = slope[:, None] * g[0] + rest[:, None] * g[1]
+            h1, h2 = _correlated_pair(v11, v22, v12, g[0], g[1])
             x1, x2 = np.asarray(layer.activation(h1)), np.asarray(layer.activation(h2))
             a, b, c = (x1 * x1).sum(1), (x2 * x2).sum(1), (x1 * x2).sum(1)
             out[0][start:start + m, l], out[1][start:start + m, l], out[2][start:start + m, l] = a, b, c
@@ -559,19 +571,14 @@ def shared_pair_laws(network, d1_sq, d2_sq, d_dot, *, n_samples=100_000, seed=No
         The laws of ``|x_l|^2`` (equal to ``|h_l|^2``), ``<x1, x2>`` and the cosine of ``x`` per layer;
         the signal's own state is in the attribute ``signal`` (a PairChain of ``h``).
     """
-    from .network import Network, check_input_norm
+    from .network import Network
 
     if not isinstance(network, Network):
         raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
     schemes = {layer.sharing for layer in network}
     if schemes not in ({"gsm"}, {"looks_linear"}):
         raise ValueError(f"every layer must share parameters the same way ('gsm' or 'looks_linear'), got {schemes}")
-    a0, b0 = check_input_norm(d1_sq, "d1_sq"), check_input_norm(d2_sq, "d2_sq")
-    c0 = float(d_dot)
-    if not math.isfinite(c0) or c0 * c0 > a0 * b0 * (1 + 1e-12) + 1e-300:
-        raise ValueError(f"d_dot must satisfy d_dot^2 <= d1_sq d2_sq, got d_dot={d_dot!r}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    a0, b0, c0 = _check_pair_state(d1_sq, d2_sq, d_dot, ("d1_sq", "d2_sq", "d_dot"), n_samples)
     orthogonal = schemes == {"looks_linear"}
     rng = np.random.default_rng(seed)
     depth = network.depth
@@ -586,16 +593,9 @@ def shared_pair_laws(network, d1_sq, d2_sq, d_dot, *, n_samples=100_000, seed=No
             q1 = g[0] / np.linalg.norm(g[0], axis=1, keepdims=True)
             r = g[1] - (g[1] * q1).sum(1, keepdims=True) * q1
             q2 = r / np.linalg.norm(r, axis=1, keepdims=True)
-            v11, v22, v12 = layer.sigma_w2 * a, layer.sigma_w2 * b, layer.sigma_w2 * c
         else:
             q1, q2 = g[0], g[1]
-            v11, v22, v12 = layer.sigma_w2 * a, layer.sigma_w2 * b, layer.sigma_w2 * c
-        s1 = np.sqrt(v11)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            slope = np.where(s1 > 0, v12 / np.where(s1 > 0, s1, 1.0), 0.0)
-        rest = np.sqrt(np.maximum(v22 - slope**2, 0.0))
-        h1 = s1[:, None] * q1
-        h2 = slope[:, None] * q1 + rest[:, None] * q2
+        h1, h2 = _correlated_pair(layer.sigma_w2 * a, layer.sigma_w2 * b, layer.sigma_w2 * c, q1, q2)
         prod = h1 * h2
         a, b, c = (h1 * h1).sum(1), (h2 * h2).sum(1), prod.sum(1)
         h_state[0][:, l], h_state[1][:, l], h_state[2][:, l] = a, b, c

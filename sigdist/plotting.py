@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_layer_laws"]
+__all__ = ["plot_layer_laws", "pyplot"]
 
 
-def plot_layer_laws(laws, path, samples=None, title=None):
-    """Densities of ``|x^(l)|^2`` for each law, optionally over a histogram of samples of the last layer."""
+def pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend (figures are written to files)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_layer_laws(laws, path, samples=None, title=None):
+    """Densities of ``|x^(l)|^2`` for each law, optionally over a histogram of samples of the last layer."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     hi = max(float(law.ppf(0.999)) for law in laws)
     z = np.linspace(hi * 1e-4, hi, 800)

@@ -66,10 +66,9 @@ def main(argv=None):
         print(f"  width {w:3d}: " + "  ".join(f"{abs(v):.8f}" for v in vals))
     ok &= all(b[1][1] >= a[1][1] for a, b in zip(he_rows, he_rows[1:]))  # lambda_2 rises towards 1
     ok &= all(b[1] <= a[1] for a, b in zip(trunc, trunc[1:]))  # a longer grid leaks less
-    import matplotlib
+    from sigdist.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     hs = [r[0] for r in rows]

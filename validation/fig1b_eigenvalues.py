@@ -62,10 +62,9 @@ def main(argv=None):
         print(f"quadrature check N={layer.width} m={mm}: exact {exact:.12g}, quadrature {quad:.12g}, "
               f"rel diff {abs(quad / exact - 1):.1e}")
         ok &= abs(quad / exact - 1) < 1e-8
-    import matplotlib
+    from sigdist.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for layer, lam, printed, lo, hi in curves:

@@ -49,10 +49,9 @@ def main(argv=None):
         curves.append((width, mean, se, mf))
         print(f"N={width:>3}: mean cosine at depth {depth}: {mean[-1]:.4f} +- {se[-1]:.4f} (c-map {mf[-1]:.4f})")
         ok &= bool(mean[-1] > mean[0])
-    import matplotlib
+    from sigdist.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for width, c, law in laws:

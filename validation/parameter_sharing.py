@@ -38,10 +38,9 @@ def main(argv=None):
     ok = bool(np.allclose(ll.signal.cosines, c0, atol=1e-12))
     ok &= rows["He (x)"][0][-1] > rows["He (x)"][0][0]
     ok &= abs(rows["looks-linear (x)"][0][-1] - rows["looks-linear (x)"][0][0]) < 5 * rows["looks-linear (x)"][1][-1]
-    import matplotlib
+    from sigdist.plotting import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     layers = np.arange(1, depth + 1)
