@@ -54,7 +54,7 @@ def _check_covariance(v11, v22, v12):
     v11, v22, v12 = vals
     if v11 <= 0 or v22 <= 0:
         raise ValueError(f"v11 and v22 must be > 0 (variances), got v11={v11!r}, v22={v22!r}")
-    scale = math.sqrt(v11 * v22)
+    scale = math.sqrt(v11) * math.sqrt(v22)  # not sqrt(v11 v22): that over/underflows first
     if abs(v12) > scale * (1 + _RHO_SLACK):
         raise ValueError(f"V must be positive semi-definite: |v12| <= sqrt(v11 v22) = {scale:.6g}, got v12={v12!r}")
     return v11, v22, max(-scale, min(scale, v12))
@@ -92,7 +92,7 @@ def mean_scalar_product(v11, v22, v12, width):
 
     v11, v22, v12 = _check_covariance(v11, v22, v12)
     width = _check_width(width)
-    scale = math.sqrt(v11 * v22)
+    scale = math.sqrt(v11) * math.sqrt(v22)
     return width * scale * float(_kernel_k1(np.float64(v12 / scale)))
 
 
@@ -117,7 +117,7 @@ class ProductLaw:
 
     def __init__(self, v11, v22, v12):
         self.v11, self.v22, self.v12 = _check_covariance(v11, v22, v12)
-        scale = math.sqrt(self.v11 * self.v22)
+        scale = math.sqrt(self.v11) * math.sqrt(self.v22)
         self.rho = self.v12 / scale
         self.det = max(self.v11 * self.v22 - self.v12 * self.v12, 0.0)
         self.atom = 1.0 - float(orthant_probability(self.rho))
@@ -265,6 +265,9 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
             single[:-1] += cell_mass * (1 - theta)
             single[1:] += cell_mass * theta
             single[0] += law.atom
+            if 1.0 - single.sum() > 1e-12 and top < 1e300:  # one component's own tail is past the end
+                top *= 2.0
+                continue
             m = _fft.next_fast_len(2 * n)
             conv = _fft.irfft(_fft.rfft(single, m) ** width, m)
             if conv[n:].sum() <= 1e-9 or top > 1e300:
@@ -293,7 +296,9 @@ def relu_moment(p, q, v11, v22, v12):
     Conditioning on :math:`h_1 = u`: :math:`h_2 \mid u \sim N(\rho s_2 u / s_1, s_2^2(1 - \rho^2))`, and
     :math:`E[\mathrm{relu}(Y)] = m\Phi(m/s) + s\varphi(m/s)`,
     :math:`E[\mathrm{relu}(Y)^2] = (m^2 + s^2)\Phi(m/s) + m s \varphi(m/s)` close the inner integral; the
-    outer one is Gauss–Legendre on ``[0, 14 s_1]`` (relative accuracy ~1e-14).
+    outer one is Gauss–Legendre on ``[0, 14 s_1]`` (relative accuracy ~1e-14), or adaptive quadrature
+    where ``1 - rho^2 < 1e-2`` and the inner integrand concentrates near ``u = 0``. With ``p = 0`` the
+    integral still runs over ``h_1 > 0``: it is :math:`E[\mathrm{relu}(h_2)^q; h_1 > 0]`.
     """
     v11, v22, v12 = _check_covariance(v11, v22, v12)
     if q not in (0, 1, 2) or p < 0:
@@ -313,7 +318,19 @@ def relu_moment(p, q, v11, v22, v12):
         z = m / s
         Phi, phi = special.ndtr(z), np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
         inner = m * Phi + s * phi if q == 1 else (m * m + s * s) * Phi + m * s * phi
-    return float(np.sum(w * u**p * inner))
+    if 1 - rho * rho >= 1e-2 or q == 0 or s == 0:
+        return float(np.sum(w * u**p * inner))
+
+    def integrand(x):
+        mm = rho * s2 * x / s1
+        z = mm / s
+        Phi, phi = special.ndtr(z), math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        e = mm * Phi + s * phi if q == 1 else (mm * mm + s * s) * Phi + mm * s * phi
+        return x**p * e * math.exp(-0.5 * (x / s1) ** 2) / (s1 * math.sqrt(2 * math.pi))
+
+    knot = min(14 * s1, 10 * s / max(abs(rho) * s2 / s1, 1e-300))  # where the inner mean turns
+    return sum(integrate.quad(integrand, a, b, epsabs=0.0, epsrel=1e-12, limit=400)[0]
+               for a, b in ((0.0, knot), (knot, 14 * s1)) if b > a)
 
 
 def _per_unit_moments(v11, v22, v12):
@@ -461,6 +478,8 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
         if not layer.is_gaussian_iid:
             raise ValueError("pair_laws needs i.i.d. Gaussian layers (use sigdist.montecarlo.simulate otherwise)")
     a0, b0, c0 = _check_pair_state(x1_sq, x2_sq, dot, ("x1_sq", "x2_sq", "dot"), n_samples)
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
     rng = np.random.default_rng(seed)
     depth = network.depth
     out = [np.empty((n_samples, depth)) for _ in range(3)]
@@ -481,7 +500,13 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
 
 def mean_field_cosines(network, x1_sq, x2_sq, dot):
     """Infinite-width (mean-field) recursion of the mean pair state; returns the cosine per layer (relu)."""
-    a, b, c = float(x1_sq), float(x2_sq), float(dot)
+    from .network import Network
+
+    if not isinstance(network, Network):
+        raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
+    a, b, c = _check_pair_state(x1_sq, x2_sq, dot, ("x1_sq", "x2_sq", "dot"), 2)
+    if a == 0 or b == 0:
+        raise ValueError("x1_sq and x2_sq must be > 0: the cosine of a zero signal is undefined")
     out = []
     for layer in network:
         v11, v22, v12 = _layer_covariance(a, b, c, layer)
@@ -532,6 +557,8 @@ def cosine_law(norm1, norm2, dot, layer, *, n_samples=200_000, seed=None):
     """Law of the cosine of the two signals after one layer given the previous layer (Fig. 2)."""
     from .network import Network
 
+    if float(norm1) == 0 or float(norm2) == 0:
+        raise ValueError("norm1 and norm2 must be > 0: the cosine of a zero signal is undefined")
     v11, v22, v12 = _layer_covariance(norm1, norm2, dot, layer)
     chain = pair_laws(Network([layer]), norm1, norm2, dot, n_samples=n_samples, seed=seed)
     cos = chain.cosines[:, 0]

@@ -134,39 +134,44 @@ def critical_window(obj):
     two roots of :math:`\lambda_m = 1`. For He layers ``m_crit = -2`` exactly; the
     upper end lies just above ``-1`` (the paper says the window ends at ``-1``).
 
+    The roots are found to the accuracy of :math:`\log\lambda_m` (~1e-13) over its slope there
+    (for He, ``5 / (2N)``): ``m_crit`` is ``-2`` to about ``1e-12 N``.
+
     Returns
     -------
     (m_crit, m_upper) : tuple of float
-        ``m_crit = m_upper = -1`` when no ``m`` has :math:`\lambda_m < 1` (linear layers at
-        the critical variance, where :math:`\lambda_{-1} = 1` is the minimum).
+        Both equal to the minimiser when no ``m`` has :math:`\lambda_m < 1` (where the minimum of
+        :math:`\lambda_m` is exactly 1: ``E[log(sigma_w2 S)] = 0`` and no atom).
     """
     upper_bound = mellin_domain(obj)
     f = lambda m: log_mellin_eigenvalue(m, obj)  # noqa: E731
-    # the minimum of the convex log-eigenvalue
-    res = optimize.minimize_scalar(f, bounds=(-50.0, upper_bound - 1e-12), method="bounded",
+    # bracket the convex log-eigenvalue's minimum: lambda_m -> inf as m -> -inf (S is unbounded)
+    lower = -50.0
+    while f(lower) <= 0 or f(lower) <= f(0.5 * (lower + upper_bound)):
+        lower *= 2.0
+        if lower < -1e12:
+            raise ValueError("no lower end of the critical window was found above m = -1e12")
+    res = optimize.minimize_scalar(f, bounds=(lower, upper_bound - 1e-12), method="bounded",
                                    options={"xatol": 1e-13})
-    m_min = float(res.x)
-    lo_side = -1.0 if f(-1.0) < 0 else m_min
-    if f(lo_side) >= 0:
-        return -1.0, -1.0
-    a = lo_side - 1.0
-    while f(a) < 0:
-        a = lo_side - 2.0 * (lo_side - a)
-    m_crit = optimize.brentq(f, a, lo_side, xtol=1e-14, rtol=1e-15)
+    # the interior point: the minimiser, or -1 where log(lambda_{-1}) = log(1 - 2^-N) is below it
+    inside = min((float(res.x), -1.0), key=f)
+    if f(inside) >= 0:
+        return inside, inside
+    m_crit = optimize.brentq(f, lower, inside, xtol=1e-14, rtol=1e-15)
     # the upper root hides close to the domain's end when only the rare k = 1 term diverges there
     step = 1e-3
     while f(upper_bound - step) < 0 and step > 1e-15:
         step *= 0.1
     right = upper_bound - step
-    m_upper = optimize.brentq(f, lo_side, right, xtol=1e-15, rtol=1e-15) if f(right) > 0 else right
+    m_upper = optimize.brentq(f, inside, right, xtol=1e-15, rtol=1e-15) if f(right) > 0 else right
     return m_crit, m_upper
 
 
 def _conditional_cgf(a, mix, sigma_w2):
     r""":math:`\log E[X^a \mid S > 0]`, :math:`X = \sigma_w^2 S`; by its cumulant series for tiny ``a``."""
     half = 0.5 * mix.k
-    p = np.exp(mix.log_weights)
-    p = p / p.sum()
+    log_p = mix.log_weights - special.logsumexp(mix.log_weights)  # in logs: tiny weights matter at large a
+    p = np.exp(log_p)
     if abs(a) < 1e-5:
         mean_k = special.digamma(half) + math.log(2.0)
         k1 = float(p @ mean_k) + math.log(sigma_w2)
@@ -174,7 +179,7 @@ def _conditional_cgf(a, mix, sigma_w2):
         k3 = float(p @ special.polygamma(2, half) + p @ (mean_k - p @ mean_k) ** 3
                    + 3 * p @ ((mean_k - p @ mean_k) * special.polygamma(1, half)))
         return a * k1 + a * a * k2 / 2 + a**3 * k3 / 6
-    logs = np.log(p) + a * math.log(2.0) + _log_gamma_ratio(half, a)
+    logs = log_p + a * math.log(2.0) + _log_gamma_ratio(half, a)
     return a * math.log(sigma_w2) + float(special.logsumexp(logs))
 
 
@@ -201,6 +206,9 @@ def tail_index(layer: Layer):
     g = lambda a: log_keep + _conditional_cgf(a, mix, layer.sigma_w2)  # noqa: E731
     drift = _conditional_cgf(1e-7, mix, layer.sigma_w2) / 1e-7
     if mix.atom == 0.0 and drift >= 0:
+        if layer.activation.chi2_kind == "binomial":  # P(S = 0) = 2^-N underflowed
+            raise ValueError(f"tail index ~ 2^-{layer.width} / {drift:.4g} underflows a float64 (the drift "
+                             f"E[log(sigma_w2 S) | S > 0] = {drift:.4g} is positive and 2^-N tiny)")
         raise ValueError(f"E[log(sigma_w2 S)] = {drift:.4g} >= 0 and S has no atom at 0: no finite tail index")
     if mix.atom == 0.0:
         lo = 1e-8  # g(a) ~ a * drift < 0 for small a
@@ -298,6 +306,8 @@ def stationary_law(operator, grid=None, tol=1e-8):
     from .laws import SquaredNormLaw
 
     layer = operator.layer
+    if not (isinstance(tol, (int, float)) and 1e-15 <= tol < 1):
+        raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
     if layer.sigma_b2 == 0.0:
         return SquaredNormLaw(1.0, None, tol=tol, label="stationary |x|^2")
     mix = operator.mixture
@@ -330,10 +340,25 @@ def stationary_law(operator, grid=None, tol=1e-8):
 
 
 def discrete_eigen_from_matrix(A, grid, k=2):
+    """Leading ``k`` eigenpairs: dense LAPACK up to 3000 states, ARPACK above (falling back to
+    what it converged, or to power iteration for the Perron pair, when a cluster stalls it)."""
+    import scipy.linalg
     import scipy.sparse.linalg
 
-    vals, vecs = scipy.sparse.linalg.eigs(A, k=k, which="LM", tol=1e-14)
-    order = np.argsort(-np.abs(vals))
+    if A.shape[0] <= 3001:
+        vals, vecs = scipy.linalg.eig(A)
+    else:
+        try:
+            vals, vecs = scipy.sparse.linalg.eigs(A, k=k, which="LM", tol=1e-14)
+        except scipy.sparse.linalg.ArpackNoConvergence as err:
+            vals, vecs = err.eigenvalues, err.eigenvectors
+            if vals.size == 0:
+                v = np.ones(A.shape[0])
+                for _ in range(2000):
+                    v = A @ v
+                    v /= np.linalg.norm(v)
+                vals, vecs = np.array([v @ (A @ v), 0.99]), np.stack([v, v], axis=1)
+    order = np.argsort(-np.abs(vals))[:k]
     return vals[order], vecs[:, order]
 
 
@@ -403,6 +428,8 @@ def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000)
 
     if not (0 < eps < 1):
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
+    if not (isinstance(tol, (int, float)) and 1e-15 <= tol < 1):
+        raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
     if layer.sigma_b2 == 0.0:
         raise ValueError("with sigma_b2 = 0 the stationary law is the atom at 0; mixing_depth needs sigma_b2 > 0")
     op = TransitionOperator(layer, tol=tol)
@@ -412,8 +439,12 @@ def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000)
     vals, _ = discrete_eigen_from_matrix(A, grid, k=2)
     star = np.concatenate([[target.atom], target.continuous.values])
     weights = _mass_weights(grid)
+    first = TransitionOperator(layer, grid=grid, tol=tol).apply(float(y0))
+    if first.mass_lost > eps:
+        raise ValueError(f"y0={y0!r} sends {first.mass_lost:.3g} of the first layer's law off the stationary law's "
+                         f"grid (z up to {math.exp(grid.end):.3g}); start closer to stationarity")
     v = np.zeros(grid.size + 1)
-    v[1:] = TransitionOperator(layer, grid=grid, tol=tol).apply(float(y0)).continuous.values
+    v[1:] = first.continuous.values
     v[0] = op.mixture.atom
     distances = []
     for depth in range(1, max_depth + 1):

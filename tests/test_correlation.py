@@ -244,3 +244,25 @@ def test_what_parameter_sharing_preserves():
     assert np.all(ll_mean > c0 + 0.1)
     # and for looks-linear its law does not drift with depth (the frame is uniformly random each layer)
     assert stats.ks_2samp(ll.cosines[:, 0], ll.cosines[:, -1]).pvalue > 1e-3
+
+
+def test_regressions_from_review():
+    from sigdist import Layer, Network
+    from sigdist.correlation import mean_field_cosines, pair_laws, relu_moment, scalar_product_law
+
+    assert product_law(1e200, 1e200, 0.5e200).rho == pytest.approx(0.5)
+    assert math.isfinite(mean_scalar_product(1e170, 1e170, 0.5e170, 3))
+    with pytest.raises(ValueError, match="chunk"):
+        pair_laws(Network.constant(5, 1, 0.4), 1.0, 1.0, 0.0, chunk=0)
+    with pytest.raises(ValueError, match="x1_sq"):
+        mean_field_cosines(Network([Layer(10, 0.2)]), 0.0, 1.0, 0.0)
+    # width 1: one component's own tail must fit the lattice
+    law = scalar_product_law(1.0, 1.0, 0.0, 1, lattice_size=1024)
+    assert law.mean() == pytest.approx(1 / (2 * math.pi), rel=1e-6)
+    # near rho = -1 the inner integrand concentrates at u = 0: adaptive quadrature
+    from scipy import integrate as si
+
+    r = -0.999
+    ref = si.dblquad(lambda y, x: x**3 * y * np.exp(-(x * x - 2 * r * x * y + y * y) / (2 * (1 - r * r)))
+                     / (2 * np.pi * np.sqrt(1 - r * r)), 0, 12, 0, 12, epsabs=1e-16, epsrel=1e-10)[0]
+    assert relu_moment(3, 1, 1.0, 1.0, r) == pytest.approx(ref, rel=1e-8)

@@ -212,3 +212,19 @@ def test_smc_with_biases_matches_the_exact_recursion():
     _, second = sigdist.squared_norm_moments(net, 2.0)
     smc = smc_moment(net, 2.0, 2, n_particles=3000, n_replicates=12, seed=16)
     assert np.all(np.abs((smc.estimate - second) / smc.standard_error) < 4)
+
+
+def test_batch_norm_of_a_dead_unit_is_zero_not_nan():
+    net = Network([Layer(2, 1.0, 0.0, batch_norm=True)] * 20, input_width=4)
+    sim = simulate(net, np.ones(4), 200, seed=0, device="cpu")
+    assert np.all(np.isfinite(sim.squared_norms))
+
+
+def test_record_and_bins_are_checked():
+    net = Network.he([5, 8])
+    with pytest.raises(ValueError, match="record"):
+        simulate(net, np.ones(5), 10, record=(1.7,))
+    assert 1 in simulate(net, np.ones(5), 4, seed=0, record=1).activations
+    law = sigdist.squared_norm_law(net, 5.0)
+    with pytest.raises(ValueError, match="bins"):
+        compare(law, np.ones(100), bins=2.7)

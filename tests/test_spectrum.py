@@ -197,3 +197,20 @@ def test_a_grid_too_coarse_for_tol_warns_with_the_spacing():
     op = TransitionOperator(Layer(200, 0.01, 0.1), tol=1e-10)
     with pytest.warns(SigdistWarning, match="grid spacing 0.5"):
         discrete_eigen(op, k=2, grid=LogGrid(-10.0, 0.5, 60))
+
+
+def test_regressions_from_review():
+    # a cluster below the Perron eigenvalue used to stall ARPACK
+    law = TransitionOperator(Layer(2, 0.5, 0.5)).stationary()
+    assert law.perron_eigenvalue == pytest.approx(1.0, abs=1e-9)
+    # a window far below -1 (small sigma_w2) used to be missed
+    layer = Layer(200, 1e-3)
+    m_crit, _ = critical_window(layer)
+    assert m_crit == pytest.approx(-1 - tail_index(layer), rel=1e-10) and m_crit < -1000
+    # tiny binomial weights dominate the tail index at large widths
+    wide = Layer(5000, 1e-6)
+    assert log_mellin_eigenvalue(-1 - tail_index(wide), wide) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="underflows"):
+        tail_index(Layer(5000, 10.0))
+    with pytest.raises(ValueError, match="y0"):
+        mixing_depth(Layer(10, 0.1, 0.1), y0=1e12)

@@ -156,10 +156,12 @@ def simulate(network, inputs, n_networks, *, seed=None, device="auto", dtype=tor
                          "batch norm or residual connections")
     use_reduced = method == "reduced" or (method == "auto" and exact_reduced)
     depth = network.depth
-    record = tuple(int(r) for r in record)
+    if isinstance(record, (int, np.integer)):
+        record = (record,)
     for r in record:
-        if not 1 <= r <= depth:
-            raise ValueError(f"record must list layers in 1..{depth}, got {r}")
+        if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 1 <= r <= depth:
+            raise ValueError(f"record must list integer layers in 1..{depth}, got {r!r}")
+    record = tuple(int(r) for r in record)
     gen = make_generator(seed, dev)
     n_in = x.shape[0]
     if chunk is None:
@@ -248,8 +250,10 @@ def _draw(law, shape, gen, like):
 
 def _activate(layer: Layer, h):
     if layer.batch_norm:
-        # BN over the batch of inputs (axis 1): divide each unit by its root mean square
-        h = h / torch.sqrt(torch.mean(h * h, dim=1, keepdim=True))
+        # BN over the batch of inputs (axis 1): divide each unit by its root mean square; a unit that is
+        # exactly 0 on every input (a dead previous layer with sigma_b = 0) stays 0 instead of 0/0
+        ms = torch.mean(h * h, dim=1, keepdim=True)
+        h = torch.where(ms > 0, h / torch.sqrt(torch.where(ms > 0, ms, torch.ones_like(ms))), torch.zeros_like(h))
     if _is_torch_native(layer):
         return _torch_activation(layer, h)
     # a user's callable works on numpy arrays
@@ -274,8 +278,7 @@ def _is_torch_native(layer):
 def _torch_activation(layer, h):
     name = layer.activation.name
     if name.startswith("leaky_relu("):
-        slope = float(name[len("leaky_relu("):-1])
-        return torch.where(h > 0, h, slope * h)
+        return torch.where(h > 0, h, layer.negative_slope * h)
     return _TORCH_ACTIVATIONS[name](h)
 
 
