@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_layer_laws", "pyplot"]
+__all__ = ["plot_layer_laws", "pyplot", "finish_figure"]
 
 
 def pyplot():
@@ -38,3 +38,11 @@ def plot_layer_laws(laws, path, samples=None, title=None):
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def finish_figure(fig, path, ok, dpi=120):
+    """Write a validation figure, report the checks, and return the script's exit code (0 when ``ok``)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    print(f"figure written to {path}; checks {'passed' if ok else 'FAILED'}")
+    return 0 if ok else 1

@@ -66,7 +66,7 @@ def main(argv=None):
         print(f"  width {w:3d}: " + "  ".join(f"{abs(v):.8f}" for v in vals))
     ok &= all(b[1][1] >= a[1][1] for a, b in zip(he_rows, he_rows[1:]))  # lambda_2 rises towards 1
     ok &= all(b[1] <= a[1] for a, b in zip(trunc, trunc[1:]))  # a longer grid leaks less
-    from sigdist.plotting import pyplot
+    from sigdist.plotting import finish_figure, pyplot
 
     plt = pyplot()
 
@@ -90,10 +90,7 @@ def main(argv=None):
     axes[2].set_ylabel("|eigenvalue|")
     axes[2].set_title("He N=20, $\\sigma_b = 0$ (atom eigenvalue 1 first)")
     axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=110)
-    print(f"figure written to {args.out}; checks {'passed' if ok else 'FAILED'}")
-    return 0 if ok else 1
+    return finish_figure(fig, args.out, ok, dpi=110)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def main(argv=None):
         print(f"quadrature check N={layer.width} m={mm}: exact {exact:.12g}, quadrature {quad:.12g}, "
               f"rel diff {abs(quad / exact - 1):.1e}")
         ok &= abs(quad / exact - 1) < 1e-8
-    from sigdist.plotting import pyplot
+    from sigdist.plotting import finish_figure, pyplot
 
     plt = pyplot()
 
@@ -76,10 +76,7 @@ def main(argv=None):
     ax.set_ylabel(r"$\lambda_m$ (solid: derived; dotted: eq. 8 as printed)")
     ax.set_title("Eigenvalues of T for $y^m$, $\\sigma_b = 0$ (Burkholz & Dubatovka Fig. 1b)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
-    print(f"figure written to {args.out}; checks {'passed' if ok else 'FAILED'}")
-    return 0 if ok else 1
+    return finish_figure(fig, args.out, ok, dpi=120)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def main(argv=None):
         curves.append((width, mean, se, mf))
         print(f"N={width:>3}: mean cosine at depth {depth}: {mean[-1]:.4f} +- {se[-1]:.4f} (c-map {mf[-1]:.4f})")
         ok &= bool(mean[-1] > mean[0])
-    from sigdist.plotting import pyplot
+    from sigdist.plotting import finish_figure, pyplot
 
     plt = pyplot()
 
@@ -67,10 +67,7 @@ def main(argv=None):
     ax2.set_xlabel("layer")
     ax2.set_ylabel("mean cosine (dotted: c-map)")
     ax2.legend()
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
-    print(f"figure written to {args.out}; checks {'passed' if ok else 'FAILED'}")
-    return 0 if ok else 1
+    return finish_figure(fig, args.out, ok, dpi=120)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def main(argv=None):
     ok = bool(np.allclose(ll.signal.cosines, c0, atol=1e-12))
     ok &= rows["He (x)"][0][-1] > rows["He (x)"][0][0]
     ok &= abs(rows["looks-linear (x)"][0][-1] - rows["looks-linear (x)"][0][0]) < 5 * rows["looks-linear (x)"][1][-1]
-    from sigdist.plotting import pyplot
+    from sigdist.plotting import finish_figure, pyplot
 
     plt = pyplot()
 
@@ -50,10 +50,7 @@ def main(argv=None):
     ax.set_ylabel("mean cosine similarity")
     ax.set_title(f"N={width}, input signal cosine {c0}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
-    print(f"figure written to {args.out}; checks {'passed' if ok else 'FAILED'}")
-    return 0 if ok else 1
+    return finish_figure(fig, args.out, ok, dpi=120)
 
 
 if __name__ == "__main__":

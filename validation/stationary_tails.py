@@ -55,7 +55,7 @@ def main(argv=None):
             ok &= abs(slope + alpha) < 0.05 * alpha
         ok &= not (math.isfinite(m1) and e1 > 1e-8) and not (math.isfinite(m2) and alpha > 2.5 and e2 > 1e-8)
         laws.append((gain, alpha, law))
-    from sigdist.plotting import pyplot
+    from sigdist.plotting import finish_figure, pyplot
 
     plt = pyplot()
 
@@ -71,10 +71,7 @@ def main(argv=None):
     ax2.set_xlabel(r"$N\sigma_w^2/2$")
     ax2.set_ylabel(r"tail index $\alpha$")
     ax2.set_title(f"N={width}, $\\sigma_b^2$={sb2}")
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
-    print(f"figure written to {args.out}; checks {'passed' if ok else 'FAILED'}")
-    return 0 if ok else 1
+    return finish_figure(fig, args.out, ok, dpi=120)
 
 
 if __name__ == "__main__":
