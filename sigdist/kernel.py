@@ -82,15 +82,6 @@ class Chi2Mixture:
         # log of the weight times the chi2_k normalisation 1 / (2^{k/2} Gamma(k/2))
         self._log_coef = self.log_weights - half * _LOG2 - special.gammaln(half)
 
-    # -- moments ---------------------------------------------------------------------------
-    def moment(self, order):
-        """``E[S^order]`` over the whole law (atom included), for ``order > -min(k)/2``."""
-        half = 0.5 * self.k
-        if order <= -half.min():
-            return math.inf
-        logs = self.log_weights + order * _LOG2 + special.gammaln(half + order) - special.gammaln(half)
-        return float(np.exp(special.logsumexp(logs)))
-
     # -- log S ------------------------------------------------------------------------------
     def log_density(self, x):
         """Density of ``log S`` at ``x`` (defective: integrates to ``1 - atom``)."""

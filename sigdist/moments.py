@@ -37,7 +37,7 @@ def _unit_moments(layer):
     if not layer.activation.homogeneous:
         raise ValueError(
             f"exact moment recursion needs a positively homogeneous activation; got {layer.activation.name!r}")
-    m1, m2 = layer.activation.squared_moments(1.0)
+    m1, m2 = (float(v[0]) for v in layer.activation.squared_moments_many(np.array([1.0])))
     return n * m1, n * m2 + n * (n - 1) * m1 * m1
 
 
