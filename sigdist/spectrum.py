@@ -263,13 +263,10 @@ def _mass_weights(grid):
 def discrete_eigen(operator, k=6, grid=None):
     """Leading ``k`` eigenvalues (by modulus) and eigenvectors of the discretised operator.
 
-    Dense LAPACK (``scipy.linalg.eig``) up to 2500 grid points, ARPACK (``scipy.sparse.linalg.eigs``)
+    Dense LAPACK (``scipy.linalg.eig``) up to 3000 grid points, ARPACK (``scipy.sparse.linalg.eigs``)
     above. Eigenvectors are columns over the augmented state (atom, density samples of ``log z``),
     scaled to unit total mass where that is nonzero.
     """
-    import scipy.linalg
-    import scipy.sparse.linalg
-
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
     A = augmented_matrix(operator, grid)
@@ -277,12 +274,7 @@ def discrete_eigen(operator, k=6, grid=None):
     n = A.shape[0]
     if k > n - 2:
         raise ValueError(f"k must be <= {n - 2} for a grid of {n - 1} points, got {k}")
-    if n <= 2501:
-        vals, vecs = scipy.linalg.eig(A)
-    else:
-        vals, vecs = scipy.sparse.linalg.eigs(A, k=k, which="LM", tol=1e-12)
-    order = np.argsort(-np.abs(vals))[:k]
-    vals, vecs = vals[order], vecs[:, order]
+    vals, vecs = _leading_eigenpairs(A, k)
     mass = _mass_weights(grid) @ vecs
     scale = np.where(np.abs(mass) > 1e-12 * np.abs(vecs).max(axis=0), mass, 1.0)
     return vals, vecs / scale
@@ -314,7 +306,7 @@ def stationary_law(operator, grid=None, tol=1e-8):
     if grid is None:
         grid = default_stationary_grid(operator, tol)
     A = augmented_matrix(operator, grid)
-    vals, vecs = discrete_eigen_from_matrix(A, grid)
+    vals, vecs = _leading_eigenpairs(A)
     lam, v = vals[0].real, np.real(vecs[:, 0])
     weights = _mass_weights(grid)
     v = v * np.sign(weights @ v)  # ARPACK may return -v
@@ -339,7 +331,7 @@ def stationary_law(operator, grid=None, tol=1e-8):
     return law
 
 
-def discrete_eigen_from_matrix(A, grid, k=2):
+def _leading_eigenpairs(A, k=2):
     """Leading ``k`` eigenpairs: dense LAPACK up to 3000 states, ARPACK above (falling back to
     what it converged, or to power iteration for the Perron pair, when a cluster stalls it)."""
     import scipy.linalg
@@ -436,7 +428,7 @@ def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000)
     target = stationary_law(op, tol=tol)
     grid = target.grid
     A = augmented_matrix(op, grid)
-    vals, _ = discrete_eigen_from_matrix(A, grid, k=2)
+    vals, _ = _leading_eigenpairs(A, k=2)
     star = np.concatenate([[target.atom], target.continuous.values])
     weights = _mass_weights(grid)
     first = TransitionOperator(layer, grid=grid, tol=tol).apply(float(y0))
