@@ -26,7 +26,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import integrate, special
+from scipy import integrate, optimize, special
+
+from . import _fft
+from .grid import Lattice, LatticeDensity
+from .laws import SquaredNormLaw
+from .network import Layer, Network, _check_width, check_input_norm, check_integer
+from .propagation import _with_richardson
 
 __all__ = ["orthant_probability", "g", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
            "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "PairChain", "pair_laws",
@@ -88,7 +94,6 @@ def correlation_map(rho):
 
 def mean_scalar_product(v11, v22, v12, width):
     r""":math:`E\langle x_1, x_2\rangle = N \sqrt{v_{11} v_{22}}\,(g(\rho)\rho + \sqrt{1-\rho^2}/(2\pi))` (eq. 10)."""
-    from .network import _check_width
 
     v11, v22, v12 = _check_covariance(v11, v22, v12)
     width = _check_width(width)
@@ -98,8 +103,6 @@ def mean_scalar_product(v11, v22, v12, width):
 
 def _eq10_worst_error():
     # max over rho of |(g rho + sqrt(1 - rho^2) / (2 pi)) - (rho + 1) / 4|, the printed approximation's error
-    from scipy import optimize
-
     err = lambda r: -abs(float(_kernel_k1(np.float64(r))) - (r + 1) / 4)  # noqa: E731
     res = optimize.minimize_scalar(err, bounds=(-1, 1), method="bounded", options={"xatol": 1e-12})
     return float(res.x), -float(res.fun)
@@ -238,16 +241,10 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
     SquaredNormLaw
         (a law on ``[0, inf)`` with atom, ``pdf``, ``cdf``, ``ppf``, moments and error estimate).
     """
-    from . import _fft
-    from .grid import Lattice, LatticeDensity
-    from .laws import SquaredNormLaw
-    from .network import _check_width
-    from .propagation import _with_richardson
 
     width = _check_width(width)
     law = product_law(v11, v22, v12)
-    if isinstance(lattice_size, bool) or not isinstance(lattice_size, (int, np.integer)) or lattice_size < 64:
-        raise ValueError(f"lattice_size must be an integer >= 64, got {lattice_size!r}")
+    check_integer(lattice_size, "lattice_size", 64)
     mean = width * law.mean()
     sd = math.sqrt(max(width * law.var(), 0.0))
     top = mean + 12 * sd + 1e-300
@@ -351,7 +348,6 @@ def _swap_moment(v11, v22, v12):
 # -- the cosine after one layer ------------------------------------------------------------------
 
 def _layer_covariance(norm1, norm2, dot, layer):
-    from .network import Layer, check_input_norm
 
     if not isinstance(layer, Layer):
         raise ValueError(f"layer must be a sigdist.Layer, got {type(layer).__name__}")
@@ -404,14 +400,12 @@ def c_map(rho):
 
 def _check_pair_state(n1, n2, dot, names, n_samples):
     """Validate ``(|u|^2, |v|^2, <u, v>)`` (Cauchy-Schwarz) and a sample count; return the floats."""
-    from .network import check_input_norm
 
     a0, b0 = check_input_norm(n1, names[0]), check_input_norm(n2, names[1])
     c0 = float(dot)
     if not math.isfinite(c0) or c0 * c0 > a0 * b0 * (1 + 1e-12) + 1e-300:
         raise ValueError(f"{names[2]} must satisfy {names[2]}^2 <= {names[0]} {names[1]}, got {dot!r}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    check_integer(n_samples, "n_samples", 2)
     return a0, b0, c0
 
 
@@ -470,7 +464,6 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
     PairChain
         Samples per layer, with means and standard errors of cosines and scalar products.
     """
-    from .network import Network
 
     if not isinstance(network, Network):
         raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
@@ -478,8 +471,7 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
         if not layer.is_gaussian_iid:
             raise ValueError("pair_laws needs i.i.d. Gaussian layers (use sigdist.montecarlo.simulate otherwise)")
     a0, b0, c0 = _check_pair_state(x1_sq, x2_sq, dot, ("x1_sq", "x2_sq", "dot"), n_samples)
-    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
+    check_integer(chunk, "chunk")
     rng = np.random.default_rng(seed)
     depth = network.depth
     out = [np.empty((n_samples, depth)) for _ in range(3)]
@@ -500,7 +492,6 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
 
 def mean_field_cosines(network, x1_sq, x2_sq, dot):
     """Infinite-width (mean-field) recursion of the mean pair state; returns the cosine per layer (relu)."""
-    from .network import Network
 
     if not isinstance(network, Network):
         raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
@@ -555,7 +546,6 @@ class CosineLaw:
 
 def cosine_law(norm1, norm2, dot, layer, *, n_samples=200_000, seed=None):
     """Law of the cosine of the two signals after one layer given the previous layer (Fig. 2)."""
-    from .network import Network
 
     if float(norm1) == 0 or float(norm2) == 0:
         raise ValueError("norm1 and norm2 must be > 0: the cosine of a zero signal is undefined")
@@ -598,7 +588,6 @@ def shared_pair_laws(network, d1_sq, d2_sq, d_dot, *, n_samples=100_000, seed=No
         The laws of ``|x_l|^2`` (equal to ``|h_l|^2``), ``<x1, x2>`` and the cosine of ``x`` per layer;
         the signal's own state is in the attribute ``signal`` (a PairChain of ``h``).
     """
-    from .network import Network
 
     if not isinstance(network, Network):
         raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")

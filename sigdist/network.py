@@ -324,6 +324,20 @@ def require_gaussian_iid(layer: "Layer"):
             "(simulate it with sigdist.montecarlo.simulate; for GSM use Network.reduced_linear())")
 
 
+def check_integer(value, name, minimum=1):
+    """Validate an integer count ``>= minimum`` (bools and non-integers refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_tol(tol, name="tol"):
+    """Validate an accuracy target in ``[1e-15, 1)``: below 1e-15 no float64 computation can deliver it."""
+    if isinstance(tol, (bool, str)) or not isinstance(tol, numbers.Real) or not (1e-15 <= tol < 1):
+        raise ValueError(f"{name} must be a number in [1e-15, 1), got {tol!r}")
+    return float(tol)
+
+
 def check_input_norm(y0, name="y0"):
     """Validate a squared input norm: finite and ``>= 0``."""
     return _check_nonnegative_finite(y0, name)

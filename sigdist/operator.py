@@ -37,7 +37,7 @@ from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .laws import SigdistWarning, SquaredNormLaw
-from .network import Layer, require_gaussian_iid
+from .network import Layer, check_integer, check_tol, require_gaussian_iid
 
 __all__ = ["TransitionOperator", "ComposedOperator"]
 
@@ -75,16 +75,13 @@ class TransitionOperator:
         require_gaussian_iid(layer)
         if method not in ("auto", "exact", "lattice"):
             raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
-        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not (1e-15 <= tol < 1):
-            raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
+        tol = check_tol(tol)
         exact = layer.activation.chi2_kind is not None
         if method == "exact" and not exact:
             raise ValueError(f"method='exact' needs relu, linear or abs; got activation {layer.activation.name!r}")
         self.layer = layer
         self.tol = float(tol)
-        if isinstance(lattice_size, bool) or not isinstance(lattice_size, (int, np.integer)) or lattice_size < 16:
-            raise ValueError(f"lattice_size must be an integer >= 16, got {lattice_size!r}")
-        self.lattice_size = int(lattice_size)
+        self.lattice_size = check_integer(lattice_size, "lattice_size", 16)
         if exact and method != "lattice":
             self.route = "mellin" if layer.sigma_b2 == 0.0 else "log-dense"
             self.mixture = Chi2Mixture(layer)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .laws import SigdistWarning, SquaredNormLaw
-from .network import Layer, Network, check_input_norm
+from .network import Layer, Network, check_input_norm, check_integer, check_tol
 from .operator import TransitionOperator
 
 __all__ = ["squared_norm_law", "layer_laws"]
@@ -29,13 +29,6 @@ def _as_network(network):
     if isinstance(network, (list, tuple)):
         return Network(network)
     raise ValueError(f"network must be a sigdist.Network (or a Layer / list of Layers), got {type(network).__name__}")
-
-
-def _check_tol(tol):
-    # below 1e-15 no float64 computation can deliver the accuracy asked for
-    if isinstance(tol, (bool, str)) or not isinstance(tol, (int, float, np.floating)) or not (1e-15 <= tol < 1):
-        raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
-    return float(tol)
 
 
 def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048):
@@ -82,12 +75,10 @@ def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", latt
     Burkholz & Dubatovka (2019), Prop. 1 (eq. 1), Prop. 4 (eq. 7).
     """
     network = _as_network(network)
-    tol = _check_tol(tol)
+    tol = check_tol(tol)
     if method not in ("auto", "exact", "lattice"):
         raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
-    if isinstance(lattice_size, bool) or not isinstance(lattice_size, (int, np.integer)) or lattice_size < 64:
-        raise ValueError(f"lattice_size must be an integer >= 64 (the error estimate uses n/2 and n/4), "
-                         f"got {lattice_size!r}")
+    check_integer(lattice_size, "lattice_size", 64)  # the error estimate reruns at n/2 and n/4
     if input_law is None:
         y0 = check_input_norm(y0, "y0")
     exact = all(layer.activation.chi2_kind is not None for layer in network)

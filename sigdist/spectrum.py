@@ -31,7 +31,7 @@ from scipy import optimize, special
 
 from .kernel import Chi2Mixture
 from .laws import SigdistWarning
-from .network import Layer, Network, require_gaussian_iid
+from .network import Layer, Network, check_integer, check_tol, require_gaussian_iid
 
 __all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index",
            "augmented_matrix", "discrete_eigen", "stationary_law", "stationary_moments", "mixing_depth"]
@@ -267,8 +267,7 @@ def discrete_eigen(operator, k=6, grid=None):
     above. Eigenvectors are columns over the augmented state (atom, density samples of ``log z``),
     scaled to unit total mass where that is nonzero.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    k = check_integer(k, "k")
     A = augmented_matrix(operator, grid)
     grid = grid if grid is not None else operator.grid
     n = A.shape[0]
@@ -298,8 +297,7 @@ def stationary_law(operator, grid=None, tol=1e-8):
     from .laws import SquaredNormLaw
 
     layer = operator.layer
-    if not (isinstance(tol, (int, float)) and 1e-15 <= tol < 1):
-        raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
+    tol = check_tol(tol)
     if layer.sigma_b2 == 0.0:
         return SquaredNormLaw(1.0, None, tol=tol, label="stationary |x|^2")
     mix = operator.mixture
@@ -420,8 +418,7 @@ def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000)
 
     if not (0 < eps < 1):
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
-    if not (isinstance(tol, (int, float)) and 1e-15 <= tol < 1):
-        raise ValueError(f"tol must be a number in [1e-15, 1), got {tol!r}")
+    tol = check_tol(tol)
     if layer.sigma_b2 == 0.0:
         raise ValueError("with sigma_b2 = 0 the stationary law is the atom at 0; mixing_depth needs sigma_b2 > 0")
     op = TransitionOperator(layer, tol=tol)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from ..network import check_integer
+
 __all__ = ["Comparison", "compare", "ks_distance"]
 
 
@@ -77,9 +79,7 @@ def compare(law, samples, *, bins=None, moments=(1, 2)):
     atom = float(getattr(law, "atom", 0.0))
     d = ks_distance(z, law.cdf, atom)
     ks_p = float(stats.kstwo(n).sf(d))
-    if bins is not None and (isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 2):
-        raise ValueError(f"bins must be an integer >= 2, got {bins!r}")
-    k = int(np.clip(n // 50, 5, 100)) if bins is None else int(bins)
+    k = int(np.clip(n // 50, 5, 100)) if bins is None else check_integer(bins, "bins", 2)
     # equiprobable bins of the continuous part, plus the atom as its own bin when it carries mass
     cont = 1.0 - atom
     qs = atom + cont * np.arange(1, k) / k

@@ -6,9 +6,23 @@ import math
 
 import numpy as np
 
-from ..network import Network
+from ..network import Network, check_integer
 
-__all__ = ["dense_squared_norms"]
+__all__ = ["check_inputs", "dense_squared_norms"]
+
+
+def check_inputs(inputs, input_width):
+    """Inputs as a finite ``(n_inputs, N_0)`` array of the network's input width (a vector is one input)."""
+    x = np.asarray(inputs, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"inputs must be a vector (N_0,) or an array (n_inputs, N_0), got shape {np.shape(inputs)}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("inputs must be finite")
+    if input_width is not None and x.shape[1] != input_width:
+        raise ValueError(f"inputs must have the network's input width {input_width}, got width {x.shape[1]}")
+    return x
 
 
 def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chunk: int = 256):
@@ -32,17 +46,13 @@ def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chu
     -------
     ndarray, shape (n_networks, L)
     """
-    x0 = np.asarray(x0, dtype=np.float64)
-    if x0.ndim != 1 or not np.all(np.isfinite(x0)):
-        raise ValueError("x0 must be a finite 1-d input vector")
-    if network.input_width is not None and x0.size != network.input_width:
-        raise ValueError(f"x0 must have the network's input width {network.input_width}, got {x0.size}")
+    if np.ndim(x0) != 1:
+        raise ValueError(f"x0 must be one input vector (N_0,), got shape {np.shape(x0)}")
+    x0 = check_inputs(x0, network.input_width)[0]
     for layer in network:
         if not layer.is_gaussian_iid:
             raise ValueError("dense_squared_norms simulates i.i.d. Gaussian layers; use sigdist.montecarlo.simulate")
-    n_networks = int(n_networks)
-    if n_networks < 1:
-        raise ValueError(f"n_networks must be an integer >= 1, got {n_networks}")
+    n_networks = check_integer(n_networks, "n_networks")
     rng = np.random.default_rng(seed)
     out = np.empty((n_networks, network.depth))
     for start in range(0, n_networks, chunk):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network import Network, check_input_norm, require_gaussian_iid
+from ..network import Network, check_input_norm, check_integer, require_gaussian_iid
 
 __all__ = ["SMCResult", "smc_moment"]
 
@@ -62,9 +62,8 @@ def smc_moment(network: Network, y0=1.0, power=2.0, *, n_particles=10_000, n_rep
     power = float(power)
     if not (math.isfinite(power) and power > 0):
         raise ValueError(f"power must be a finite number > 0, got {power!r}")
-    for name, value in (("n_particles", n_particles), ("n_replicates", n_replicates)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (2 if name == "n_replicates" else 1):
-            raise ValueError(f"{name} must be an integer >= {2 if name == 'n_replicates' else 1}, got {value!r}")
+    n_particles = check_integer(n_particles, "n_particles")
+    n_replicates = check_integer(n_replicates, "n_replicates", 2)
     rng = np.random.default_rng(seed)
     # c > 0 keeps w(z) > 0 where the chain can return from z = 0 (sigma_b > 0)
     c = 0.0 if all(layer.sigma_b2 == 0 for layer in network) else min(

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..network import Layer, Network, ResidualNetwork
+from ..network import Layer, Network, ResidualNetwork, check_integer
+from ._numpy import check_inputs
 
 __all__ = ["Simulation", "simulate", "resolve_device", "make_generator"]
 
@@ -97,19 +98,6 @@ class Simulation:
         return self.squared_norms.shape[0]
 
 
-def _check_inputs(inputs, input_width):
-    x = np.asarray(inputs, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2 or x.shape[0] < 1:
-        raise ValueError(f"inputs must be a vector (N_0,) or an array (n_inputs, N_0), got shape {np.shape(inputs)}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("inputs must be finite")
-    if input_width is not None and x.shape[1] != input_width:
-        raise ValueError(f"inputs must have the network's input width {input_width}, got width {x.shape[1]}")
-    return x
-
-
 def simulate(network, inputs, n_networks, *, seed=None, device="auto", dtype=torch.float64, chunk=None,
              method="auto", record=(), memory=_DEFAULT_MEMORY):
     """Simulate ``n_networks`` independently initialised networks on the same inputs.
@@ -138,13 +126,11 @@ def simulate(network, inputs, n_networks, *, seed=None, device="auto", dtype=tor
     -------
     Simulation
     """
-    if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)) or n_networks < 1:
-        raise ValueError(f"n_networks must be an integer >= 1, got {n_networks!r}")
-    n_networks = int(n_networks)
+    n_networks = check_integer(n_networks, "n_networks")
     residual = isinstance(network, ResidualNetwork)
     if not residual and not isinstance(network, Network):
         raise ValueError(f"network must be a sigdist.Network or ResidualNetwork, got {type(network).__name__}")
-    x = _check_inputs(inputs, network.input_width)
+    x = check_inputs(inputs, network.input_width)
     dev = resolve_device(device)
     if dtype not in (torch.float64, torch.float32):
         raise ValueError(f"dtype must be torch.float64 or torch.float32, got {dtype}")
@@ -166,8 +152,8 @@ def simulate(network, inputs, n_networks, *, seed=None, device="auto", dtype=tor
     n_in = x.shape[0]
     if chunk is None:
         chunk = _default_chunk(network, n_in, use_reduced, memory, dtype)
-    elif isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
-        raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
+    else:
+        chunk = check_integer(chunk, "chunk")
     x0 = torch.as_tensor(x, dtype=dtype, device=dev)
     norms = np.empty((n_networks, depth, n_in))
     grams = np.empty((n_networks, depth, n_in, n_in)) if n_in > 1 else None
