@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_layer_laws", "pyplot", "finish_figure"]
+__all__ = ["plot_layer_laws", "plot_rank_trace", "pyplot", "finish_figure"]
 
 
 def pyplot():
@@ -46,3 +46,23 @@ def finish_figure(fig, path, ok, dpi=120):
     fig.savefig(path, dpi=dpi)
     print(f"figure written to {path}; checks {'passed' if ok else 'FAILED'}")
     return 0 if ok else 1
+
+
+def plot_rank_trace(result, path):
+    """Trace of ``r(H_l)`` of a :class:`sigdist.batchnorm.RankChainResult`, with its long-run mean and +-2 s.e."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for k in range(result.trace_r.shape[1]):
+        ax.plot(result.trace_steps, result.trace_r[:, k], lw=0.6, alpha=0.7)
+    ax.axhline(result.r_mean, color="k", lw=1.2, label=f"E[r] = {result.r_mean:.4f} +- {result.r_se:.1e}")
+    for sign in (-2, 2):
+        ax.axhline(result.r_mean + sign * result.r_se, color="k", lw=0.6, ls=":")
+    ax.axvline(result.burn_in, color="0.5", lw=0.8, ls="--", label="burn-in")
+    ax.set_xlabel("layer (chain step)")
+    ax.set_ylabel("r(H)")
+    ax.set_title(f"BN rank chain: d = {result.d}, N = {result.batch}, gamma = {result.gamma:g}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["numerical_rank", "rank_bound", "rank_bound_grad", "soft_rank", "soft_rank_from_gram", "stable_rank"]
+__all__ = ["maximize_rank_bound", "numerical_rank", "rank_bound", "rank_bound_grad", "soft_rank", "soft_rank_from_gram", "stable_rank"]
 
 
 def _is_torch(x):
@@ -244,3 +244,68 @@ def numerical_rank(H, *, rtol, atol=0.0):
     cut = np.maximum(atol, rtol * s[..., :1])
     count = (s > cut).sum(-1)
     return int(count) if np.ndim(count) == 0 else count.astype(np.int64)
+
+
+def maximize_rank_bound(weights, inputs, *, n_iter=25, lr=1e-2, activation="relu"):
+    r"""Rank-increasing pre-training (§4, App. G): layer by layer, gradient ascent on :math:`r(H_\ell)`.
+
+    For :math:`\ell = 1..L`, with :math:`H_\ell = \phi(W_\ell H_{\ell-1})` and the earlier layers fixed,
+    ``n_iter`` Adam steps increase :func:`rank_bound` of :math:`H_\ell` (differentiated by torch
+    autograd). ``r`` is invariant to the scale of :math:`W_\ell`, so ``lr`` is relative to the entries' size.
+
+    Parameters
+    ----------
+    weights : sequence of array_like or torch.Tensor, shapes (d_l, d_{l-1})
+        Initial weights (not modified).
+    inputs : array_like or torch.Tensor, shape (d_0, N)
+        The batch :math:`H_0` (columns are samples).
+    n_iter : int >= 0
+    lr : float > 0
+    activation : {"relu", "linear", "tanh"}
+
+    Returns
+    -------
+    new_weights : list of torch.Tensor
+    r_before, r_after : ndarray, shape (L,)
+        :math:`r(H_\ell)` with the initial weights (propagated through the initial network) and after
+        pre-training (propagated through the pre-trained one).
+    """
+    import torch
+
+    if isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 0:
+        raise ValueError(f"n_iter must be an integer >= 0, got {n_iter!r}")
+    if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    phis = {"relu": torch.relu, "linear": lambda x: x, "tanh": torch.tanh}
+    if activation not in phis:
+        raise ValueError(f"activation must be one of {sorted(phis)}, got {activation!r}")
+    phi = phis[activation]
+    X = torch.as_tensor(_check_matrix(inputs, "inputs"), dtype=torch.float64)
+    weights = [torch.as_tensor(_check_matrix(w, f"weights[{i}]"), dtype=torch.float64).clone()
+               for i, w in enumerate(weights)]
+    if not weights:
+        raise ValueError("weights must hold at least one layer (depth >= 1)")
+    width = X.shape[0]
+    for i, w in enumerate(weights):
+        if w.ndim != 2 or w.shape[1] != width:
+            raise ValueError(f"weights[{i}] must have shape (d_{i + 1}, {width}), got {tuple(w.shape)}")
+        width = w.shape[0]
+    with torch.no_grad():
+        H, before = X, []
+        for w in weights:
+            H = phi(w @ H)
+            before.append(float(rank_bound(H)))
+    H, after, trained = X, [], []
+    for w in weights:
+        w = w.clone().requires_grad_(True)
+        opt = torch.optim.Adam([w], lr=lr * float(w.detach().abs().mean()))
+        for _ in range(n_iter):
+            opt.zero_grad()
+            (-rank_bound(phi(w @ H))).backward()
+            opt.step()
+        w = w.detach()
+        with torch.no_grad():
+            H = phi(w @ H)
+            after.append(float(rank_bound(H)))
+        trained.append(w)
+    return trained, np.array(before), np.array(after)

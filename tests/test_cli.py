@@ -44,3 +44,18 @@ def test_cosine_command():
     assert np.all(np.abs(means - cmap) < 4 * ses + 0.01)  # close to the c-map at width 50
     bad = subprocess.run([sys.executable, "-m", "sigdist", "cosine", "--cos", "1.5"], capture_output=True, text=True)
     assert bad.returncode != 0 and "dot" in bad.stderr
+
+
+def test_rank_command_prints_the_long_run_average_and_resumes(tmp_path):
+    ckpt = tmp_path / "c.npz"
+    cmd = [sys.executable, "-m", "sigdist", "rank", "--width", "16", "--gamma", "0.5", "--steps", "2000",
+           "--chains", "2", "--checkpoint", str(ckpt), "--figure", str(tmp_path / "trace.png")]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120)
+    line = next(line for line in out.stdout.splitlines() if line.startswith("E[r(H)]"))
+    mean, se = float(line.split()[2]), float(line.split()[4])
+    assert 2.5 < mean < 4.5 and 0 < se < 0.1  # E[r] ~ 0.8 sqrt(d) (validation/fig3a_rank_scaling.py)
+    assert (tmp_path / "trace.png").stat().st_size > 10_000
+    again = subprocess.run(cmd[:-2] + ["--figure", ""], capture_output=True, text=True, check=True, timeout=120)
+    assert "resuming" in again.stdout and line in again.stdout  # nothing left to run: the same numbers
+    bad = subprocess.run([sys.executable, "-m", "sigdist", "rank", "--gamma", "-1"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "gamma" in bad.stderr

@@ -119,3 +119,20 @@ def test_numerical_rank_tolerances_are_explicit():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_pretraining_raises_the_rank_bound():
+    pytest.importorskip("torch")
+    from sigdist.rank import maximize_rank_bound
+
+    rng = np.random.default_rng(0)
+    d, depth = 32, 8
+    weights = [rng.standard_normal((d, d)) * math.sqrt(2 / d) for _ in range(depth)]
+    X = rng.standard_normal((d, 32))
+    same, before, unchanged = maximize_rank_bound(weights, X, n_iter=0)
+    np.testing.assert_allclose(unchanged, before, rtol=1e-14)
+    np.testing.assert_array_equal(same[0].numpy(), weights[0])
+    _, before, after = maximize_rank_bound(weights, X, n_iter=25, lr=0.05)
+    assert before[-1] < 2.0 and after[-1] > 3 * before[-1]
+    with pytest.raises(ValueError, match="activation"):
+        maximize_rank_bound(weights, X, activation="swish")
