@@ -81,6 +81,7 @@ __all__ = [
     "empirical_variance",
     "initializer_network",
     "length_moments",
+    "lengths_report",
     "linear_readout_residual",
     "residual_length_moments",
     "standardized_fourth_moment",
@@ -1023,3 +1024,45 @@ def residual_length_moments(modules, etas=None, input=None) -> ResidualLengthMom
         mean=_exp_checked(log_mean, "mean"), second_moment=_exp_checked(log_second, "second_moment"),
         var=_exp_checked(log_var, "var"), log_mean=log_mean, log_second_moment=log_second, log_var=log_var,
         gains=gains, etas=etas, input_mean=y0 / n0)
+
+
+def _parse_widths(spec):
+    """``"20x100"`` (width x depth) or ``"30,10,30"`` -> hidden widths n_1..n_d."""
+    spec = str(spec).strip()
+    try:
+        if "x" in spec:
+            width, depth = spec.split("x")
+            width, depth = int(width), int(depth)
+            if depth < 1:
+                raise ValueError(f"depth must be an integer >= 1, got {depth} in --widths {spec!r}")
+            return [_check_width(width, "width")] * depth
+        return [_check_width(int(w), f"widths[{i}]") for i, w in enumerate(spec.split(","))]
+    except ValueError as err:
+        if "must" in str(err):
+            raise
+        raise ValueError(f"widths must be WIDTHxDEPTH or a comma list of integers >= 1, got {spec!r}") from None
+
+
+def lengths_report(widths, initializer="he_normal", sigma_b2=0.0) -> dict:
+    """The numbers ``sigdist lengths`` prints (the CLI does no numerics): E[M_d], Var[M_d], sum 1/n_j,
+    E[empirical variance] and Theorem 5's bounds, for hidden widths given as ``"20x100"`` or ``"30,10,30"``
+    (``n_0 = n_1``, input ``act_0 = (1, ..., 1)``, so ``M_0 = 1``)."""
+    hidden = _parse_widths(widths) if isinstance(widths, str) else list(widths)
+    net = initializer_network(initializer, [hidden[0], *hidden], sigma_b2)
+    x0 = np.ones(hidden[0])
+    r = length_moments(net, x0)
+    out = {"network": f"{initializer}, depth {net.depth}, widths {hidden[0]}..{hidden[-1]}, sigma_b2 = {sigma_b2:g}",
+           "E[M_d]": f"{r.mean[-1]:.10g}", "E[M_d^2]": f"{r.second_moment[-1]:.10g}",
+           "Var[M_d]": f"{r.var[-1]:.10g}", "log_E[M_d^2]": f"{r.log_second_moment[-1]:.10g}",
+           "sum_1/n_j": f"{r.sum_reciprocal_widths:.10g}", "E[empirical_variance]": f"{r.empirical_variance():.10g}"}
+    try:
+        t = theorem5_bounds(net, x0)
+    except ValueError as err:
+        out["theorem5"] = f"not applicable: {err}"
+        return out
+    out.update({"thm5_lower": f"{t.lower[-1]:.10g}", "thm5_upper(C1,C2)": f"{t.upper[-1]:.10g}",
+                "C1,C2": f"{t.C1:g}, {t.C2:g}", "upper_holds(C1,C2)": f"{bool(t.upper_holds[-1])}"})
+    if t.upper_gaussian is not None:
+        out.update({"thm5_upper(C1=C2=4)": f"{t.upper_gaussian[-1]:.10g}",
+                    "upper_holds(C1=C2=4)": f"{bool(t.upper_gaussian_holds[-1])}"})
+    return out
