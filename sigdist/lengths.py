@@ -791,9 +791,24 @@ class Corollary2Bounds:
     C_min: float
 
 
+def _cor2_log_f(c, suffix, d):
+    """log f(c) in logs (the sum overflows float64 for deep narrow nets)."""
+    j = np.arange(2, d + 1)
+    terms = np.log((j - 1) / d) + c * suffix[1:]
+    top = float(np.max(terms))
+    return math.log(c) - math.log(d) + top + math.log(float(np.sum(np.exp(terms - top))))
+
+
 def _cor2_f(c, suffix, d):
-    j = np.arange(1, d + 1)
-    return c / d * float(np.sum((j - 1) / d * np.exp(c * suffix)))
+    if d == 1:
+        return 0.0
+    lf = _cor2_log_f(c, suffix, d)
+    return math.inf if lf > _LOG_MAX else math.exp(lf)
+
+
+def _ev_inputs(net, input):
+    r = length_moments(net, input)
+    return r.log_mean, r.log_var, r.gains
 
 
 def corollary2_bounds(network, c=1.0, C=5.0, input=None, *, initializer=None) -> Corollary2Bounds:
@@ -812,7 +827,9 @@ def corollary2_bounds(network, c=1.0, C=5.0, input=None, *, initializer=None) ->
     Hanin & Rolnick (2018), Corollary 2, eq. 6.
     """
     net = _as_network(network, initializer)
-    exact = empirical_variance(net, input)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SigdistWarning)
+        exact = empirical_variance(net, input)
     widths = np.asarray(net.widths, dtype=np.float64)
     d = net.depth
     recip = 1.0 / widths
@@ -825,8 +842,10 @@ def corollary2_bounds(network, c=1.0, C=5.0, input=None, *, initializer=None) ->
     if d == 1 or exact == 0:
         c_max, c_min = (math.inf, 0.0) if exact >= 0 and d == 1 else (0.0, 0.0)
     else:
+        log_exact = _empirical_variance_log(*_ev_inputs(net, input))
+
         def g(x):
-            return math.log(_cor2_f(x, suffix, d)) - math.log(exact)
+            return _cor2_log_f(x, suffix, d) - log_exact
         hi = 1.0
         while g(hi) < 0 and hi < 1e6:
             hi *= 2
