@@ -6,8 +6,13 @@ The public API, re-exported here:
 * :class:`TransitionOperator`: the operator ``T_l`` of Burkholz & Dubatovka (2019), Prop. 1.
 * :func:`squared_norm_law`, :func:`layer_laws`: laws of ``|x^(l)|^2`` as frozen distributions.
 * :mod:`sigdist.kernel`: the kernel ``k_l(y, z)`` (eq. 7); :mod:`sigdist.moments`: exact moment recursions.
+* :mod:`sigdist.spectrum`, :mod:`sigdist.correlation`: eigenvalues and stationary laws; two inputs.
+* :mod:`sigdist.rank`, :mod:`sigdist.batchnorm`: rank measures, the BN rank chain (Daneshmand et al. 2020).
+* :mod:`sigdist.lengths`: exact activation-length moments (Hanin & Rolnick 2018).
+* :mod:`sigdist.montecarlo`: real networks in torch, for cross-checks.
 """
 
+from . import batchnorm, lengths, rank
 from .activations import KNOWN_ACTIVATIONS, Activation
 from .grid import Lattice, LogGrid
 from .laws import SigdistWarning, SquaredNormLaw

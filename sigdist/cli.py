@@ -43,9 +43,16 @@ def main(argv=None):
     rank.add_argument("--checkpoint", default=None, help="npz file: written during the run, resumed if present")
     rank.add_argument("--seed", type=int, default=0)
     rank.add_argument("--figure", default="sigdist_rank.png", help="trace plot PNG ('' for none)")
+    lengths = sub.add_parser("lengths", help="Hanin & Rolnick FM1/FM2: exact E[M_d], Var[M_d] and Theorem 5's bounds")
+    lengths.add_argument("--widths", default="20x100",
+                         help="hidden widths n_1..n_d: WIDTHxDEPTH or a comma list, e.g. 30,10,30 (n_0 = n_1)")
+    lengths.add_argument("--initializer", default="he_normal", help="he_normal, he_normal_truncated, he_uniform, ...")
+    lengths.add_argument("--sigma-b2", type=float, default=0.0)
     args = parser.parse_args(argv)
     if args.command == "rank":
         return _rank(parser, args)
+    if args.command == "lengths":
+        return _lengths(parser, args)
     if args.command == "cosine":
         return _cosine(parser, args)
     if args.command == "spectrum":
@@ -137,6 +144,18 @@ def _spectrum(parser, args):
         print(f"Kesten tail index of the stationary law with sigma_b > 0: alpha = {tail_index(layer):.10g}")
     except ValueError as err:
         print(f"tail index: {err}")
+    return 0
+
+
+def _lengths(parser, args):
+    from .lengths import lengths_report
+
+    try:
+        report = lengths_report(args.widths, args.initializer, args.sigma_b2)
+    except ValueError as err:
+        parser.error(str(err))
+    for key, value in report.items():
+        print(f"{key:<34} {value}")
     return 0
 
 

@@ -59,3 +59,19 @@ def test_rank_command_prints_the_long_run_average_and_resumes(tmp_path):
     assert "resuming" in again.stdout and line in again.stdout  # nothing left to run: the same numbers
     bad = subprocess.run([sys.executable, "-m", "sigdist", "rank", "--gamma", "-1"], capture_output=True, text=True)
     assert bad.returncode != 0 and "gamma" in bad.stderr
+
+
+def test_lengths_command():
+    out = subprocess.run([sys.executable, "-m", "sigdist", "lengths", "--widths", "20x100"], capture_output=True,
+                         text=True, check=True, timeout=120)
+    rows = dict(line.split(None, 1) for line in out.stdout.splitlines() if line.strip())
+    assert float(rows["E[M_d]"]) == 1.0
+    assert abs(float(rows["E[M_d^2]"]) / 1.25 ** 100 - 1) < 1e-10
+    assert abs(float(rows["sum_1/n_j"]) - 5.0) < 1e-12
+    assert rows["upper_holds(C1=C2=4)"].strip() == "False"
+    bad = subprocess.run([sys.executable, "-m", "sigdist", "lengths", "--initializer", "xavier"], capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "known: he_normal" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "sigdist", "lengths", "--widths", "0x5"], capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "width" in bad.stderr

@@ -12,7 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("script", ["accuracy_table.py", "fig1a_layer_laws.py", "fig1b_eigenvalues.py",
                                     "stationary_tails.py", "eigen_convergence.py", "fig2_cosine.py",
                                     "parameter_sharing.py", "fig3a_rank_scaling.py", "fig2_rank_depth.py",
-                                    "fig3b_collinear.py", "rank_pretraining.py"])
+                                    "fig3b_collinear.py", "rank_pretraining.py", "fig1a_initializers.py",
+                                    "fig2a_residual.py", "fig3_architectures.py"])
 def test_quick_mode(script, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", [script, "--quick"])
