@@ -136,3 +136,13 @@ def test_pretraining_raises_the_rank_bound():
     assert before[-1] < 2.0 and after[-1] > 3 * before[-1]
     with pytest.raises(ValueError, match="activation"):
         maximize_rank_bound(weights, X, activation="swish")
+
+
+def test_lemma1_second_part_needs_a_bn_output():
+    # docs/errata.md: rank_tau >= (1 - tau)^2 r(H) holds when diag M = 1, not for an arbitrary input
+    H = np.array([[0.3], [0.4]])
+    assert rank_bound(H) == pytest.approx(1.0) and soft_rank(H, 0.5) == 0
+    from sigdist.batchnorm import batch_norm
+
+    Hn = batch_norm(np.random.default_rng(0).standard_normal((6, 3)))
+    assert soft_rank(Hn, 0.5) >= 0.25 * rank_bound(Hn)
