@@ -186,3 +186,10 @@ def test_hidden_rank_profile_bn_against_vanilla():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_float32_chain_agrees_in_law():
+    a = RankChain(16, math.inf, n_chains=8, seed=6).run(2500, burn_in=200, tau=0.5)
+    b = RankChain(16, math.inf, n_chains=8, seed=7, dtype=np.float32).run(2500, burn_in=200, tau=0.5)
+    assert b.lemma1_violations == 0
+    assert abs(a.r_mean - b.r_mean) < 4 * math.hypot(a.r_se, b.r_se)
