@@ -8,11 +8,12 @@ d = 128 (32 with --quick), batch N = d, Gaussian inputs, 10 networks, for linear
 BN (BN before the activation, mean-centred for relu), beside the Lyapunov prediction for vanilla linear
 nets, #{i : (mu_1 - mu_i) l < ln(1/rtol)}. Right: r(H_l) for the same nets.
 Checks: the Benettin QR estimate of the Gaussian Lyapunov spectrum matches the closed form
-mu_i = [ln 2 + psi((d - i + 1)/2)] / 2 within 4 (exact) standard errors; residual products (gamma = 0.1, 0.5)
+mu_i = [ln 2 + psi((d - i + 1)/2)] / 2 within the 1e-3 family-wise limit of d z-scores (exact
+standard errors); residual products (gamma = 0.1, 0.5)
 keep a positive top gap mu_1 - mu_2 (Lemma 3: collapse to rank one even with skips); at the last layer
-BN nets keep r(H) above the vanilla nets'; the vanilla linear rank follows the Lyapunov prediction
-within 3 at the last layer (it ignores the O(sqrt(l)) fluctuations of the log singular values, which
-matter at small depth).
+BN nets keep r(H) above the vanilla nets'. The vanilla linear rank is printed beside the leading-order
+Lyapunov count (not asserted: it ignores the O(sqrt l) and O(1) terms of log sigma_i, worth several
+indices at d = 128 where neighbouring exponents differ by about 1/(2(d - i))).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import math
 import sys
 
 import numpy as np
+from scipy import stats
 from scipy.special import polygamma
 
 from sigdist.batchnorm import gaussian_lyapunov_exponents, hidden_rank_profile, lyapunov_spectrum
@@ -44,8 +46,10 @@ def main(argv=None):
     # each log R_ii is an independent (1/2) log chi^2_{d-i+1}: the exact standard error of the estimate
     exact_se = 0.5 * np.sqrt(polygamma(1, (d - np.arange(d)) / 2.0) / (steps * 8))
     z = (lyap.exponents - exact) / exact_se
-    ok &= bool(np.all(np.abs(z) < 4))
-    print(f"Gaussian Lyapunov spectrum, d = {d}: max |z| against the closed form {np.abs(z).max():.2f}; "
+    limit = stats.norm.isf(0.0005 / d)  # d z-scores at once: family-wise false alarm 1e-3
+    ok &= bool(np.all(np.abs(z) < limit))
+    print(f"Gaussian Lyapunov spectrum, d = {d}: max |z| against the closed form {np.abs(z).max():.2f} "
+          f"(limit {limit:.2f}); "
           f"mu_1 = {lyap.exponents[0]:.4f} (exact {exact[0]:.4f}), mu_d = {lyap.exponents[-1]:.4f} ({exact[-1]:.4f})")
     for gamma in (0.1, 0.5):
         res = lyapunov_spectrum(d, 2000 if args.quick else 20000, gamma=gamma, k=2, n_samples=8, seed=2)
@@ -64,7 +68,10 @@ def main(argv=None):
     layers = np.arange(depth + 1)
     predicted = np.array([np.count_nonzero((exact[0] - exact) * l < math.log(1 / rtol)) for l in layers])
     vanilla = profiles["linear", False].numerical_rank
-    ok &= bool(abs(vanilla[-1] - predicted[-1]) < 3)
+    # leading order only: log(sigma_i / sigma_1) = -(mu_1 - mu_i) l + O(sqrt l) + O(1), and near the threshold
+    # one index moves log sigma by only l / (2 (d - i)), so the count is shown, not asserted
+    print(f"vanilla linear numerical rank at depth {depth}: {vanilla[-1]:.1f}; leading-order Lyapunov count "
+          f"{predicted[-1]}")
     print(f"{'layer':>5} " + " ".join(f"{a + (' BN' if b else ''):>12}" for a, b in profiles) + f" {'Lyapunov':>9}")
     for l in sorted({1, 2, 5, 10, depth // 2, depth}):
         print(f"{l:>5} " + " ".join(f"{p.numerical_rank[l]:>7.1f}/{p.rank_bound[l]:<4.1f}" for p in profiles.values())
