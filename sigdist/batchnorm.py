@@ -316,6 +316,13 @@ class RankChain:
     References
     ----------
     Daneshmand et al. (2020), eq. 1-4, Lemma 1, Theorem 2.
+
+    Examples
+    --------
+    >>> from sigdist.batchnorm import RankChain
+    >>> res = RankChain(16, 0.5, n_chains=2, seed=0).run(1000, burn_in=100, tau=0.5)
+    >>> bool(2.5 < res.r_mean < 4.5), res.lemma1_violations
+    (True, 0)
     """
 
     def __init__(self, d, gamma, *, n_chains=1, batch=None, seed=None, device="auto", dtype=np.float64,
@@ -367,6 +374,8 @@ class RankChain:
     def _inputs(self, inputs):
         if inputs is None:
             return None
+        if type(inputs).__module__.startswith("torch"):
+            inputs = inputs.detach().cpu().numpy()
         X = _check_matrix(inputs, "inputs")
         if X.ndim == 2:
             X = np.broadcast_to(X, (self.n_chains, *X.shape)).copy()
