@@ -102,8 +102,12 @@ def _rank(parser, args):
             chain = RankChain(args.width, args.gamma, n_chains=args.chains, batch=args.batch, seed=args.seed,
                               device=args.device, weight_law=args.weights)
         res = chain.run(args.steps, burn_in=burn_in, tau=args.tau, checkpoint=args.checkpoint or None)
-    except ValueError as err:
+    except (ValueError, RuntimeError) as err:  # RuntimeError: CUDA asked for where there is none
         parser.error(str(err))
+    except KeyboardInterrupt:
+        where = f"; the state is saved in {args.checkpoint}, run the same command to resume" if args.checkpoint else ""
+        print(f"interrupted{where}", file=sys.stderr)
+        return 130
     print(f"linear BN chain: d = {res.d}, N = {res.batch}, gamma = {res.gamma:g}, {res.n_chains} chains x "
           f"{res.steps} steps (burn-in {res.burn_in}), {args.weights} weights")
     print(f"E[r(H)]        = {res.r_mean:.6f} +- {res.r_se:.2e}   (r / sqrt(d) = {res.r_mean / math.sqrt(res.d):.4f})")
