@@ -47,6 +47,7 @@ __all__ = ["RankChain", "RankChainResult", "LyapunovResult", "RankProfile", "WEI
 #: Built-in zero-mean, unit-variance, symmetric weight laws (Definition 1).
 WEIGHT_LAWS = ("gaussian", "uniform")
 _SQRT3 = math.sqrt(3.0)
+_TRACE_POINTS = 4000  # the thinned trace of r(H) kept for plots holds between 2000 and 4000 points
 
 
 # ----------------------------------------------------------------------------------------------- checks
@@ -363,6 +364,8 @@ class RankChain:
 
             if isinstance(seed, np.random.Generator):
                 seed = int(seed.integers(2**63))
+            elif isinstance(seed, np.random.SeedSequence):
+                seed = int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1))
             self._gen = make_generator(seed, self.device)
             self._tdtype = getattr(torch, self.dtype_name)
             if X is None:
@@ -441,7 +444,7 @@ class RankChain:
                              f"{(self.burn_in, self.tau, self.thin, self.soft_rank_thin)}, got {settings}")
         self.burn_in, self.tau, self.thin, self.soft_rank_thin = settings
         if self._trace_every is None:
-            self._trace_every = max(thin, thin * ((n_steps - burn_in) // (2000 * thin)))
+            self._trace_every = thin
         remaining = n_steps - self.steps
         if progress is None:
             progress = remaining >= 100_000
@@ -463,7 +466,9 @@ class RankChain:
                 if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
                     self._save(checkpoint, committed)
                     last_save = time.monotonic()
-        except KeyboardInterrupt:
+        except BaseException:
+            # an interrupt or a numerical failure mid-block: back to the last committed block (state, streams
+            # and statistics together), saved, so a rerun or a resume continues exactly
             self._restore(committed)
             if checkpoint is not None:
                 self._save(checkpoint, committed)
@@ -510,9 +515,17 @@ class RankChain:
         self.steps += size
         if rec_r.any():
             self._r_stats.add(r_vals[rec_r])
-            for i in np.flatnonzero(rec_r & (idx % self._trace_every == 0)):
-                self._trace_steps.append(int(idx[i]))
-                self._trace_r.append(r_vals[i].copy())
+            for i in np.flatnonzero(rec_r):
+                if idx[i] % self._trace_every == 0:
+                    self._trace_steps.append(int(idx[i]))
+                    self._trace_r.append(r_vals[i].copy())
+                    if len(self._trace_steps) > _TRACE_POINTS:
+                        # keep every other point and double the spacing: bounded memory, and the trace depends
+                        # only on the absolute steps, not on how the run was split or resumed
+                        self._trace_every *= 2
+                        keep = [j for j, step in enumerate(self._trace_steps) if step % self._trace_every == 0]
+                        self._trace_steps = [self._trace_steps[j] for j in keep]
+                        self._trace_r = [self._trace_r[j] for j in keep]
         if rec_s.any():
             self._s_stats.add(s_vals[rec_s])
             both = rec_r & rec_s
@@ -594,12 +607,14 @@ class RankChain:
         return {"steps": self.steps, "L": L, "rng": rng,
                 "r": _BatchMeans.from_state(self._r_stats.state("x"), "x"),
                 "s": _BatchMeans.from_state(self._s_stats.state("x"), "x"),
-                "viol": self.lemma1_violations, "trace": (list(self._trace_steps), list(self._trace_r))}
+                "viol": self.lemma1_violations, "trace": (list(self._trace_steps), list(self._trace_r)),
+                "trace_every": self._trace_every}
 
     def _restore(self, snap):
         self.steps, self._L = snap["steps"], snap["L"]
         self._r_stats, self._s_stats, self.lemma1_violations = snap["r"], snap["s"], snap["viol"]
         self._trace_steps, self._trace_r = list(snap["trace"][0]), list(snap["trace"][1])
+        self._trace_every = snap["trace_every"]
         if self.backend == "numpy":
             for g, state in zip(self._gens, json.loads(snap["rng"])):
                 g.bit_generator.state = state
@@ -613,7 +628,7 @@ class RankChain:
                 "weight_law": self.weight_law, "center": self.center, "dtype": self.dtype_name,
                 "backend": self.backend, "device": str(self.device), "steps": snap["steps"],
                 "burn_in": self.burn_in, "tau": self.tau, "thin": self.thin, "soft_rank_thin": self.soft_rank_thin,
-                "violations": snap["viol"], "trace_every": self._trace_every, "version": 1}
+                "violations": snap["viol"], "trace_every": snap["trace_every"], "version": 1}
         L = snap["L"] if self.backend == "numpy" else snap["L"].cpu().numpy()
         arrays = {"meta": np.array(json.dumps(meta)), "L": L, "trace_steps": np.array(snap["trace"][0], np.int64),
                   "trace_r": np.array(snap["trace"][1]).reshape(-1, self.n_chains),

@@ -38,8 +38,9 @@ def _check_matrix(H, name="H"):
     if _is_torch(H):
         import torch
 
-        if H.ndim < 2:
-            raise ValueError(f"{name} must have shape (d, N) or (..., d, N), got shape {tuple(H.shape)}")
+        if H.ndim < 2 or H.shape[-1] < 1 or H.shape[-2] < 1:
+            raise ValueError(f"{name} must have shape (d, N) or (..., d, N) with d, N >= 1, got shape "
+                             f"{tuple(H.shape)}")
         if not H.is_floating_point():
             H = H.to(torch.float64)
         if not bool(torch.isfinite(H).all()):
@@ -112,11 +113,18 @@ def soft_rank_from_gram(M, tau):
     (LAPACK ``dsytrf``, about :math:`n^3/3` flops, 4-6 times cheaper than an eigenvalue solve).
     Each 2x2 block of ``D`` is indefinite (one positive, one negative eigenvalue). An eigenvalue equal
     to ``tau`` (probability zero in the chains) is counted as ``>= tau`` only if the factorisation
-    meets an exactly zero pivot.
+    meets an exactly zero pivot. So for a singular Gram matrix and ``tau = 0`` round-off decides the
+    zero eigenvalues: eq. 3 counts them (all ``d``), which :func:`soft_rank` returns without factorising.
     """
     from scipy.linalg.lapack import dsytrf
 
     M = np.asarray(M, dtype=np.float64)
+    if M.ndim < 2 or M.shape[-1] != M.shape[-2] or M.shape[-1] < 1:
+        raise ValueError(f"M must be a square matrix or a stack (..., n, n) with n >= 1, got shape {M.shape}")
+    if not np.isfinite(M).all():
+        raise ValueError("M has non-finite entries (nan or inf)")
+    if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not math.isfinite(tau):
+        raise ValueError(f"tau must be a finite number, got {tau!r}")
     n = M.shape[-1]
     flat = M.reshape(-1, n, n)
     out = np.empty(flat.shape[0], dtype=np.int64)
@@ -184,7 +192,10 @@ def rank_bound_grad(H):
 
     The same as torch autograd of :func:`rank_bound` (tested); it vanishes when ``M`` is a
     multiple of a projection (all nonzero eigenvalues equal: ``r`` is then maximal on that rank).
+    A torch tensor is evaluated in numpy (use autograd on :func:`rank_bound` to stay in torch).
     """
+    if _is_torch(H):
+        H = H.detach().cpu().numpy()
     H = _check_matrix(H)
     n = H.shape[-1]
     Ht = np.swapaxes(H, -1, -2)
@@ -274,14 +285,15 @@ def maximize_rank_bound(weights, inputs, *, n_iter=25, lr=1e-2, activation="relu
 
     if isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 0:
         raise ValueError(f"n_iter must be an integer >= 0, got {n_iter!r}")
-    if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
+    if isinstance(lr, bool) or not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     phis = {"relu": torch.relu, "linear": lambda x: x, "tanh": torch.tanh}
     if activation not in phis:
         raise ValueError(f"activation must be one of {sorted(phis)}, got {activation!r}")
     phi = phis[activation]
     X = torch.as_tensor(_check_matrix(inputs, "inputs"), dtype=torch.float64)
-    weights = [torch.as_tensor(_check_matrix(w, f"weights[{i}]"), dtype=torch.float64).clone()
+    # detach: weights may be nn.Parameters; pre-training starts new leaves from their values
+    weights = [torch.as_tensor(_check_matrix(w, f"weights[{i}]"), dtype=torch.float64).detach().clone()
                for i, w in enumerate(weights)]
     if not weights:
         raise ValueError("weights must hold at least one layer (depth >= 1)")
@@ -289,6 +301,8 @@ def maximize_rank_bound(weights, inputs, *, n_iter=25, lr=1e-2, activation="relu
     for i, w in enumerate(weights):
         if w.ndim != 2 or w.shape[1] != width:
             raise ValueError(f"weights[{i}] must have shape (d_{i + 1}, {width}), got {tuple(w.shape)}")
+        if not bool(w.any()):
+            raise ValueError(f"weights[{i}] is all zero: r(H) of its output is undefined")
         width = w.shape[0]
     with torch.no_grad():
         H, before = X, []

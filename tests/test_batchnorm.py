@@ -86,6 +86,36 @@ def test_checkpoint_resume_is_exact(tmp_path):
     np.testing.assert_array_equal(resumed.trace_r, full.trace_r)
 
 
+def test_trace_is_bounded_and_independent_of_how_the_run_was_split(tmp_path, monkeypatch):
+    import sigdist.batchnorm as bn
+
+    monkeypatch.setattr(bn, "_TRACE_POINTS", 50)
+    full = RankChain(4, 0.5, seed=2).run(1000, tau=0.5)
+    path = tmp_path / "c.npz"
+    RankChain(4, 0.5, seed=2).run(130, tau=0.5, checkpoint=path)
+    resumed = RankChain.load(path).run(1000, tau=0.5)
+    assert 25 <= full.trace_steps.size <= 50
+    np.testing.assert_array_equal(resumed.trace_steps, full.trace_steps)
+    np.testing.assert_array_equal(resumed.trace_r, full.trace_r)
+
+
+def test_a_numerical_failure_rolls_back_to_the_committed_block(monkeypatch):
+    chain = RankChain(6, 0.5, seed=8)
+    chain.run(100, tau=0.5)
+    original = RankChain._advance_numpy
+
+    def failing(self, size, rec_r, rec_s):
+        original(self, size, rec_r, rec_s)
+        raise FloatingPointError("injected")
+
+    monkeypatch.setattr(RankChain, "_advance_numpy", failing)
+    with pytest.raises(FloatingPointError):
+        chain.run(300, tau=0.5)
+    monkeypatch.setattr(RankChain, "_advance_numpy", original)
+    assert chain.steps == 100
+    assert chain.run(300, tau=0.5).r_mean == RankChain(6, 0.5, seed=8).run(300, tau=0.5).r_mean
+
+
 def test_interrupt_keeps_the_statistics(tmp_path, monkeypatch):
     path = tmp_path / "chain.npz"
     full = RankChain(10, 1.0, n_chains=2, seed=4).run(2000, tau=0.5)
@@ -129,6 +159,8 @@ def test_torch_backend_agrees_in_law_with_numpy():
     assert b.lemma1_violations == 0
     again = RankChain(16, 0.5, backend="torch", device="cpu", **kwargs).run(2500, burn_in=200, tau=0.5)
     assert again.r_mean == b.r_mean  # same seed, same device, same numbers
+    seq = RankChain(16, 0.5, backend="torch", device="cpu", n_chains=2, seed=np.random.SeedSequence(4))
+    assert seq.run(50, tau=0.5).lemma1_violations == 0
 
 
 def test_gaussian_lyapunov_spectrum():

@@ -95,6 +95,9 @@ def test_torch_matches_numpy_and_autograd():
     np.testing.assert_array_equal(soft_rank(torch.tensor(H), 0.4).numpy(), soft_rank(H, 0.4))
     np.testing.assert_array_equal(numerical_rank(torch.tensor(H), rtol=1e-8).numpy(), numerical_rank(H, rtol=1e-8))
     np.testing.assert_allclose(stable_rank(torch.tensor(H)).numpy(), stable_rank(H), rtol=1e-12)
+    for f in (lambda h: soft_rank(h, 0.5), stable_rank, rank_bound):
+        with pytest.raises(ValueError, match="d, N >= 1"):
+            f(torch.empty(3, 0, dtype=torch.float64))
 
 
 def test_numerical_rank_tolerances_are_explicit():
@@ -115,6 +118,9 @@ def test_numerical_rank_tolerances_are_explicit():
     (lambda: numerical_rank(np.eye(2), rtol=-1.0), "rtol"),
     (lambda: numerical_rank(np.eye(2), rtol=1e-3, atol=math.inf), "atol"),
     (lambda: stable_rank(np.zeros((2, 2))), "zero"),
+    (lambda: soft_rank_from_gram(np.ones((2, 3)), 0.5), "square"),
+    (lambda: soft_rank_from_gram(np.full((2, 2), np.nan), 0.5), "non-finite"),
+    (lambda: soft_rank_from_gram(np.eye(2), float("nan")), "tau"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
@@ -122,7 +128,7 @@ def test_bad_input(call, match):
 
 
 def test_pretraining_raises_the_rank_bound():
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     from sigdist.rank import maximize_rank_bound
 
     rng = np.random.default_rng(0)
@@ -136,6 +142,11 @@ def test_pretraining_raises_the_rank_bound():
     assert before[-1] < 2.0 and after[-1] > 3 * before[-1]
     with pytest.raises(ValueError, match="activation"):
         maximize_rank_bound(weights, X, activation="swish")
+    params = [torch.nn.Parameter(torch.tensor(w)) for w in weights[:2]]  # leaves that require grad
+    _, before, after = maximize_rank_bound(params, X, n_iter=5, lr=0.05)
+    assert after[-1] > before[-1]
+    with pytest.raises(ValueError, match=r"weights\[1\] is all zero"):
+        maximize_rank_bound([weights[0], np.zeros((d, d))], X)
 
 
 def test_lemma1_second_part_needs_a_bn_output():
