@@ -39,7 +39,8 @@ from scipy.special import digamma
 
 from .laws import SigdistWarning
 from .network import check_integer
-from .rank import _check_matrix, _check_tau, numerical_rank, rank_bound, soft_rank, soft_rank_from_gram
+from .rank import (_check_matrix, _check_tau, _check_tolerances, numerical_rank, rank_bound, soft_rank,
+                   soft_rank_from_gram)
 
 __all__ = ["RankChain", "RankChainResult", "LyapunovResult", "RankProfile", "WEIGHT_LAWS", "batch_norm",
            "bn_step", "gaussian_lyapunov_exponents", "gram_step", "hidden_rank_profile", "lyapunov_spectrum"]
@@ -75,6 +76,16 @@ def _check_rows(H, name="H"):
 
 # ----------------------------------------------------------------------------------------------- single steps
 
+def _residual_apply(W, X, gamma):
+    r""":math:`\hat W X = X + \gamma W X` (``gamma = inf``: :math:`W X`), numpy or torch."""
+    return W @ X if math.isinf(gamma) else X + gamma * (W @ X)
+
+
+def _draw_weights(rng, law, shape):
+    """i.i.d. zero-mean, unit-variance weights from a numpy Generator (Definition 1)."""
+    return rng.standard_normal(shape) if law == "gaussian" else rng.uniform(-_SQRT3, _SQRT3, shape)
+
+
 def batch_norm(H, center=False):
     r"""``BN(H) = diag(M(H))^{-1/2} H`` (eq. 2, :math:`\alpha = 0`, :math:`\beta = 1`), optionally mean-centred.
 
@@ -100,12 +111,12 @@ def bn_step(H, W, gamma, center=False):
     H = _check_matrix(H)
     W = _check_matrix(W, "W")
     gamma = _check_gamma(gamma)
-    pre = W @ H if math.isinf(gamma) else H + gamma * (W @ H)
-    return batch_norm(pre, center=center)
+    return batch_norm(_residual_apply(W, H, gamma), center=center)
 
 
 def gram_step(M, W, gamma):
-    r"""The chain on Gram matrices: :math:`D \hat W M \hat W^\top D`, :math:`D = \mathrm{diag}(\hat W M \hat W^\top)^{-1/2}`.
+    r"""The chain on Gram matrices: :math:`D \hat W M \hat W^\top D`,
+    :math:`D = \mathrm{diag}(\hat W M \hat W^\top)^{-1/2}`.
 
     Equals ``M(bn_step(H, W, gamma))`` for ``M = M(H)`` (without centring), at :math:`O(d^3)` cost
     independent of the batch.
@@ -547,7 +558,7 @@ class RankChain:
         r_vals = np.full((size, K), np.nan)
         s_vals = np.full((size, K), np.nan)
         L = self._L
-        finite_gamma = not math.isinf(self.gamma)
+        finite_gamma = not math.isinf(self.gamma)  # _residual_apply in place: no temporaries in the hot loop
         for i in range(size):
             A = np.matmul(W[:, i], L)
             if finite_gamma:
@@ -579,9 +590,7 @@ class RankChain:
             else:
                 W = torch.rand((K, d, d), generator=self._gen, device=self.device, dtype=self._tdtype)
                 W = _SQRT3 * (2.0 * W - 1.0)
-            A = torch.bmm(W, L)
-            if not math.isinf(self.gamma):
-                A = L + self.gamma * A
+            A = _residual_apply(W, L, self.gamma)
             norms = torch.linalg.vector_norm(A, dim=2, keepdim=True)
             L = A / norms
             if rec_r[i] or rec_s[i]:
@@ -683,7 +692,8 @@ def _dtype_name(dtype):
 def _resolve_backend(backend, device):
     if backend not in (None, "numpy", "torch"):
         raise ValueError(f"backend must be 'numpy', 'torch' or None, got {backend!r}")
-    if backend == "numpy" or (backend is None and (str(device) == "cpu" or (device == "auto" and not _cuda_available()))):
+    default_cpu = backend is None and (str(device) == "cpu" or (device == "auto" and not _cuda_available()))
+    if backend == "numpy" or default_cpu:
         if str(device) not in ("cpu", "auto"):
             raise ValueError(f"the numpy backend runs on the CPU, got device={device!r}")
         return "numpy", "cpu"
@@ -750,7 +760,8 @@ def lyapunov_spectrum(d, n_steps, *, gamma=math.inf, weight_law="gaussian", k=No
     variance. Each of ``n_samples`` independent products iterates :math:`Q_{j} R_j = \hat W_j Q_{j-1}` on
     ``k`` orthonormal columns and estimates :math:`\mu_i = \frac1\ell \sum_j \ln |(R_j)_{ii}|`; the standard
     error is the spread over samples. The gap :math:`\mu_1 - \mu_2 > 0` is the rate at which
-    :math:`B_\ell X / \|B_\ell\|` collapses to rank one (Lemma 3): :math:`\sigma_2/\sigma_1 \approx e^{-(\mu_1 - \mu_2)\ell}`.
+    :math:`B_\ell X / \|B_\ell\|` collapses to rank one (Lemma 3):
+    :math:`\sigma_2/\sigma_1 \approx e^{-(\mu_1 - \mu_2)\ell}`.
 
     Parameters
     ----------
@@ -781,12 +792,7 @@ def lyapunov_spectrum(d, n_steps, *, gamma=math.inf, weight_law="gaussian", k=No
     Q = np.broadcast_to(np.eye(d)[:, :k], (n_samples, d, k)).copy()
     logs = np.zeros((n_samples, k))
     for step in range(burn_in + n_steps):
-        if weight_law == "gaussian":
-            W = rng.standard_normal((n_samples, d, d))
-        else:
-            W = rng.uniform(-_SQRT3, _SQRT3, (n_samples, d, d))
-        A = W @ Q if math.isinf(gamma) else Q + gamma * (W @ Q)
-        Q, R = np.linalg.qr(A)
+        Q, R = np.linalg.qr(_residual_apply(_draw_weights(rng, weight_law, (n_samples, d, d)), Q, gamma))
         if step >= burn_in:
             logs += np.log(np.abs(np.diagonal(R, axis1=-2, axis2=-1)))
     samples = logs / n_steps
@@ -857,7 +863,7 @@ def hidden_rank_profile(d, depth, *, batch=None, activation="linear", batch_norm
     gamma = _check_gamma(gamma)
     tau = _check_tau(tau)
     _check_weight_law(weight_law)
-    numerical_rank(np.ones((1, 1)), rtol=rtol)  # validates rtol
+    _check_tolerances(rtol, 0.0)
     rng = np.random.default_rng(seed)
     if inputs is None:
         H = rng.standard_normal((K, d, n))
@@ -876,8 +882,7 @@ def hidden_rank_profile(d, depth, *, batch=None, activation="linear", batch_norm
 
     record(H)
     for _ in range(depth):
-        W = rng.standard_normal((K, d, d)) if weight_law == "gaussian" else rng.uniform(-_SQRT3, _SQRT3, (K, d, d))
-        pre = W @ H if math.isinf(gamma) else H + gamma * (W @ H)
+        pre = _residual_apply(_draw_weights(rng, weight_law, (K, d, d)), H, gamma)
         if batch_norm:
             if center:
                 pre = pre - pre.mean(axis=-1, keepdims=True)

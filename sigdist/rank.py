@@ -26,7 +26,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["maximize_rank_bound", "numerical_rank", "rank_bound", "rank_bound_grad", "soft_rank", "soft_rank_from_gram", "stable_rank"]
+__all__ = ["maximize_rank_bound", "numerical_rank", "rank_bound", "rank_bound_grad", "soft_rank", "soft_rank_from_gram",
+           "stable_rank"]
 
 
 def _is_torch(x):
@@ -61,6 +62,15 @@ def _check_tau(tau):
     if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not (0.0 <= tau <= 1.0):
         raise ValueError(f"tau must be a number in [0, 1], got {tau!r}")
     return float(tau)
+
+
+def _check_tolerances(rtol, atol):
+    """``rtol`` in [0, 1) and ``atol`` >= 0, both finite numbers (for :func:`numerical_rank`)."""
+    for value, name in ((rtol, "rtol"), (atol, "atol")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if rtol >= 1:
+        raise ValueError(f"rtol must be in [0, 1), got {rtol!r}")
 
 
 def _small_gram(H):
@@ -239,11 +249,7 @@ def numerical_rank(H, *, rtol, atol=0.0):
     atol : float >= 0
         Absolute tolerance.
     """
-    for value, name in ((rtol, "rtol"), (atol, "atol")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if rtol >= 1:
-        raise ValueError(f"rtol must be in [0, 1), got {rtol!r}")
+    _check_tolerances(rtol, atol)
     H = _check_matrix(H)
     if _is_torch(H):
         import torch
