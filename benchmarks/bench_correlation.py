@@ -10,21 +10,12 @@ normals per layer per network), and against the floor: numpy's generator drawing
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from sigdist import Network
 from sigdist.correlation import pair_laws
-
-
-def best(f, repeat=3):
-    out = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        out = min(out, time.perf_counter() - t0)
-    return out
+from _timing import best_time
 
 
 def main(argv=None):
@@ -34,9 +25,9 @@ def main(argv=None):
     width, depth = 200, 10
     net = Network.he([width] * (depth + 1))
     n_pair = 5000 if args.quick else 50_000
-    t_pair = best(lambda: pair_laws(net, 1.0, 1.0, 0.5, n_samples=n_pair, seed=0))
+    t_pair = best_time(lambda: pair_laws(net, 1.0, 1.0, 0.5, n_samples=n_pair, seed=0))
     rng = np.random.default_rng(0)
-    t_floor = best(lambda: rng.standard_normal((depth, 2, n_pair, width)) if args.quick else
+    t_floor = best_time(lambda: rng.standard_normal((depth, 2, n_pair, width)) if args.quick else
                    [rng.standard_normal((2, n_pair, width)) for _ in range(depth)])
     per_pair = t_pair / (n_pair * depth)
     print(f"pair chain: {per_pair * 1e9:.0f} ns per network-layer; generator floor {t_floor / (n_pair * depth) * 1e9:.0f} ns;"
@@ -50,7 +41,7 @@ def main(argv=None):
     x = np.zeros((2, width))
     x[0, 0] = 1.0
     x[1, 0], x[1, 1] = 0.5, np.sqrt(0.75)
-    t_full = best(lambda: simulate(net, x, n_full, seed=0, method="full"), repeat=2)
+    t_full = best_time(lambda: simulate(net, x, n_full, seed=0, method="full"), repeat=2)
     per_full = t_full / (n_full * depth)
     print(f"full networks (torch, CPU): {per_full * 1e6:.1f} us per network-layer;  full / pair chain = {per_full / per_pair:.0f}x")
 

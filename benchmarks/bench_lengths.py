@@ -19,15 +19,7 @@ import numpy as np
 
 from sigdist import Network
 from sigdist.lengths import length_moments
-
-
-def best(f, repeat=5):
-    out = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        out = min(out, time.perf_counter() - t0)
-    return out
+from _timing import best_time
 
 
 def main(argv=None):
@@ -37,10 +29,10 @@ def main(argv=None):
     width, depth = 100, 1000 if args.quick else 10_000
     net = Network.he([width] * (depth + 1))
     length_moments(net)  # numba compile
-    t_exact = best(lambda: length_moments(net))
-    t_emp = best(lambda: length_moments(net).empirical_variance())
+    t_exact = best_time(lambda: length_moments(net), repeat=5)
+    t_emp = best_time(lambda: length_moments(net).empirical_variance(), repeat=5)
     state = np.ones(4 * depth)
-    t_floor = best(lambda: np.cumsum(state), repeat=20)
+    t_floor = best_time(lambda: np.cumsum(state), repeat=20)
     exact = length_moments(net)
     print(f"exact moments, d = {depth}, N = {width}: {t_exact * 1e3:.2f} ms (with E[empirical variance] "
           f"{t_emp * 1e3:.2f} ms); floor {t_floor * 1e6:.1f} us -> {t_exact / t_floor:.0f} x floor")

@@ -27,15 +27,7 @@ from scipy import stats
 
 import sigdist
 from sigdist.montecarlo import dense_squared_norms
-
-
-def best_time(f, repeat=5):
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_time
 
 
 def naive_quadrature(width, depth, n, z_max):
@@ -60,7 +52,7 @@ def naive_quadrature(width, depth, n, z_max):
 
 def write_bandwidth(nbytes):
     a = np.empty(nbytes // 8)
-    t = best_time(lambda: a.fill(1.0))
+    t = best_time(lambda: a.fill(1.0), repeat=5)
     return nbytes / t
 
 

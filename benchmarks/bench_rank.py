@@ -20,22 +20,13 @@ rank_1/2), float64 unless stated:
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import time
 
 import numpy as np
 
 from sigdist.batchnorm import RankChain, _fill_gaussian
-
-
-def best_of(f, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_time
 
 
 def notebook_loop(d, gamma, steps, dtype, device="cpu"):
@@ -64,11 +55,11 @@ def main(argv=None):
     cuda = args.device.startswith("cuda")
     dev = torch.device(args.device)
     a = np.random.default_rng(0).standard_normal((1024, 1024))
-    peak = 2 * 1024 ** 3 / best_of(lambda: a @ a)
+    peak = 2 * 1024 ** 3 / best_time(lambda: a @ a)
     rng = np.random.default_rng(0)
     buf = np.empty(1 << 22)
     _fill_gaussian(rng, buf[:10])
-    normal_rate = buf.size / best_of(lambda: _fill_gaussian(rng, buf)) * (os.cpu_count() or 1)
+    normal_rate = buf.size / best_time(lambda: _fill_gaussian(rng, buf)) * (os.cpu_count() or 1)
     print(f"CPU: {os.cpu_count()} cores, dgemm peak {peak / 1e9:.1f} GFlop/s, numba ziggurat "
           f"{normal_rate / 1e9:.2f} G normals/s on all cores; torch {torch.__version__}, device {dev}")
     gamma = 0.5
@@ -77,8 +68,8 @@ def main(argv=None):
     for d, chains in ((32, 16), (128, 8), (512, 2)):
         steps_base = {32: 400, 128: 100, 512: 8}[d] // (4 if args.quick else 1)
         steps = {32: 2000, 128: 300, 512: 20}[d] // (4 if args.quick else 1)
-        base32 = best_of(lambda: notebook_loop(d, gamma, steps_base, torch.float32, dev), 2) / steps_base
-        base64 = best_of(lambda: notebook_loop(d, gamma, steps_base, torch.float64, dev), 2) / steps_base
+        base32 = best_time(lambda: notebook_loop(d, gamma, steps_base, torch.float32, dev), 2) / steps_base
+        base64 = best_time(lambda: notebook_loop(d, gamma, steps_base, torch.float64, dev), 2) / steps_base
         backend = dict(backend="torch", device=args.device) if cuda else {}
 
         def run(soft_thin):
