@@ -362,15 +362,19 @@ def _as_network(network, initializer):
 
 def _input_statistics(inp, input_width, need_fourth):
     """``(Y_0, P_0 or None, n_0 or None)`` from an input vector, a squared norm, or None (M_0 = 1)."""
+    if inp is not None and np.ndim(inp) != 0:
+        x = np.asarray(inp, dtype=np.float64)
+        if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+            raise ValueError(f"input must be a finite vector act_0 (or its squared norm), got shape {np.shape(inp)}")
+        if input_width is not None and x.size != input_width:
+            raise ValueError(f"input must have the network's input width {input_width}, got {x.size}")
+        return float(x @ x), float(np.sum(x ** 4)), x.size
     if inp is None:
         if input_width is None:
             raise ValueError("input=None means M_0 = 1 (|act_0|^2 = n_0) and needs the network's input_width; "
                              "pass the input vector or its squared norm")
-        if need_fourth:
-            raise ValueError("the first layer's weights are not Gaussian: its second moments depend on the input "
-                             "vector through sum_k act0_k^4, not only on its norm; pass input=<the vector act_0>")
-        return float(input_width), None, input_width
-    if np.ndim(inp) == 0:
+        y0 = float(input_width)
+    else:
         if isinstance(inp, bool):
             raise ValueError(f"input must be a vector or a squared norm >= 0, got {inp!r}")
         try:
@@ -379,16 +383,10 @@ def _input_statistics(inp, input_width, need_fourth):
             raise ValueError(f"input must be a vector or a squared norm >= 0, got {inp!r}") from None
         if not (math.isfinite(y0) and y0 >= 0):
             raise ValueError(f"input (the squared norm |act_0|^2) must be a finite number >= 0, got {inp!r}")
-        if need_fourth:
-            raise ValueError("the first layer's weights are not Gaussian: its second moments depend on the input "
-                             "vector through sum_k act0_k^4, not only on its norm; pass input=<the vector act_0>")
-        return y0, None, input_width
-    x = np.asarray(inp, dtype=np.float64)
-    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
-        raise ValueError(f"input must be a finite vector act_0 (or its squared norm), got shape {np.shape(inp)}")
-    if input_width is not None and x.size != input_width:
-        raise ValueError(f"input must have the network's input width {input_width}, got {x.size}")
-    return float(x @ x), float(np.sum(x ** 4)), x.size
+    if need_fourth:  # a norm alone does not determine sum_k act0_k^4
+        raise ValueError("the first layer's weights are not Gaussian: its second moments depend on the input "
+                         "vector through sum_k act0_k^4, not only on its norm; pass input=<the vector act_0>")
+    return y0, None, input_width
 
 
 def _log(x):
