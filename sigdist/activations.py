@@ -100,6 +100,27 @@ class Activation:
         x = self.phi(np.sqrt(s)[:, None] * g[None, :]) ** 2
         return x @ wts, (x * x) @ wts
 
+    def squared_log_moments(self, s, kmax):
+        """``log E[X^j]``, ``j = 0..kmax``, of ``X = phi(sqrt(s) g)^2`` for each variance in ``s``.
+
+        The same Gauss-Legendre rule as :meth:`squared_moments_many`, summed in logs so that
+        high orders neither overflow nor underflow. Shape ``(len(s), kmax + 1)``.
+        """
+        s = np.atleast_1d(np.asarray(s, dtype=np.float64))
+        g = np.concatenate([-_G_MAX / 2 * (1 + _GL_MANY_NODES), _G_MAX / 2 * (1 + _GL_MANY_NODES)])
+        wts = np.concatenate([_GL_MANY_WEIGHTS, _GL_MANY_WEIGHTS]) * (_G_MAX / 2) * np.exp(-0.5 * g * g)
+        log_w = np.log(wts / math.sqrt(2.0 * math.pi))
+        with np.errstate(divide="ignore"):
+            log_x = np.log(self.phi(np.sqrt(s)[:, None] * g[None, :]) ** 2)  # (n_s, n_g)
+        j = np.arange(kmax + 1, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            terms = log_w[None, None, :] + j[None, :, None] * log_x[:, None, :]
+        terms = np.where(np.isnan(terms), log_w[None, None, :], terms)  # 0^0 = 1
+        top = np.max(terms, axis=-1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(divide="ignore"):
+            return np.log(np.sum(np.exp(terms - top), axis=-1)) + top[..., 0]
+
     def _pieces_in_g(self, root):
         """Monotone pieces of ``g -> phi(root g)^2`` on ``[-12, 12]``.
 

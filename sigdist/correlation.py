@@ -30,6 +30,7 @@ from scipy import integrate, optimize, special
 
 from . import _fft
 from .grid import Lattice, LatticeDensity
+from .moments import MomentChain, _sum_of_units
 from .laws import SquaredNormLaw
 from .network import Layer, Network, _check_width, check_input_norm, check_integer
 from .propagation import _with_richardson
@@ -279,6 +280,10 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
     half, quarter = on_lattice(lattice_size // 2, top), on_lattice(lattice_size // 4, top)
     out = _with_richardson(fine, half, quarter, tol)
     out.label = "<x1, x2>"
+    # E[<x1, x2>^k], k <= 2, exactly: a sum of N i.i.d. products with the closed-form moments of one
+    with np.errstate(divide="ignore"):
+        unit = np.log([1.0, max(law.moment(1), 0.0), max(law.moment(2), 0.0)])
+    out._moments = MomentChain.given(_sum_of_units(unit, width))
     return out
 
 

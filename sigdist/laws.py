@@ -24,6 +24,13 @@ class SigdistWarning(UserWarning):
     """A computed result is less accurate than asked (the message names the quantity)."""
 
 
+def _check_order(order):
+    if isinstance(order, bool) or not isinstance(order, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(order) or order < 0:
+        raise ValueError(f"order must be a finite number >= 0, got {order!r}")
+    return order
+
+
 class SquaredNormLaw:
     """Law of a squared norm ``z >= 0``: an atom at 0 plus a continuous part.
 
@@ -55,8 +62,10 @@ class SquaredNormLaw:
     """
 
     def __init__(self, atom, continuous=None, *, discretisation_error=0.0, tol=1e-8, label="|x|^2",
-                 warn=True, tail_index=math.inf):
+                 warn=True, tail_index=math.inf, moments=None):
         self.atom = float(atom)
+        # exact moment recursion of this law (sigdist.moments.MomentChain), when one reaches it
+        self._moments = moments
         self.continuous = continuous
         cont_mass = continuous.mass if continuous is not None else 0.0
         self.mass_lost = max(0.0, 1.0 - self.atom - cont_mass)
@@ -212,28 +221,106 @@ class SquaredNormLaw:
         a = 0.5 * (1 - c)
         return self.ppf(a), self.ppf(1 - a)
 
-    def moment(self, order):
-        """Raw moment ``E[z^order]`` (``order >= 0``; order 0 gives the represented mass)."""
-        if isinstance(order, bool) or not isinstance(order, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(order) or order < 0:
-            raise ValueError(f"order must be a finite number >= 0, got {order!r}")
+    def _quadrature_nodes(self):
+        """``(z, weights, cdf_error)``: the atom and the grid as a discrete law (for averages over this law)."""
+        z, w = [np.zeros(1)], [np.array([self.atom])]
+        cont = self.continuous
+        if cont is not None:
+            if self._is_log:
+                z.append(cont.grid.z)
+                w.append(cont.grid.spacing * np.maximum(cont.values, 0.0))
+            else:
+                z.append(cont.grid.points)
+                w.append(cont.masses)
+        return np.concatenate(z), np.concatenate(w), self.error_estimate
+
+    def log_moment(self, order):
+        """``(log E[z^order], relative error estimate)``, finite where ``E[z^order]`` overflows float64.
+
+        Exact (error 0) where a moment recursion reaches this law: integer orders for
+        homogeneous activations with or without bias, any real order for zero-bias chi-square
+        layers (:mod:`sigdist.moments`). Otherwise the grid's sum, whose error estimate adds
+        the part of the moment beyond the grid (bounded by Markov's inequality with the next
+        exact integer moment) to the grid's relative CDF error.
+        """
+        order = _check_order(order)
         if order == 0:
-            return 1.0 - self.mass_lost
+            return 0.0, 0.0
         if order >= self.tail_index:
-            return math.inf
-        if self.continuous is None:
-            return 0.0
-        value = self.continuous.moment(order)
-        if not math.isfinite(value):
-            raise FloatingPointError(f"moment of order {order} of {self.label} overflowed on the grid")
-        return value
+            return math.inf, 0.0
+        from .moments import MAX_ORDER, _NoExactMoments
+
+        node = self._moments
+        if node is not None:
+            try:
+                if float(order).is_integer() and order <= MAX_ORDER:
+                    logm, err = node.log_moments(int(order))
+                    return float(logm[-1]), float(err[-1])
+                value = node.log_real_moment(float(order))
+                if value is not None:
+                    return value, 0.0
+            except _NoExactMoments:
+                pass
+        return self._grid_log_moment(float(order))
+
+    def _grid_log_moment(self, order):
+        from .moments import _NoExactMoments, _logsumexp
+
+        cont = self.continuous
+        if cont is None:
+            return -math.inf, 0.0
+        z, w, _ = self._quadrature_nodes()
+        keep = (w > 0) & (z > 0)
+        with np.errstate(divide="ignore"):
+            value = _logsumexp(np.log(w[keep]) + order * np.log(z[keep]))
+        log_top = math.log(z[keep].max()) if np.any(keep) else 0.0
+        err = self.error_estimate
+        # what lies beyond the grid's end: E[z^r 1{z > t}] <= E[z^m] / t^(m - r) for the next exact order m
+        try:
+            if self._moments is None:
+                raise _NoExactMoments
+            m = math.floor(order) + 1
+            log_m, _ = self._moments.log_moments(m)
+            err += math.exp(min(float(log_m[-1]) - (m - order) * log_top - value, 700.0))
+        except _NoExactMoments:
+            # |int z^r d(F - F_grid)| <= eps * top^r on [0, top]; beyond the grid nothing is known
+            err = math.exp(min(math.log(max(err, 1e-300)) + order * log_top - value, 700.0))
+        return value, err
+
+    def moment(self, order):
+        """Raw moment ``E[z^order]`` (``order >= 0``; see :meth:`log_moment` for how and how accurately).
+
+        ``inf`` for orders at or beyond the tail index (heavy-tailed laws, heavy-tailed
+        inputs). A :class:`SigdistWarning` names the moment when its relative error estimate
+        exceeds ``tol``, or when it exceeds the float64 range (use :meth:`log_moment`).
+        """
+        value, err = self.log_moment(order)
+        if err > self.tol:
+            warnings.warn(f"law of {self.label}: E[z^{order:g}] has relative error estimate {err:.3g} > "
+                          f"tol={self.tol:.3g} (no exact recursion reaches this law)", SigdistWarning, stacklevel=2)
+        if value > 709.78 and math.isfinite(value):
+            warnings.warn(f"law of {self.label}: E[z^{order:g}] = exp({value:.10g}) exceeds the float64 range; "
+                          f"log_moment({order:g}) gives it", SigdistWarning, stacklevel=2)
+        return math.inf if value > 709.78 else math.exp(value)
 
     def mean(self):
         return self.moment(1)
 
     def var(self):
-        m1, m2 = self.moment(1), self.moment(2)
-        return math.inf if math.isinf(m2) else m2 - m1 * m1
+        l1, e1 = self.log_moment(1)
+        l2, e2 = self.log_moment(2)
+        if math.isinf(l2) and l2 > 0:
+            return math.inf
+        if math.isinf(l1):  # the atom alone
+            return 0.0
+        # Var = E[z]^2 (E[z^2] / E[z]^2 - 1): no cancellation of two overflowing numbers
+        rel = max(e1, e2)
+        ratio = math.expm1(l2 - 2.0 * l1)
+        if rel > self.tol:
+            warnings.warn(f"law of {self.label}: the variance has relative error estimate about "
+                          f"{2 * rel / max(ratio, 1e-300):.3g} (moments from the grid)", SigdistWarning, stacklevel=2)
+        with np.errstate(over="ignore"):
+            return float(np.exp(2.0 * l1) * max(ratio, 0.0))
 
     def std(self):
         v = self.var()

@@ -37,6 +37,7 @@ from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .laws import SigdistWarning, SquaredNormLaw
+from .moments import MomentChain
 from .network import Layer, check_integer, check_tol, require_gaussian_iid
 
 __all__ = ["TransitionOperator", "ComposedOperator"]
@@ -175,10 +176,12 @@ class TransitionOperator:
             y0 = float(law)
             if not (math.isfinite(y0) and y0 >= 0):
                 raise ValueError(f"y must be a finite number >= 0, got {law!r}")
-            return self._apply_point(y0, tail)
-        if self.route == "lattice":
-            return _apply_lattice(self, law, tail)
-        return self._apply_log(law, tail)
+            out = self._apply_point(y0, tail)
+            out._moments = MomentChain.point(y0).then(self.layer)
+            return out
+        out = _apply_lattice(self, law, tail) if self.route == "lattice" else self._apply_log(law, tail)
+        out._moments = MomentChain.from_input(law).then(self.layer, input_law=law)
+        return out
 
     def _log_range(self, tail):
         cache = self.__dict__.setdefault("_range_cache", {})
@@ -373,8 +376,10 @@ def _dense_apply(w, g, hq, log_coef, k):
             if hq[i] == 0.0:
                 continue
             x = w[j] - g[i]
+            # the density of log S is exp(max_t(...) - e^x / 2) times a sum: for wide layers both
+            # terms are large (e^x / 2 ~ N / 2), so only their difference decides whether it underflows
             e = 0.5 * math.exp(x) if x < 709.0 else np.inf
-            if e > 800.0:
+            if e == np.inf:
                 continue
             m = -np.inf
             for t in range(nk):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .laws import SigdistWarning, SquaredNormLaw
+from .moments import MomentChain
 from .network import Layer, Network, check_input_norm, check_integer, check_tol
 from .operator import TransitionOperator
 
@@ -89,6 +90,9 @@ def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", latt
     if use_lattice:
         runs = [_propagate_lattice(network, y0, input_law, tol, lattice_size // k) for k in (1, 2, 4)]
         laws = [_with_richardson(*levels, tol) for levels in zip(*runs)]
+        for before, law in zip(laws[:-1], laws[1:]):
+            if law._moments.source is not None:  # averages over the previous law carry its full error
+                law._moments.source = before._quadrature_nodes()
     else:
         laws = _propagate_log(network, y0, input_law, tol)
     for l, law in enumerate(laws, start=1):
@@ -151,7 +155,7 @@ def _log_input(input_law, spacing, eps):
     atom = float(dist.cdf(0.0))
     lo, hi = float(dist.ppf(atom + eps)), float(dist.isf(eps))
     if not (hi > 0 and math.isfinite(hi)):
-        return SquaredNormLaw(1.0, None, warn=False)
+        return SquaredNormLaw(1.0, None, warn=False, moments=MomentChain.point(0.0))
     lo = max(lo, 1e-320)
     # a heavy right tail: reach where its share of E[y^2] (where finite) is below eps too
     for _ in range(8):
@@ -176,7 +180,8 @@ def _log_input(input_law, spacing, eps):
                           SigdistWarning, stacklevel=4)
             break
         h *= 0.5
-    return SquaredNormLaw(atom, LogGridDensity(grid, q), discretisation_error=err, warn=False)
+    return SquaredNormLaw(atom, LogGridDensity(grid, q), discretisation_error=err, warn=False,
+                          moments=MomentChain.from_input(dist))
 
 
 def _tail_share(dist, t):
@@ -217,10 +222,14 @@ def _lattice_input(input_law, n, eps):
     if isinstance(input_law, SquaredNormLaw):
         if input_law.continuous is not None and not isinstance(input_law.continuous, LatticeDensity):
             # read a log-grid law onto a lattice through its CDF, up to its grid's end
-            return _lattice_from_cdf(input_law.cdf, input_law.atom, input_law._grid_top(), n)
+            out = _lattice_from_cdf(input_law.cdf, input_law.atom, input_law._grid_top(), n)
+            out._moments = MomentChain.from_input(input_law)
+            return out
         return input_law
     dist = _check_frozen(input_law)
-    return _lattice_from_cdf(dist.cdf, float(dist.cdf(0.0)), float(dist.isf(eps)), n)
+    out = _lattice_from_cdf(dist.cdf, float(dist.cdf(0.0)), float(dist.isf(eps)), n)
+    out._moments = MomentChain.from_input(dist)
+    return out
 
 
 def _lattice_from_cdf(cdf, atom, top, n):
@@ -247,4 +256,5 @@ def _with_richardson(fine: SquaredNormLaw, half: SquaredNormLaw, quarter: Square
     order = 2.0 if d1 <= 0 or d2 <= 0 else min(max(math.log2(d2 / d1), 0.15), 2.0)
     estimate = d1 / (2.0**order - 1.0)
     return SquaredNormLaw(fine.atom, fine.continuous, discretisation_error=fine.discretisation_error + estimate,
+                          moments=fine._moments,
                           tol=tol, warn=False)

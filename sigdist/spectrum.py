@@ -295,6 +295,7 @@ def stationary_law(operator, grid=None, tol=1e-8):
     """
     from .grid import LogGrid, LogGridDensity
     from .laws import SquaredNormLaw
+    from .moments import MomentChain
 
     layer = operator.layer
     tol = check_tol(tol)
@@ -324,7 +325,7 @@ def stationary_law(operator, grid=None, tol=1e-8):
     # the stationary mass leaks 1 - lambda per step; at equilibrium that is the mass the grid misses
     law = SquaredNormLaw(v[0] * (1 - leak), LogGridDensity(grid, v[1:] * (1 - leak)),
                          discretisation_error=tol * 1e-3, tol=tol, label="stationary |x|^2",
-                         tail_index=tail_index(layer))
+                         tail_index=tail_index(layer), moments=MomentChain.stationary(layer))
     law.perron_eigenvalue = lam
     return law
 
@@ -389,13 +390,13 @@ def stationary_moments(layer: Layer):
     :math:`E z^2 = E S^2 (2\sigma_w^2\sigma_b^2 E z + \sigma_b^4) / (1 - \sigma_w^4 E S^2)` if
     :math:`\sigma_w^4 E S^2 < 1`, with ``E S = N/2``, ``E S^2 = N(N+5)/4`` for relu.
     """
-    from .moments import _unit_moments
+    from .moments import MomentChain
 
     require_gaussian_iid(layer)
-    e1, e2 = _unit_moments(layer)
-    w, b = layer.sigma_w2, layer.sigma_b2
-    m1 = b * e1 / (1 - w * e1) if w * e1 < 1 else math.inf
-    m2 = e2 * (2 * w * b * m1 + b * b) / (1 - w * w * e2) if (w * w * e2 < 1 and math.isfinite(m1)) else math.inf
+    logm, _ = MomentChain.stationary(layer).log_moments(2)
+    with np.errstate(over="ignore"):
+        m1, m2 = np.exp(logm[1:])
+    m1, m2 = float(m1), float(m2)
     return m1, m2
 
 
