@@ -24,6 +24,13 @@ class SigdistWarning(UserWarning):
     """A computed result is less accurate than asked (the message names the quantity)."""
 
 
+def _check_points(x, name):
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers, got {x!r}") from None
+
+
 def _check_order(order):
     if isinstance(order, bool) or not isinstance(order, (int, float, np.integer, np.floating)) \
             or not math.isfinite(order) or order < 0:
@@ -131,63 +138,171 @@ class SquaredNormLaw:
         with np.errstate(divide="ignore"):
             return np.log(self.pdf(x))
 
-    def _far_tail(self, x, value, upper):
-        # below 1e-6 of the mass the spectral CDF has lost relative accuracy to cancellation:
-        # read those tails from the log-linear cell integrals instead
+    def _exact_tail(self, upper):
+        """``(f, threshold)``: ``f(t)`` is the continuous part's tail at ``t > 0`` with relative accuracy
+        (``P(z > t)`` if ``upper`` else ``P(0 < z <= t)``), used where the grid's value is below
+        ``threshold`` times the continuous mass; ``(None, 0)`` when no exact route reaches this law."""
+        cache = self.__dict__.setdefault("_exact_tail_cache", {})
+        if upper in cache:
+            return cache[upper]
+        out = (None, 0.0)
+        step = getattr(self, "_step", None)
+        if step is not None and (step.point or (not upper and step.floor)):
+            out = (lambda t: step.tail(t, upper), math.inf)  # closed form, or an average floored by the bias
+        elif self._moments is not None and self._is_log:  # a lattice law stays an independent cross-check
+            from .moments import _product_tails
+
+            tails = _product_tails(self._moments)
+            if tails is not None:
+                # where the grid's absolute error would cost more than 1e-8 relative
+                threshold = max(1e-6, min(0.5, 1e8 * self.error_estimate))
+                out = (lambda t: tails.tail(t, upper), threshold)
+        cache[upper] = out
+        return out
+
+    def _cont_tail(self, x, upper):
+        """The continuous part's ``P(0 < z <= x)`` or ``P(z > x)`` (lost mass excluded), for ``x >= 0``."""
+        if self.continuous is None:
+            return np.zeros_like(x)
+        cont = self.continuous
+        lower = self._cont_cdf(x)
+        value = np.maximum(cont.mass - lower, 0.0) if upper else lower
+        f, threshold = self._exact_tail(upper)
+        pos = (x > 0) & np.isfinite(x)
+        if f is not None:
+            use = pos & (value < threshold * cont.mass)
+            if np.any(use):
+                value = np.array(value, dtype=np.float64)
+                value[use] = f(x[use])
+            return value
         if not self._is_log:
             return value
-        small = value < 1e-6 * self.continuous.mass
-        if not np.any(small):
-            return value
-        with np.errstate(divide="ignore"):
-            u = np.log(np.maximum(x, 0.0))
-        return np.where(small, self.continuous.tail_u(u, upper=upper), value)
+        # below 1e-6 of the mass the spectral CDF has lost relative accuracy to cancellation:
+        # read those tails from the log-linear cell integrals instead
+        small = pos & (value < 1e-6 * cont.mass)
+        if np.any(small):
+            with np.errstate(divide="ignore"):
+                u = np.log(np.where(pos, x, 1.0))
+            value = np.where(small, cont.tail_u(u, upper=upper), value)
+            outside = small & ((u > cont.grid.end) if upper else (u < cont.grid.start))
+            if np.any(outside):
+                edge = math.exp(cont.grid.end if upper else cont.grid.start)
+                warnings.warn(f"law of {self.label}: {'sf' if upper else 'cdf'} asked at "
+                              f"{float(x[outside].flat[0]):.3g}, beyond the grid's {'end' if upper else 'start'} "
+                              f"{edge:.3g}: that tail is not resolved (below {self.error_estimate:.2g})",
+                              SigdistWarning, stacklevel=3)
+        return value
 
     def cdf(self, x):
         """``P(z <= x)``, the atom included (the continuous part keeps relative accuracy in its left tail)."""
-        x = np.asarray(x, dtype=np.float64)
-        cont = self._far_tail(x, self._cont_cdf(x), upper=False)
-        out = self.atom + cont
-        return np.where(x < 0, 0.0, np.minimum(out, 1.0))[()]
+        x = _check_points(x, "x")
+        cont = self._cont_tail(np.nan_to_num(np.maximum(x, 0.0)), upper=False)
+        out = np.where(x < 0, 0.0, np.minimum(self.atom + cont, 1.0))
+        return np.where(np.isnan(x), np.nan, out)[()]
 
     def sf(self, x):
         """``P(z > x)``, computed from the right: relative accuracy far in the right tail (lost mass excluded)."""
-        x = np.asarray(x, dtype=np.float64)
-        cont = self.continuous.mass if self.continuous is not None else 0.0
-        out = np.maximum(cont - self._cont_cdf(x), 0.0)
-        out = self._far_tail(x, out, upper=True)
-        return np.where(x < 0, 1.0, out)[()]
+        x = _check_points(x, "x")
+        out = np.where(x < 0, 1.0, self._cont_tail(np.nan_to_num(np.maximum(x, 0.0)), upper=True))
+        return np.where(np.isnan(x), np.nan, out)[()]
 
-    def ppf(self, q):
-        """Quantile function: the smallest ``x`` with ``cdf(x) >= q``."""
-        q = np.asarray(q, dtype=np.float64)
-        if np.any((q < 0) | (q > 1)) or np.any(np.isnan(q)):
-            raise ValueError("q must lie in [0, 1]")
-        out = np.zeros(q.shape)
-        if self.continuous is None:
-            return np.where(q > self.atom, math.inf, 0.0)
-        target = q - self.atom
-        cont_mass = self.continuous.mass
-        inside = (target > 0) & (target < cont_mass)
+    def cdf_continuous(self, x):
+        """``P(0 < z <= x)``: the continuous part alone, with relative accuracy where ``cdf`` would be
+        swamped by the atom (``cdf(x) = atom + cdf_continuous(x)``)."""
+        x = _check_points(x, "x")
+        out = np.where(x <= 0, 0.0, self._cont_tail(np.nan_to_num(np.maximum(x, 0.0)), upper=False))
+        return np.where(np.isnan(x), np.nan, out)[()]
+
+    def ppf_continuous(self, p):
+        """``x`` with ``cdf_continuous(x) = p``: quantiles of the continuous part below the atom's resolution
+        (``ppf(atom + p)`` for ``p`` far below ``atom * 1e-16``)."""
+        p = _check_points(p, "p")
+        mass = self.continuous.mass if self.continuous is not None else 0.0
+        bad = np.isnan(p) | (p < 0) | (p > mass)
+        if np.any(bad):
+            raise ValueError(f"p must lie in [0, {mass:.17g}] (the continuous mass), got {p[bad].flat[0]!r}")
+        out = np.zeros(p.shape)
+        inside = p > 0
         if np.any(inside):
-            out[inside] = self._invert(target[inside])
-        beyond = (target >= cont_mass) & (q < 1)
-        if np.any(beyond):
-            warnings.warn(
-                f"law of {self.label}: ppf asked above the represented mass 1 - mass_lost = "
-                f"{self.atom + cont_mass:.17g}; returning the grid's upper end", SigdistWarning, stacklevel=2)
-            out[beyond] = self._grid_top()
-        out[q == 1] = math.inf
+            out[inside] = self._invert(p[inside], upper=False)
         return out[()]
 
+    def ppf(self, q):
+        """Quantile function: the smallest ``x`` with ``cdf(x) >= q`` (relative accuracy in the left tail)."""
+        return self._quantile(q, upper=False)
+
     def isf(self, q):
-        return self.ppf(1.0 - np.asarray(q, dtype=np.float64))
+        """Inverse survival function, ``x`` with ``sf(x) = q``, solved from the right: relative accuracy
+        for ``q`` down to the smallest tail the law holds (1e-300 included), not ``ppf(1 - q)``."""
+        return self._quantile(q, upper=True)
+
+    def _quantile(self, q, upper):
+        q = _check_points(q, "q")
+        bad = np.isnan(q) | (q < 0) | (q > 1)
+        if np.any(bad):
+            raise ValueError(f"q must lie in [0, 1], got {q[bad].flat[0]!r}")
+        # the continuous mass asked for to the left of x (ppf) or to its right (isf)
+        target = q if upper else q - self.atom
+        cont_mass = self.continuous.mass if self.continuous is not None else 0.0
+        out = np.zeros(q.shape)
+        inside = (target > 0) & (target < cont_mass)
+        if np.any(inside):
+            out[inside] = self._invert(target[inside], upper)
+        # past the represented mass: isf gives 0 (sf(0) is all the continuous mass), ppf the grid's end
+        beyond = (target >= cont_mass) & (q < 1) if not upper else np.zeros(q.shape, dtype=bool)
+        if np.any(beyond) and self.continuous is not None:
+            warnings.warn(
+                f"law of {self.label}: ppf asked above the represented mass 1 - mass_lost = "
+                f"{self.atom + cont_mass:.17g}; returning the grid's upper end", SigdistWarning, stacklevel=3)
+            out[beyond] = self._grid_top()
+        out[(q == 0) if upper else (q == 1)] = math.inf
+        if self.continuous is None:
+            out[(q < 1 - self.atom) if upper else (q > self.atom)] = math.inf
+        return out[()]
 
     def _grid_top(self):
         g = self.continuous.grid
         return math.exp(g.end) if self._is_log else g.spacing * (g.size - 1)
 
-    def _invert(self, target):
+    def _invert(self, target, upper):
+        """``x`` with ``P(0 < z <= x) = target`` (or ``P(z > x) = target``), from the same function as cdf/sf."""
+        cont = self.continuous
+        f, threshold = self._exact_tail(upper)
+        exact = (target < threshold * cont.mass) if f is not None else np.zeros(target.shape, dtype=bool)
+        out = np.empty(target.shape)
+        if np.any(~exact):
+            lower = (cont.mass - target[~exact]) if upper else target[~exact]
+            out[~exact] = self._invert_grid(np.clip(lower, 0.0, cont.mass))
+        for i in np.nonzero(exact)[0]:
+            out[i] = self._invert_exact(f, float(target[i]), upper)
+        return out
+
+    def _invert_exact(self, f, target, upper):
+        # solve log f(e^u) = log target by bracketing from the grid's estimate (f spans many decades)
+        from scipy import optimize
+
+        def g(u):
+            return math.log(max(float(f(np.array([math.exp(u)]))[0]), 1e-320)) - math.log(target)
+
+        cont = self.continuous
+        lower = min(max(cont.mass - target if upper else target, 1e-300), cont.mass)
+        a = math.log(max(float(self._invert_grid(np.array([lower]))[0]), 1e-300))
+        ga = g(a)
+        # cdf rises and sf falls with u: walk away from the bulk until the sign flips
+        direction = -1.0 if (ga > 0) != upper else 1.0
+        step = 0.5
+        for _ in range(64):
+            b = a + direction * step
+            gb = g(b)
+            if (gb > 0) != (ga > 0):
+                break
+            a, ga = b, gb
+            step *= 2.0
+        else:
+            raise FloatingPointError(f"law of {self.label}: no quantile found for tail {target:.3g}")
+        return math.exp(optimize.brentq(g, min(a, b), max(a, b), xtol=1e-14, rtol=1e-15, maxiter=200))
+
+    def _invert_grid(self, target):
         # bisection bracketed by the CDF table: 60 halvings reach machine precision in u (or z)
         cont = self.continuous
         if self._is_log:

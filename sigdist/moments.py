@@ -303,6 +303,24 @@ class MomentChain:
         return total + (r * math.log(node.source) if node.source > 0 else -math.inf)
 
 
+def _product_tails(node):
+    """:class:`~sigdist._mellin.ProductTails` of a zero-bias chi-square chain from a point ``y0 > 0``, else None."""
+    from ._mellin import ProductTails
+
+    counts, layers = {}, {}
+    while node.kind == "layer":
+        layer = node.layer
+        if layer.sigma_b2 > 0 or layer.activation.chi2_kind is None:
+            return None
+        key = (layer.width, layer.sigma_w2, layer.activation.chi2_kind)
+        counts[key] = counts.get(key, 0) + 1
+        layers.setdefault(key, layer)
+        node = node.parent
+    if node.kind != "point" or not node.source > 0 or not counts:
+        return None
+    return ProductTails([(layers[key], n) for key, n in counts.items()], node.source)
+
+
 class _NoExactMoments(Exception):
     """Raised inside :class:`MomentChain` when no exact recursion reaches a node."""
 

@@ -178,9 +178,14 @@ class TransitionOperator:
                 raise ValueError(f"y must be a finite number >= 0, got {law!r}")
             out = self._apply_point(y0, tail)
             out._moments = MomentChain.point(y0).then(self.layer)
+            if self.mixture is not None and self.layer.variance(y0) > 0:
+                out._step = OneStep(self.layer, np.array([self.layer.variance(y0)]), np.ones(1), point=True)
             return out
         out = _apply_lattice(self, law, tail) if self.route == "lattice" else self._apply_log(law, tail)
         out._moments = MomentChain.from_input(law).then(self.layer, input_law=law)
+        if self.mixture is not None and self.layer.sigma_b2 > 0:
+            y, w, _ = law._quadrature_nodes()
+            out._step = OneStep(self.layer, self.layer.variance(y), w, point=False)
         return out
 
     def _log_range(self, tail):
@@ -277,6 +282,37 @@ class TransitionOperator:
         alias = self.tol * 1e-3
         return SquaredNormLaw(atom, cont, discretisation_error=carried + alias + cont.resolution_error,
                               tol=self.tol, warn=False)
+
+
+class OneStep:
+    r"""The continuous part of :math:`z_l` as an average of the kernel over the previous law's nodes.
+
+    :math:`P(0 < z_l \le t) = \sum_i w_i\, P(0 < S \le t / s_i)` and
+    :math:`P(z_l > t) = \sum_i w_i\, P(S > t / s_i)` with :math:`s_i = \sigma_w^2 y_i + \sigma_b^2`
+    over the nodes of the law of :math:`z_{l-1}` (one node for a point input: then it is the
+    closed form of eq. 7). Every term is a regularised incomplete gamma function, so the sums
+    keep relative accuracy however small they are. With :math:`\sigma_b > 0` every
+    :math:`s_i \ge \sigma_b^2`, so the far left tail is carried by the bulk of the previous
+    law, which its grid holds: that tail is exact to the previous law's quadrature.
+    """
+
+    def __init__(self, layer, s, w, point):
+        keep = (w > 0) & (s > 0)  # s = 0 (sigma_b = 0, y = 0) feeds the atom, not the continuous part
+        self.mixture = Chi2Mixture(layer, cutoff=745.0)
+        self.s, self.w = s[keep], w[keep]
+        self.point = point
+        self.floor = layer.sigma_b2 > 0
+
+    def tail(self, t, upper):
+        t = np.asarray(t, dtype=np.float64)
+        out = np.empty(t.shape)
+        f = self.mixture.sf if upper else self.mixture.cdf_positive
+        flat = t.ravel()
+        step = max(1, 400_000 // max(1, self.s.size * self.mixture.k.size))
+        for i in range(0, flat.size, step):
+            ratio = flat[i:i + step, None] / self.s[None, :]
+            out.flat[i:i + step] = f(ratio) @ self.w
+        return out
 
 
 class ComposedOperator:

@@ -25,7 +25,9 @@ def test_cdf_pdf_ppf_are_consistent(law):
     # pdf is the derivative of cdf
     h = 1e-5 * x
     np.testing.assert_allclose((law.cdf(x + h) - law.cdf(x - h)) / (2 * h), law.pdf(x), rtol=1e-6)
-    assert float(law.isf(0.1)) == pytest.approx(float(law.ppf(0.9)), rel=1e-12)
+    # isf is solved from the right, ppf from the left: they agree up to the law's CDF error over the density
+    x90 = float(law.ppf(0.9))
+    assert abs(float(law.isf(0.1)) - x90) <= law.error_estimate / float(law.pdf(x90))
 
 
 def test_atom_is_explicit_and_exact(law):

@@ -1,0 +1,161 @@
+r"""Far tails of product-form laws by Mellin–Barnes inversion through the saddle point.
+
+With :math:`\sigma_b = 0` and chi-square activations (relu, linear, abs) the continuous part
+of :math:`z_L` is a product, :math:`z_L = y_0 \prod_l \sigma_{w,l}^2 S_l`, whose Mellin
+transform is known in closed form:
+
+.. math::
+    M(s) = E[z_L^s;\ z_L > 0] = y_0^s \prod_l \sigma_{w,l}^{2s} \sum_{k \ge 1} w_{l,k}
+           \frac{2^s\,\Gamma(k/2 + s)}{\Gamma(k/2)},
+
+analytic in the strip :math:`\operatorname{Re} s > -k_{\min}/2`. With :math:`U = \log z_L`
+and :math:`K(\theta) = \log M(\theta)`, for :math:`\theta < 0` (left tail) and
+:math:`\theta > 0` (right tail)
+
+.. math::
+    P(0 < z_L \le t) = \frac{1}{\pi}\int_0^\infty
+        \operatorname{Re}\frac{M(\theta + i\omega)\, t^{-\theta - i\omega}}{-(\theta + i\omega)}\,d\omega,
+    \qquad
+    P(z_L > t) = \frac{1}{\pi}\int_0^\infty
+        \operatorname{Re}\frac{M(\theta + i\omega)\, t^{-\theta - i\omega}}{\theta + i\omega}\,d\omega.
+
+On the line through the saddle point of :math:`K(\theta) - \theta \log t` the integrand is
+concentrated and does not oscillate away its size, so the trapezoid rule returns the tail
+probability with *relative* accuracy however small it is (1e-300 included). Its step
+``d omega`` periodises the tilted law with period :math:`2\pi / d\omega`; the period is chosen so
+that the images are below ``1e-14`` of the value. Checked against an independent mpmath
+Mellin–Barnes evaluation in ``validation/reference_tails.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, special
+
+_LOG2 = math.log(2.0)
+
+
+class _Chi2Factor:
+    """``sum_{k>=1} w_k 2^s Gamma(k/2 + s) / Gamma(k/2)`` for one layer's chi-square mixture (all weights
+    down to ``exp(-745)`` of the largest: far tails are carried by the rare small ``k``)."""
+
+    def __init__(self, layer):
+        logw = layer.activation.chi2_log_weights(layer.width)[1:]
+        k = np.arange(1, layer.width + 1, dtype=np.float64)
+        keep = np.isfinite(logw) & (logw >= np.max(logw) - 745.0)
+        self.half = 0.5 * k[keep]
+        self.logw = logw[keep] - special.gammaln(self.half)
+        self.strip = -float(self.half.min())  # M(s) is analytic for Re s > strip
+
+    def log(self, s):
+        """``log M_l(s)`` for a complex array ``s`` (the principal branch is irrelevant: only exp is used)."""
+        s = np.asarray(s, dtype=np.complex128)
+        out = np.empty(s.shape, dtype=np.complex128)
+        flat, res = s.ravel(), out.ravel()
+        step = max(1, 2_000_000 // self.half.size)
+        for i in range(0, flat.size, step):
+            t = flat[i:i + step, None]
+            terms = self.logw + t * _LOG2 + special.loggamma(self.half + t)
+            top = terms.real.max(axis=1, keepdims=True)
+            res[i:i + step] = np.log(np.sum(np.exp(terms - top), axis=1)) + top[:, 0]
+        return out
+
+    def real(self, theta):
+        """``(K_l(theta), K_l'(theta), K_l''(theta))`` for real ``theta`` inside the strip."""
+        terms = self.logw + theta * _LOG2 + special.gammaln(self.half + theta)
+        top = terms.max()
+        p = np.exp(terms - top)
+        total = p.sum()
+        p /= total
+        d1 = _LOG2 + special.digamma(self.half + theta)
+        mean = float(p @ d1)
+        var = float(p @ (d1 * d1 + special.polygamma(1, self.half + theta))) - mean * mean
+        return float(top + math.log(total)), mean, var
+
+
+class ProductTails:
+    """Tails of ``z = y0 * prod sigma_w2 S`` (zero bias, chi-square layers) with relative accuracy.
+
+    Parameters
+    ----------
+    layers : list of (Layer, int)
+        Distinct layers and how often each occurs.
+    y0 : float
+        The squared input norm (``> 0``).
+    """
+
+    def __init__(self, layers, y0):
+        self.factors = [(_Chi2Factor(layer), count, math.log(layer.sigma_w2)) for layer, count in layers]
+        self.log_y0 = math.log(y0)
+        self.strip = max(f.strip for f, _, _ in self.factors)
+
+    def log_mellin(self, s):
+        s = np.asarray(s, dtype=np.complex128)
+        out = s * self.log_y0
+        for factor, count, lw in self.factors:
+            out = out + count * (s * lw + factor.log(s))
+        return out
+
+    def cgf(self, theta):
+        k, d1, d2 = self.log_y0 * theta, self.log_y0, 0.0
+        for factor, count, lw in self.factors:
+            a, b, c = factor.real(theta)
+            k += count * (a + theta * lw)
+            d1 += count * (b + lw)
+            d2 += count * c
+        return k, d1, d2
+
+    def _saddle(self, x, upper):
+        """``theta`` minimising ``K(theta) - theta x - log|theta|`` on the side that gives the tail."""
+        f = lambda t: self.cgf(t)[1] - x - 1.0 / t  # noqa: E731 - derivative of the exponent
+        if upper:
+            lo, hi = 1e-9, 1.0
+            while f(hi) < 0:
+                hi *= 2.0
+                if hi > 1e6:
+                    return hi
+            return optimize.brentq(f, lo, hi, xtol=1e-12) if f(lo) < 0 else lo
+        lo_end = self.strip
+        hi, lo = -1e-9, max(lo_end * 0.5, -1.0)
+        while f(lo) > 0:
+            lo = 0.5 * (lo + lo_end)
+            if lo - lo_end < 1e-12:
+                return lo
+        return optimize.brentq(f, lo, hi, xtol=1e-12) if f(hi) > 0 else hi
+
+    def tail(self, t, upper):
+        """``P(z > t)`` (``upper``) or ``P(0 < z <= t)`` for each ``t > 0``, relative accuracy ~1e-12."""
+        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        out = np.empty(t.shape)
+        for i, ti in enumerate(t.ravel()):
+            out.flat[i] = self._tail_one(math.log(ti), upper)
+        return out
+
+    def _tail_one(self, x, upper):
+        theta = self._saddle(x, upper)
+        k0, _, var = self.cgf(theta)
+        sigma = math.sqrt(max(var, 1e-300))
+        log_scale = k0 - theta * x  # |integrand| <= exp(log_scale) / |s|
+        # frequency cut: |M(theta + i w) / M(theta)| below 1e-17
+        w_max = 8.0 / sigma
+        while True:
+            d = self.log_mellin(theta + 1j * w_max).real - k0
+            if d < -40.0:
+                break
+            w_max *= 1.5
+        # period of the images: many tilted standard deviations, and far enough that the images,
+        # at most exp(log_scale) e^{-|theta| T}, stay below 1e-14 of the saddle estimate of the value
+        estimate = log_scale - math.log(abs(theta) * sigma * math.sqrt(2 * math.pi))
+        period = max(60.0 * sigma, (33.0 - min(estimate, 0.0)) / abs(theta),
+                     34.0 / max(theta - self.strip, 1e-3))
+        n = int(math.ceil(w_max * period / (2 * math.pi))) + 1
+        w = np.linspace(0.0, w_max, n)
+        dw = w[1] - w[0]
+        s = theta + 1j * w
+        terms = np.exp(self.log_mellin(s) - s * x - log_scale) / (s if upper else -s)
+        total = dw * (np.sum(terms.real) - 0.5 * terms.real[0]) / math.pi
+        if not total > 0:
+            return 0.0
+        return math.exp(log_scale + math.log(total))
