@@ -33,10 +33,10 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy.special import digamma
 
+from ._numba import njit
 from .laws import SigdistWarning
 from .network import check_integer
 from .rank import (_check_matrix, _check_tau, _check_tolerances, numerical_rank, rank_bound, soft_rank,
@@ -135,7 +135,7 @@ def gram_step(M, W, gamma):
 
 # ----------------------------------------------------------------------------------------------- random numbers
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _fill_gaussian(rng, out):
     # numba's Generator runs numpy's own ziggurat on the same bit generator: the numbers equal
     # rng.standard_normal(out.size), three times faster than numpy's per-call fill loop
@@ -143,7 +143,7 @@ def _fill_gaussian(rng, out):
         out[i] = rng.standard_normal()
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _fill_uniform(rng, out):
     for i in range(out.size):
         out[i] = _SQRT3 * (2.0 * rng.random() - 1.0)  # U[-sqrt 3, sqrt 3]: variance 1

@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from . import _fft
+from ._numba import njit
 
 __all__ = ["LogGrid", "LogGridDensity", "Lattice", "LatticeDensity"]
 
@@ -197,7 +197,7 @@ class LogGridDensity:
         return u, np.maximum.accumulate(np.clip(self._integral(u), 0.0, self.mass))
 
 
-@numba.njit(cache=True)
+@njit
 def _trig_sum(t, coef, omega1, integrate):
     # q(t) = c0 + 2 Re sum_k c_k e^{i w_k t}; its integral from 0 is
     # c0 t + 2 Re sum_k c_k (e^{i w_k t} - 1) / (i w_k)

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from scipy import optimize, special
 
+from ._numba import njit
 from .network import Layer
 
 __all__ = [
@@ -146,7 +146,7 @@ class Chi2Mixture:
         return math.pi / t_star
 
 
-@numba.njit(cache=True)
+@njit
 def _log_s_density(x, log_coef, k):
     # p_{log S}(x) = exp(-e^x / 2) * sum_j exp(log_coef_j + k_j x / 2), with k_j consecutive integers.
     # The terms are log-concave in j: start at the largest (found with additions only), walk outwards

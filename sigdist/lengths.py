@@ -62,10 +62,10 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy import optimize
 
+from ._numba import njit
 from .laws import SigdistWarning
 from .network import (TRUNCATED_NORMAL_VARIANCE_FACTOR, WEIGHT_LAWS, Layer, Network, ResidualNetwork,
                       _check_width)
@@ -394,7 +394,7 @@ def _log(x):
         return np.log(np.asarray(x, dtype=np.float64))
 
 
-@numba.njit(cache=True)
+@njit
 def _lae(a, b):
     """log(exp(a) + exp(b)) with -inf allowed."""
     if a == -np.inf:
@@ -406,7 +406,7 @@ def _lae(a, b):
     return b + math.log1p(math.exp(a - b))
 
 
-@numba.njit(cache=True)
+@njit
 def _lae_signed(a, b, sign):
     """log(exp(a) + sign * exp(b)), the result known to be >= 0 (clipped at -inf)."""
     if sign >= 0:
@@ -418,7 +418,7 @@ def _lae_signed(a, b, sign):
     return a + math.log1p(-math.exp(b - a))
 
 
-@numba.njit(cache=True)
+@njit
 def _log_recursion(n, log_var, log_bias, kappa_minus_3, ly, lq, lp):
     """The affine recursion of the module docstring, in logs: returns log E Y, log E Y^2, log E P, log Var Y."""
     d = n.shape[0]
@@ -449,7 +449,7 @@ def _log_recursion(n, log_var, log_bias, kappa_minus_3, ly, lq, lp):
     return out_y, out_q, out_p, out_v
 
 
-@numba.njit(cache=True)
+@njit
 def _log_suffix_gains(log_gains):
     """log A_i, A_i = sum_{j>i} prod_{k=i+1}^j alpha_k, by A_d = 0, A_i = alpha_{i+1} (1 + A_{i+1})."""
     d = log_gains.shape[0]
