@@ -67,6 +67,20 @@ class Activation:
     def __call__(self, h):
         return self.phi(h)
 
+    def checked(self, h):
+        """``phi(h)`` as a float64 array of ``h``'s shape; a non-finite value at a finite ``h`` is refused.
+
+        The samplers use it so that a broken callable raises instead of filling results with NaN.
+        """
+        out = np.asarray(self.phi(h), dtype=np.float64)
+        if out.shape != np.shape(h):
+            raise ValueError(f"activation {self.name!r} must return an array of its input's shape {np.shape(h)}, "
+                             f"got shape {out.shape}")
+        bad = ~np.isfinite(out)
+        if bad.any() and np.any(bad & np.isfinite(h)):
+            raise ValueError(f"activation {self.name!r} returned a non-finite value (nan or inf) at a finite input")
+        return out
+
     def __repr__(self):
         return f"Activation({self.name!r})"
 
@@ -109,7 +123,7 @@ class Activation:
         h_max = 2.0 ** math.ceil(math.log2(_G_MAX * root))
         cache = self.__dict__.setdefault("_piece_cache", {})
         if h_max not in cache:
-            cache[h_max] = _monotone_pieces(lambda h: self.phi(h) ** 2, h_max)
+            cache[h_max] = _monotone_pieces(lambda h: self.phi(h) ** 2, h_max, self.name)
         out = []
         for a, b, kind in cache[h_max]:
             a, b = max(a / root, -_G_MAX), min(b / root, _G_MAX)
@@ -187,14 +201,14 @@ class Activation:
         return masses, atom, tail + 2.0 * special.ndtr(-_G_MAX)
 
 
-def _monotone_pieces(psi, g_max, n_samples=16001):
+def _monotone_pieces(psi, g_max, name="phi", n_samples=16001):
     """Split ``[-g_max, g_max]`` into pieces where ``psi`` is constant (0), increasing (+1) or decreasing (-1)."""
     from scipy import optimize
 
     g = np.linspace(-g_max, g_max, n_samples)
     v = psi(g)
     if not np.all(np.isfinite(v)):
-        raise ValueError(f"activation returned non-finite values on [-{g_max:g}, {g_max:g}]")
+        raise ValueError(f"activation {name!r} returned non-finite values on [-{g_max:g}, {g_max:g}]")
     d = np.diff(v)
     scale = max(np.max(np.abs(v)), 1e-300)
     sign = np.where(np.abs(d) <= 1e-15 * scale, 0, np.sign(d)).astype(int)

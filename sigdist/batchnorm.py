@@ -38,7 +38,7 @@ from scipy.special import digamma
 
 from ._numba import njit
 from .laws import SigdistWarning
-from .network import check_integer
+from .network import check_bool, check_integer, check_seed
 from .rank import (_check_matrix, _check_tau, _check_tolerances, numerical_rank, rank_bound, soft_rank,
                    soft_rank_from_gram)
 
@@ -100,7 +100,7 @@ def batch_norm(H, center=False):
     ndarray, same shape: every row has mean square 1 (and mean 0 if ``center``).
     """
     H = _check_matrix(H)
-    if center:
+    if check_bool(center, "center"):
         H = H - H.mean(axis=-1, keepdims=True)
     _check_rows(H)
     return H / np.sqrt(np.mean(H * H, axis=-1, keepdims=True))
@@ -154,15 +154,15 @@ _FILLERS = {"gaussian": _fill_gaussian, "uniform": _fill_uniform}
 
 def _chain_generators(seed, n_chains):
     """One independent numpy Generator per chain: chain ``k`` depends only on ``(seed, k)``."""
+    seed = check_seed(seed)
     if isinstance(seed, np.random.Generator):
         seq = np.random.SeedSequence(int(seed.integers(2**63)))
     elif seed is None or isinstance(seed, np.random.SeedSequence):
         seq = seed if seed is not None else np.random.SeedSequence()
+    elif isinstance(seed, np.random.BitGenerator):
+        seq = np.random.SeedSequence(int(np.random.Generator(seed).integers(2**63)))
     else:
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, a numpy Generator, a SeedSequence or None, "
-                             f"got {seed!r}")
-        seq = np.random.SeedSequence(int(seed))
+        seq = np.random.SeedSequence(seed)
     return [np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(n_chains)]
 
 
@@ -344,7 +344,7 @@ class RankChain:
         self.n_chains = check_integer(n_chains, "n_chains", 1)
         self.batch = self.d if batch is None else check_integer(batch, "batch", 1)
         self.weight_law = _check_weight_law(weight_law)
-        self.center = bool(center)
+        self.center = check_bool(center, "center")
         if self.center and self.batch < 2:
             raise ValueError("batch must be >= 2 with center=True (a centred batch of one is zero)")
         self.rank_dim = min(self.d, self.batch)
@@ -788,7 +788,7 @@ def lyapunov_spectrum(d, n_steps, *, gamma=math.inf, weight_law="gaussian", k=No
         raise ValueError(f"k must be <= d = {d}, got {k}")
     gamma = _check_gamma(gamma)
     _check_weight_law(weight_law)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     Q = np.broadcast_to(np.eye(d)[:, :k], (n_samples, d, k)).copy()
     logs = np.zeros((n_samples, k))
     for step in range(burn_in + n_steps):
@@ -864,7 +864,8 @@ def hidden_rank_profile(d, depth, *, batch=None, activation="linear", batch_norm
     tau = _check_tau(tau)
     _check_weight_law(weight_law)
     _check_tolerances(rtol, 0.0)
-    rng = np.random.default_rng(seed)
+    batch_norm, center = check_bool(batch_norm, "batch_norm"), check_bool(center, "center")
+    rng = np.random.default_rng(check_seed(seed))
     if inputs is None:
         H = rng.standard_normal((K, d, n))
     else:

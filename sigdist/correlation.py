@@ -31,7 +31,7 @@ from scipy import integrate, optimize, special
 from . import _fft
 from .grid import Lattice, LatticeDensity
 from .laws import SquaredNormLaw
-from .network import Layer, Network, _check_width, check_input_norm, check_integer
+from .network import Layer, Network, _check_width, check_input_norm, check_integer, check_seed
 from .propagation import _with_richardson
 
 __all__ = ["orthant_probability", "g", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
@@ -472,7 +472,7 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
             raise ValueError("pair_laws needs i.i.d. Gaussian layers (use sigdist.montecarlo.simulate otherwise)")
     a0, b0, c0 = _check_pair_state(x1_sq, x2_sq, dot, ("x1_sq", "x2_sq", "dot"), n_samples)
     check_integer(chunk, "chunk")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     depth = network.depth
     out = [np.empty((n_samples, depth)) for _ in range(3)]
     for start in range(0, n_samples, chunk):
@@ -484,7 +484,7 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
             v12 = layer.sigma_w2 * c + layer.sigma_b2
             g = rng.standard_normal((2, m, layer.width))
             h1, h2 = _correlated_pair(v11, v22, v12, g[0], g[1])
-            x1, x2 = np.asarray(layer.activation(h1)), np.asarray(layer.activation(h2))
+            x1, x2 = layer.activation.checked(h1), layer.activation.checked(h2)
             a, b, c = (x1 * x1).sum(1), (x2 * x2).sum(1), (x1 * x2).sum(1)
             out[0][start:start + m, l], out[1][start:start + m, l], out[2][start:start + m, l] = a, b, c
     return PairChain(*out)
@@ -596,7 +596,7 @@ def shared_pair_laws(network, d1_sq, d2_sq, d_dot, *, n_samples=100_000, seed=No
         raise ValueError(f"every layer must share parameters the same way ('gsm' or 'looks_linear'), got {schemes}")
     a0, b0, c0 = _check_pair_state(d1_sq, d2_sq, d_dot, ("d1_sq", "d2_sq", "d_dot"), n_samples)
     orthogonal = schemes == {"looks_linear"}
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     depth = network.depth
     x_state = [np.empty((n_samples, depth)) for _ in range(3)]
     h_state = [np.empty((n_samples, depth)) for _ in range(3)]

@@ -15,6 +15,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import numpy as np
+
 from .activations import Activation, get_activation
 
 __all__ = ["Layer", "Network", "ResidualNetwork", "WEIGHT_LAWS", "SHARING_SCHEMES",
@@ -140,7 +142,7 @@ class Layer:
             raise ValueError(f"sharing must be one of {', '.join(SHARING_SCHEMES)}, got {self.sharing!r}")
         if self.sharing != "none" and self.width % 2:
             raise ValueError(f"width must be even with sharing={self.sharing!r}, got {self.width}")
-        object.__setattr__(self, "batch_norm", bool(self.batch_norm))
+        object.__setattr__(self, "batch_norm", check_bool(self.batch_norm, "batch_norm"))
 
     @property
     def is_gaussian_iid(self) -> bool:
@@ -341,3 +343,34 @@ def check_tol(tol, name="tol"):
 def check_input_norm(y0, name="y0"):
     """Validate a squared input norm: finite and ``>= 0``."""
     return _check_nonnegative_finite(y0, name)
+
+
+def check_bool(value, name):
+    """Validate a flag: ``True`` or ``False`` (numpy bools too); strings such as ``'no'`` are not flags."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+_SEED_BOUND = 2**64  # numpy's SeedSequence takes more, torch.Generator.manual_seed not
+
+
+def check_seed(seed, name="seed", *, torch=False):
+    """Validate a seed: None, an integer in ``[0, 2**64)``, or a generator, which is returned as is.
+
+    Generators: a ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence`` for the numpy
+    samplers; a ``torch.Generator`` with ``torch=True`` (the torch samplers).
+    """
+    if seed is None:
+        return None
+    if torch:
+        if type(seed).__module__.startswith("torch") and type(seed).__name__ == "Generator":
+            return seed
+        kinds = "a torch.Generator"
+    else:
+        if isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+            return seed
+        kinds = "a numpy Generator or SeedSequence"
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < _SEED_BOUND:
+        raise ValueError(f"{name} must be an integer in [0, 2**64), {kinds} or None, got {seed!r}")
+    return int(seed)

@@ -237,3 +237,29 @@ def test_torch_backend_checkpoint_resume_is_exact(tmp_path):
     RankChain(8, 0.5, **kwargs).run(120, tau=0.5, checkpoint=path)
     resumed = RankChain.load(path).run(300, tau=0.5)
     assert resumed.r_mean == full.r_mean and resumed.soft_rank_mean == full.soft_rank_mean
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 2.0, "1"])
+def test_rank_chain_and_profiles_refuse_a_seed_out_of_range(seed):
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\)"):
+        RankChain(4, 0.5, seed=seed, backend="numpy")
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\)"):
+        lyapunov_spectrum(3, 2, seed=seed)
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\)"):
+        hidden_rank_profile(3, 1, n_networks=2, rtol=1e-7, seed=seed)
+
+
+def test_rank_chain_accepts_every_seed_below_two_to_the_64():
+    a = RankChain(4, 0.5, seed=2**64 - 1, backend="numpy").factor
+    b = RankChain(4, 0.5, seed=2**64 - 1, backend="numpy").factor
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("flag", ["yes", None, 1])
+def test_batch_norm_flags_must_be_real_bools(flag):
+    with pytest.raises(ValueError, match="center must be True or False"):
+        RankChain(4, 0.5, center=flag, backend="numpy")
+    with pytest.raises(ValueError, match="center must be True or False"):
+        batch_norm(np.ones((2, 3)), center=flag)
+    with pytest.raises(ValueError, match="batch_norm must be True or False"):
+        hidden_rank_profile(3, 1, n_networks=2, rtol=1e-7, batch_norm=flag)
