@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -374,3 +376,27 @@ def check_seed(seed, name="seed", *, torch=False):
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < _SEED_BOUND:
         raise ValueError(f"{name} must be an integer in [0, 2**64), {kinds} or None, got {seed!r}")
     return int(seed)
+
+
+def check_output_path(path, name):
+    """Validate a file that will be written (a checkpoint, a figure) before any work is done.
+
+    The file's folder must exist and take a new file, and an existing file must be writable: a path that
+    fails only after a long run loses the run. Returns the path as a ``str``.
+    """
+    try:
+        path = os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise ValueError(f"{name} must be a file path, got {path!r}") from None
+    if not path or os.path.isdir(path):
+        raise ValueError(f"{name} must be a file path (not a folder), got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if os.path.exists(path):
+            with open(path, "ab"):
+                pass
+    except OSError as err:
+        raise ValueError(f"{name} must be a writable file path, got {path!r} ({err.strerror or err})") from None
+    return path
