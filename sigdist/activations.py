@@ -175,6 +175,9 @@ class Activation:
                     masses[j + 1] += mass * theta
                 continue
             lo, hi = (pa, pb) if kind > 0 else (pb, pa)
+            if lo > top:  # the whole piece lies past the lattice (no cell edge inside it): all of it is tail
+                tail += abs(float(special.ndtr(b) - special.ndtr(a)))
+                continue
             # cell edges that fall inside [lo, hi], plus the piece's own ends
             j0 = int(math.floor(lo / spacing))
             j1 = int(math.ceil(min(hi, top) / spacing))
@@ -218,13 +221,14 @@ def _monotone_pieces(psi, g_max, name="phi", n_samples=16001):
         if i == len(sign) or sign[i] != sign[start]:
             pieces.append([g[start], g[i], int(sign[start])])
             start = i
-    # refine the boundaries between a rising and a falling piece to the extremum
+    # refine the boundaries between a rising and a falling piece to the extremum (to a tolerance relative to
+    # the range: for a variance of 1e-30 the whole range is 1e-14 wide)
     for p, q in zip(pieces[:-1], pieces[1:]):
         if p[2] != 0 and q[2] != 0 and p[2] != q[2]:
             lo, hi = p[0] + 0.5 * (p[1] - p[0]), q[0] + 0.5 * (q[1] - q[0])
             sgn = p[2]
             res = optimize.minimize_scalar(lambda t: -sgn * float(psi(np.float64(t))), bounds=(lo, hi),
-                                           method="bounded", options={"xatol": 1e-13})
+                                           method="bounded", options={"xatol": min(1e-13, 1e-14 * g_max)})
             p[1] = q[0] = float(res.x)
     return [tuple(p) for p in pieces if p[1] > p[0]]
 
