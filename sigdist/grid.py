@@ -46,6 +46,8 @@ class LogGrid:
         """Grid of ``size`` points from ``log z_min`` to ``log z_max`` (``0 < z_min < z_max``)."""
         if not (0 < z_min < z_max and math.isfinite(z_max)):
             raise ValueError(f"need 0 < z_min < z_max < inf, got z_min={z_min!r}, z_max={z_max!r}")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
+            raise ValueError(f"size must be an integer >= 2, got {size!r}")
         lo, hi = math.log(z_min), math.log(z_max)
         return cls(lo, (hi - lo) / (int(size) - 1), int(size))
 

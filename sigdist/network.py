@@ -328,6 +328,13 @@ def require_gaussian_iid(layer: "Layer"):
             "(simulate it with sigdist.montecarlo.simulate; for GSM use Network.reduced_linear())")
 
 
+def check_layer(layer, name="layer"):
+    """Validate a :class:`Layer` argument (None or another object is refused by name, not by AttributeError)."""
+    if not isinstance(layer, Layer):
+        raise ValueError(f"{name} must be a sigdist.Layer, got {type(layer).__name__}")
+    return layer
+
+
 def check_integer(value, name, minimum=1):
     """Validate an integer count ``>= minimum`` (bools and non-integers refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:

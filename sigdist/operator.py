@@ -133,6 +133,8 @@ class TransitionOperator:
         :meth:`apply`. Only the log-grid routes have a matrix. ``out`` (a C-contiguous
         float64 array of shape ``(n, n)``) is filled in place when given.
         """
+        if grid is not None and not isinstance(grid, LogGrid):
+            raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
         grid = grid if grid is not None else self.grid
         if grid is None:
             raise ValueError("matrix needs a LogGrid (pass grid= here or to the constructor)")
