@@ -54,7 +54,10 @@ def _check_covariance(v11, v22, v12):
     for name, v in (("v11", v11), ("v22", v22), ("v12", v12)):
         if isinstance(v, (bool, str)):
             raise ValueError(f"{name} must be a finite number, got {v!r}")
-        x = float(v)
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a finite number, got {v!r}") from None
         if not math.isfinite(x):
             raise ValueError(f"{name} must be a finite number, got {v!r}")
         vals.append(x)

@@ -1064,6 +1064,8 @@ def lengths_report(widths, initializer="he_normal", sigma_b2=0.0) -> dict:
     """The numbers ``sigdist lengths`` prints (the CLI does no numerics): E[M_d], Var[M_d], sum 1/n_j,
     E[empirical variance] and Theorem 5's bounds, for hidden widths given as ``"20x100"`` or ``"30,10,30"``
     (``n_0 = n_1``, input ``act_0 = (1, ..., 1)``, so ``M_0 = 1``)."""
+    if not isinstance(widths, str) and not hasattr(widths, "__iter__"):
+        raise ValueError(f"widths must be 'WIDTHxDEPTH', a comma list or a sequence of integers, got {widths!r}")
     hidden = _parse_widths(widths) if isinstance(widths, str) else list(widths)
     net = initializer_network(initializer, [hidden[0], *hidden], sigma_b2)
     x0 = np.ones(hidden[0])
