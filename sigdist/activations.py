@@ -67,6 +67,20 @@ class Activation:
     def __call__(self, h):
         return self.phi(h)
 
+    def checked(self, h):
+        """``phi(h)`` as a float64 array of ``h``'s shape; a non-finite value at a finite ``h`` is refused.
+
+        The samplers use it so that a broken callable raises instead of filling results with NaN.
+        """
+        out = np.asarray(self.phi(h), dtype=np.float64)
+        if out.shape != np.shape(h):
+            raise ValueError(f"activation {self.name!r} must return an array of its input's shape {np.shape(h)}, "
+                             f"got shape {out.shape}")
+        bad = ~np.isfinite(out)
+        if bad.any() and np.any(bad & np.isfinite(h)):
+            raise ValueError(f"activation {self.name!r} returned a non-finite value (nan or inf) at a finite input")
+        return out
+
     def __repr__(self):
         return f"Activation({self.name!r})"
 
@@ -130,7 +144,7 @@ class Activation:
         h_max = 2.0 ** math.ceil(math.log2(_G_MAX * root))
         cache = self.__dict__.setdefault("_piece_cache", {})
         if h_max not in cache:
-            cache[h_max] = _monotone_pieces(lambda h: self.phi(h) ** 2, h_max)
+            cache[h_max] = _monotone_pieces(lambda h: self.phi(h) ** 2, h_max, self.name)
         out = []
         for a, b, kind in cache[h_max]:
             a, b = max(a / root, -_G_MAX), min(b / root, _G_MAX)
@@ -182,6 +196,9 @@ class Activation:
                     masses[j + 1] += mass * theta
                 continue
             lo, hi = (pa, pb) if kind > 0 else (pb, pa)
+            if lo > top:  # the whole piece lies past the lattice (no cell edge inside it): all of it is tail
+                tail += abs(float(special.ndtr(b) - special.ndtr(a)))
+                continue
             # cell edges that fall inside [lo, hi], plus the piece's own ends
             j0 = int(math.floor(lo / spacing))
             j1 = int(math.ceil(min(hi, top) / spacing))
@@ -208,14 +225,14 @@ class Activation:
         return masses, atom, tail + 2.0 * special.ndtr(-_G_MAX)
 
 
-def _monotone_pieces(psi, g_max, n_samples=16001):
+def _monotone_pieces(psi, g_max, name="phi", n_samples=16001):
     """Split ``[-g_max, g_max]`` into pieces where ``psi`` is constant (0), increasing (+1) or decreasing (-1)."""
     from scipy import optimize
 
     g = np.linspace(-g_max, g_max, n_samples)
     v = psi(g)
     if not np.all(np.isfinite(v)):
-        raise ValueError(f"activation returned non-finite values on [-{g_max:g}, {g_max:g}]")
+        raise ValueError(f"activation {name!r} returned non-finite values on [-{g_max:g}, {g_max:g}]")
     d = np.diff(v)
     scale = max(np.max(np.abs(v)), 1e-300)
     sign = np.where(np.abs(d) <= 1e-15 * scale, 0, np.sign(d)).astype(int)
@@ -225,13 +242,14 @@ def _monotone_pieces(psi, g_max, n_samples=16001):
         if i == len(sign) or sign[i] != sign[start]:
             pieces.append([g[start], g[i], int(sign[start])])
             start = i
-    # refine the boundaries between a rising and a falling piece to the extremum
+    # refine the boundaries between a rising and a falling piece to the extremum (to a tolerance relative to
+    # the range: for a variance of 1e-30 the whole range is 1e-14 wide)
     for p, q in zip(pieces[:-1], pieces[1:]):
         if p[2] != 0 and q[2] != 0 and p[2] != q[2]:
             lo, hi = p[0] + 0.5 * (p[1] - p[0]), q[0] + 0.5 * (q[1] - q[0])
             sgn = p[2]
             res = optimize.minimize_scalar(lambda t: -sgn * float(psi(np.float64(t))), bounds=(lo, hi),
-                                           method="bounded", options={"xatol": 1e-13})
+                                           method="bounded", options={"xatol": min(1e-13, 1e-14 * g_max)})
             p[1] = q[0] = float(res.x)
     return [tuple(p) for p in pieces if p[1] > p[0]]
 

@@ -33,12 +33,12 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy.special import digamma
 
+from ._numba import njit
 from .laws import SigdistWarning
-from .network import check_integer
+from .network import check_bool, check_integer, check_output_path, check_seed
 from .rank import (_check_matrix, _check_tau, _check_tolerances, numerical_rank, rank_bound, soft_rank,
                    soft_rank_from_gram)
 
@@ -100,7 +100,7 @@ def batch_norm(H, center=False):
     ndarray, same shape: every row has mean square 1 (and mean 0 if ``center``).
     """
     H = _check_matrix(H)
-    if center:
+    if check_bool(center, "center"):
         H = H - H.mean(axis=-1, keepdims=True)
     _check_rows(H)
     return H / np.sqrt(np.mean(H * H, axis=-1, keepdims=True))
@@ -135,7 +135,7 @@ def gram_step(M, W, gamma):
 
 # ----------------------------------------------------------------------------------------------- random numbers
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _fill_gaussian(rng, out):
     # numba's Generator runs numpy's own ziggurat on the same bit generator: the numbers equal
     # rng.standard_normal(out.size), three times faster than numpy's per-call fill loop
@@ -143,7 +143,7 @@ def _fill_gaussian(rng, out):
         out[i] = rng.standard_normal()
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _fill_uniform(rng, out):
     for i in range(out.size):
         out[i] = _SQRT3 * (2.0 * rng.random() - 1.0)  # U[-sqrt 3, sqrt 3]: variance 1
@@ -154,15 +154,15 @@ _FILLERS = {"gaussian": _fill_gaussian, "uniform": _fill_uniform}
 
 def _chain_generators(seed, n_chains):
     """One independent numpy Generator per chain: chain ``k`` depends only on ``(seed, k)``."""
+    seed = check_seed(seed)
     if isinstance(seed, np.random.Generator):
         seq = np.random.SeedSequence(int(seed.integers(2**63)))
     elif seed is None or isinstance(seed, np.random.SeedSequence):
         seq = seed if seed is not None else np.random.SeedSequence()
+    elif isinstance(seed, np.random.BitGenerator):
+        seq = np.random.SeedSequence(int(np.random.Generator(seed).integers(2**63)))
     else:
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, a numpy Generator, a SeedSequence or None, "
-                             f"got {seed!r}")
-        seq = np.random.SeedSequence(int(seed))
+        seq = np.random.SeedSequence(seed)
     return [np.random.Generator(np.random.PCG64(s)) for s in seq.spawn(n_chains)]
 
 
@@ -344,7 +344,7 @@ class RankChain:
         self.n_chains = check_integer(n_chains, "n_chains", 1)
         self.batch = self.d if batch is None else check_integer(batch, "batch", 1)
         self.weight_law = _check_weight_law(weight_law)
-        self.center = bool(center)
+        self.center = check_bool(center, "center")
         if self.center and self.batch < 2:
             raise ValueError("batch must be >= 2 with center=True (a centred batch of one is zero)")
         self.rank_dim = min(self.d, self.batch)
@@ -447,6 +447,12 @@ class RankChain:
         tau = _check_tau(tau)
         thin = check_integer(thin, "thin", 1)
         soft_rank_thin = check_integer(soft_rank_thin, "soft_rank_thin", 1)
+        for value, name in ((thin, "thin"), (soft_rank_thin, "soft_rank_thin")):
+            if n_steps // value <= burn_in // value:  # no multiple of it in (burn_in, n_steps]
+                raise ValueError(f"{name} must leave a recorded step in (burn_in, n_steps] = ({burn_in}, {n_steps}] "
+                                 f"(nothing would be recorded), got {name}={value}")
+        if checkpoint is not None:
+            checkpoint = check_output_path(checkpoint, "checkpoint")  # now, not after the run
         if not (isinstance(checkpoint_every, numbers.Real) and checkpoint_every > 0):
             raise ValueError(f"checkpoint_every must be a number of seconds > 0, got {checkpoint_every!r}")
         settings = (burn_in, tau, thin, soft_rank_thin)
@@ -650,35 +656,141 @@ class RankChain:
 
     @classmethod
     def load(cls, path, *, device=None):
-        """A chain restored from a checkpoint written by :meth:`run`; ``run`` continues it exactly."""
-        with np.load(os.fspath(path), allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            self = cls.__new__(cls)
-            self.d, self.gamma, self.n_chains, self.batch = meta["d"], meta["gamma"], meta["n_chains"], meta["batch"]
-            self.weight_law, self.center, self.dtype_name = meta["weight_law"], meta["center"], meta["dtype"]
-            self.rank_dim = min(self.d, self.batch)
-            self.backend, self.device = _resolve_backend(meta["backend"], device or meta["device"])
-            self.steps = meta["steps"]
-            self.burn_in, self.tau, self.thin = meta["burn_in"], meta["tau"], meta["thin"]
-            self.soft_rank_thin, self.lemma1_violations = meta["soft_rank_thin"], meta["violations"]
-            self._trace_every = meta["trace_every"]
-            self._r_stats = _BatchMeans.from_state(data, "r")
-            self._s_stats = _BatchMeans.from_state(data, "s")
-            self._trace_steps = [int(s) for s in data["trace_steps"]]
-            self._trace_r = [row.copy() for row in data["trace_r"]]
-            if self.backend == "numpy":
-                self._L = np.array(data["L"])
-                self._gens = [np.random.Generator(np.random.PCG64()) for _ in range(self.n_chains)]
-                for g, state in zip(self._gens, json.loads(str(data["rng"]))):
-                    g.bit_generator.state = state
-            else:
-                import torch
+        """A chain restored from a checkpoint written by :meth:`run`; ``run`` continues it exactly.
 
-                self._tdtype = getattr(torch, self.dtype_name)
-                self._L = torch.as_tensor(np.array(data["L"]), device=self.device)
-                self._gen = torch.Generator(device=self.device)
-                self._gen.set_state(torch.from_numpy(np.array(data["rng"])))
+        The checkpoint is checked for consistency first (ranges of its settings, the recorded counts against
+        ``steps``, burn-in and thinning, the factor's shape, finiteness and rows): a damaged or edited file
+        raises ``ValueError`` naming the field instead of reporting garbage.
+        """
+        path = os.fspath(path)
+        with np.load(path, allow_pickle=False) as data:
+            try:
+                meta = json.loads(str(data["meta"]))
+                arrays = {key: np.array(data[key]) for key in data.files if key != "meta"}
+            except (KeyError, ValueError) as err:
+                raise ValueError(f"checkpoint {path!r} is not a RankChain checkpoint ({err})") from None
+        try:
+            meta = _check_checkpoint(meta, arrays)
+        except ValueError as err:
+            raise ValueError(f"checkpoint {path!r} is inconsistent: {err}") from None
+        self = cls.__new__(cls)
+        self.d, self.gamma, self.n_chains, self.batch = meta["d"], meta["gamma"], meta["n_chains"], meta["batch"]
+        self.weight_law, self.center, self.dtype_name = meta["weight_law"], meta["center"], meta["dtype"]
+        self.rank_dim = min(self.d, self.batch)
+        self.backend, self.device = _resolve_backend(meta["backend"], device or meta["device"])
+        self.steps = meta["steps"]
+        self.burn_in, self.tau, self.thin = meta["burn_in"], meta["tau"], meta["thin"]
+        self.soft_rank_thin, self.lemma1_violations = meta["soft_rank_thin"], meta["violations"]
+        self._trace_every = meta["trace_every"]
+        self._r_stats = _BatchMeans.from_state(arrays, "r")
+        self._s_stats = _BatchMeans.from_state(arrays, "s")
+        self._trace_steps = [int(s) for s in arrays["trace_steps"]]
+        self._trace_r = [row.copy() for row in arrays["trace_r"]]
+        if self.backend == "numpy":
+            self._L = arrays["L"].astype(self.dtype_name)
+            self._gens = [np.random.Generator(np.random.PCG64()) for _ in range(self.n_chains)]
+            try:
+                states = json.loads(str(arrays["rng"]))
+                if not isinstance(states, list) or len(states) != self.n_chains:
+                    raise ValueError(f"one state per chain ({self.n_chains})")
+                for g, state in zip(self._gens, states):
+                    g.bit_generator.state = state
+            except (ValueError, TypeError, KeyError) as err:
+                raise ValueError(f"checkpoint {path!r} is inconsistent: rng must hold numpy PCG64 states ({err})") \
+                    from None
+        else:
+            import torch
+
+            self._tdtype = getattr(torch, self.dtype_name)
+            self._L = torch.as_tensor(arrays["L"], device=self.device).to(self._tdtype)
+            self._gen = torch.Generator(device=self.device)
+            try:
+                self._gen.set_state(torch.from_numpy(arrays["rng"]))
+            except (RuntimeError, TypeError) as err:
+                raise ValueError(f"checkpoint {path!r} is inconsistent: rng must hold a torch generator state "
+                                 f"({err})") from None
         return self
+
+
+_CHECKPOINT_ARRAYS = ("L", "rng", "trace_steps", "trace_r", "r_blocks", "r_partial", "r_total", "r_total_sq",
+                      "r_ints", "s_blocks", "s_partial", "s_total", "s_total_sq", "s_ints")
+
+
+def _recorded(steps, burn_in, thin):
+    """Number of steps ``ell`` in ``(burn_in, steps]`` with ``ell % thin == 0``."""
+    return max(0, steps // thin - burn_in // thin)
+
+
+def _check_checkpoint(meta, arrays):
+    """Validate a checkpoint's metadata and arrays against each other (ValueError naming the field)."""
+    if not isinstance(meta, dict):
+        raise ValueError(f"meta must be a JSON object, got {type(meta).__name__}")
+    missing = [key for key in ("d", "gamma", "n_chains", "batch", "weight_law", "center", "dtype", "backend",
+                               "device", "steps", "burn_in", "tau", "thin", "soft_rank_thin", "violations",
+                               "trace_every") if key not in meta]
+    missing += [key for key in _CHECKPOINT_ARRAYS if key not in arrays]
+    if missing:
+        raise ValueError(f"fields missing: {', '.join(missing)}")
+    if meta.get("version", 1) != 1:
+        raise ValueError(f"version must be 1, got {meta.get('version')!r}")
+    meta = dict(meta)
+    meta["d"] = check_integer(meta["d"], "d", 2)
+    meta["n_chains"] = check_integer(meta["n_chains"], "n_chains", 1)
+    meta["batch"] = check_integer(meta["batch"], "batch", 1)
+    meta["gamma"] = _check_gamma(meta["gamma"])
+    _check_weight_law(meta["weight_law"])
+    meta["center"] = check_bool(meta["center"], "center")
+    meta["dtype"] = _dtype_name(meta["dtype"])
+    if meta["backend"] not in ("numpy", "torch"):
+        raise ValueError(f"backend must be 'numpy' or 'torch', got {meta['backend']!r}")
+    steps = meta["steps"] = check_integer(meta["steps"], "steps", 0)
+    burn_in = meta["burn_in"] = check_integer(meta["burn_in"], "burn_in", 0)
+    meta["tau"] = _check_tau(meta["tau"])
+    thin = meta["thin"] = check_integer(meta["thin"], "thin", 1)
+    soft_thin = meta["soft_rank_thin"] = check_integer(meta["soft_rank_thin"], "soft_rank_thin", 1)
+    meta["trace_every"] = check_integer(meta["trace_every"], "trace_every", 1)
+    both = _recorded(steps, burn_in, thin * soft_thin // math.gcd(thin, soft_thin))
+    meta["violations"] = check_integer(meta["violations"], "violations", 0)
+    if meta["violations"] > both * meta["n_chains"]:
+        raise ValueError(f"violations must be <= the {both * meta['n_chains']} steps recorded for both statistics, "
+                         f"got {meta['violations']}")
+    K, d = meta["n_chains"], meta["d"]
+    L = arrays["L"]
+    shape = (K, d, min(d, meta["batch"]))
+    if L.shape != shape or not np.issubdtype(L.dtype, np.floating):
+        raise ValueError(f"L must be a float array of shape (n_chains, d, min(d, batch)) = {shape}, got "
+                         f"{L.dtype} {L.shape}")
+    if not np.all(np.isfinite(L)):
+        raise ValueError("L must be finite, got nan or inf entries")
+    _check_rows(L, "L")
+    for prefix, name, every in (("r", "r(H)", thin), ("s", "soft rank", soft_thin)):
+        ints = arrays[f"{prefix}_ints"]
+        if ints.shape != (4,) or not np.issubdtype(ints.dtype, np.integer):
+            raise ValueError(f"{prefix}_ints must be 4 integers, got {ints.dtype} {ints.shape}")
+        n_blocks, block_len, partial_count, count = (int(v) for v in ints)
+        expected = _recorded(steps, burn_in, every)
+        if count != expected:
+            raise ValueError(f"{prefix}_ints count must be the {expected} {name} values recorded in steps "
+                             f"({burn_in}, {steps}] every {every}, got {count}")
+        blocks = arrays[f"{prefix}_blocks"]
+        if n_blocks < 1 or block_len < 1 or not 0 <= partial_count < block_len or blocks.ndim != 2 \
+                or blocks.shape[0] != K or blocks.shape[1] >= 2 * n_blocks \
+                or blocks.shape[1] * block_len + partial_count != count:
+            raise ValueError(f"{prefix}_blocks and {prefix}_ints must describe {count} recorded values in blocks, "
+                             f"got blocks of shape {blocks.shape}, ints {ints.tolist()}")
+        for part in ("partial", "total", "total_sq"):
+            a = arrays[f"{prefix}_{part}"]
+            if a.shape != (K,) or not np.all(np.isfinite(a)):
+                raise ValueError(f"{prefix}_{part} must hold {K} finite values, got shape {a.shape}")
+        if not np.all(np.isfinite(blocks)):
+            raise ValueError(f"{prefix}_blocks must be finite")
+    trace_steps, trace_r = arrays["trace_steps"], arrays["trace_r"]
+    if trace_steps.ndim != 1 or trace_r.shape != (trace_steps.size, K):
+        raise ValueError(f"trace_r must have shape (len(trace_steps), n_chains) = ({trace_steps.size}, {K}), "
+                         f"got {trace_r.shape}")
+    if trace_steps.size and (np.any(trace_steps <= burn_in) or np.any(trace_steps > steps)):
+        raise ValueError(f"trace_steps must lie in (burn_in, steps] = ({burn_in}, {steps}]")
+    return meta
 
 
 def _dtype_name(dtype):
@@ -788,7 +900,7 @@ def lyapunov_spectrum(d, n_steps, *, gamma=math.inf, weight_law="gaussian", k=No
         raise ValueError(f"k must be <= d = {d}, got {k}")
     gamma = _check_gamma(gamma)
     _check_weight_law(weight_law)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     Q = np.broadcast_to(np.eye(d)[:, :k], (n_samples, d, k)).copy()
     logs = np.zeros((n_samples, k))
     for step in range(burn_in + n_steps):
@@ -864,7 +976,8 @@ def hidden_rank_profile(d, depth, *, batch=None, activation="linear", batch_norm
     tau = _check_tau(tau)
     _check_weight_law(weight_law)
     _check_tolerances(rtol, 0.0)
-    rng = np.random.default_rng(seed)
+    batch_norm, center = check_bool(batch_norm, "batch_norm"), check_bool(center, "center")
+    rng = np.random.default_rng(check_seed(seed))
     if inputs is None:
         H = rng.standard_normal((K, d, n))
     else:

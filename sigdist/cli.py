@@ -3,51 +3,107 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+_FALLBACK_MEMORY = 16 * 2**30
+
+
+def _integer(minimum, maximum=None):
+    """An argparse type: an integer in [minimum, maximum]; argparse names the option in its one-line error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"must be an integer {bound}, got {text!r}")
+        return value
+    return parse
+
+
+def _finite(text):
+    """An argparse type: a finite float."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _memory():
+    """Bytes of physical memory (a fallback where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return _FALLBACK_MEMORY
+
+
+def _require_memory(parser, nbytes, options):
+    """Refuse, before any work, a run whose arrays cannot fit in this machine's memory."""
+    if nbytes > _memory():
+        parser.error(f"{options} too large: the run needs about {nbytes / 2**30:.3g} GiB, this machine has "
+                     f"{_memory() / 2**30:.3g} GiB")
+
+
+def _require_writable(parser, path, option):
+    """Refuse, before any work, an output path that could only fail after the whole run."""
+    from .network import check_output_path
+
+    try:
+        check_output_path(path, option)
+    except ValueError as err:
+        parser.error(str(err))
+
+
+_SEED = _integer(0, 2**64 - 1)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="sigdist", description="Exact finite-width signal laws of random networks")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="law of |x_l|^2 of a He network (Fig. 1a) beside real networks")
-    demo.add_argument("--width", type=int, default=200)
-    demo.add_argument("--depth", type=int, default=9)
-    demo.add_argument("--networks", type=int, default=2000, help="real networks simulated for the check")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--width", type=_integer(1), default=200)
+    demo.add_argument("--depth", type=_integer(1), default=9)
+    demo.add_argument("--networks", type=_integer(2), default=2000, help="real networks simulated for the check")
+    demo.add_argument("--seed", type=_SEED, default=0)
     demo.add_argument("--figure", default="sigdist_demo.png", help="PNG path ('' for none)")
     spec = sub.add_parser("spectrum", help="exact eigenvalues lambda_m of T (sigma_b = 0) and the critical window")
-    spec.add_argument("--width", type=int, default=200)
-    spec.add_argument("--sigma-w2", type=float, default=None, help="weight variance (default He: 2 / width)")
+    spec.add_argument("--width", type=_integer(1), default=200)
+    spec.add_argument("--sigma-w2", type=_finite, default=None, help="weight variance (default He: 2 / width)")
     spec.add_argument("--activation", default="relu", choices=["relu", "linear", "abs"])
-    spec.add_argument("--m-min", type=float, default=-4.0)
-    spec.add_argument("--m-max", type=float, default=-0.55)
-    spec.add_argument("--points", type=int, default=15)
+    spec.add_argument("--m-min", type=_finite, default=-4.0)
+    spec.add_argument("--m-max", type=_finite, default=-0.55)
+    spec.add_argument("--points", type=_integer(2), default=15)
     cos = sub.add_parser("cosine", help="per-layer law of the cosine similarity of two inputs (relu, He by default)")
-    cos.add_argument("--width", type=int, default=100)
-    cos.add_argument("--depth", type=int, default=10)
-    cos.add_argument("--sigma-w2", type=float, default=None, help="weight variance (default He: 2 / width)")
-    cos.add_argument("--sigma-b2", type=float, default=0.0)
-    cos.add_argument("--cos", type=float, default=0.5, help="input cosine (unit-norm inputs)")
-    cos.add_argument("--samples", type=int, default=20000)
-    cos.add_argument("--seed", type=int, default=0)
+    cos.add_argument("--width", type=_integer(1), default=100)
+    cos.add_argument("--depth", type=_integer(1), default=10)
+    cos.add_argument("--sigma-w2", type=_finite, default=None, help="weight variance (default He: 2 / width)")
+    cos.add_argument("--sigma-b2", type=_finite, default=0.0)
+    cos.add_argument("--cos", type=_finite, default=0.5, help="input cosine (unit-norm inputs)")
+    cos.add_argument("--samples", type=_integer(2), default=20000)
+    cos.add_argument("--seed", type=_SEED, default=0)
     rank = sub.add_parser("rank", help="long-run E[r(H)] and soft rank of the linear BN chain (Daneshmand et al.)")
-    rank.add_argument("--width", type=int, default=64)
+    rank.add_argument("--width", type=_integer(2), default=64)
     rank.add_argument("--gamma", type=float, default=0.5, help="residual strength (inf: no skip connection)")
-    rank.add_argument("--batch", type=int, default=None, help="batch size N (default: the width)")
-    rank.add_argument("--steps", type=int, default=100_000)
-    rank.add_argument("--burn-in", type=int, default=None, help="default: a tenth of the steps")
-    rank.add_argument("--chains", type=int, default=4)
-    rank.add_argument("--tau", type=float, default=0.5)
+    rank.add_argument("--batch", type=_integer(1), default=None, help="batch size N (default: the width)")
+    rank.add_argument("--steps", type=_integer(1), default=100_000)
+    rank.add_argument("--burn-in", type=_integer(0), default=None, help="default: a tenth of the steps")
+    rank.add_argument("--chains", type=_integer(1), default=4)
+    rank.add_argument("--tau", type=_finite, default=0.5)
     rank.add_argument("--weights", default="gaussian", choices=["gaussian", "uniform"])
     rank.add_argument("--device", default="auto")
     rank.add_argument("--checkpoint", default=None, help="npz file: written during the run, resumed if present")
-    rank.add_argument("--seed", type=int, default=0)
+    rank.add_argument("--seed", type=_SEED, default=0)
     rank.add_argument("--figure", default="sigdist_rank.png", help="trace plot PNG ('' for none)")
     lengths = sub.add_parser("lengths", help="Hanin & Rolnick FM1/FM2: exact E[M_d], Var[M_d] and Theorem 5's bounds")
     lengths.add_argument("--widths", default="20x100",
                          help="hidden widths n_1..n_d: WIDTHxDEPTH or a comma list, e.g. 30,10,30 (n_0 = n_1)")
     lengths.add_argument("--initializer", default="he_normal", help="he_normal, he_normal_truncated, he_uniform, ...")
-    lengths.add_argument("--sigma-b2", type=float, default=0.0)
+    lengths.add_argument("--sigma-b2", type=_finite, default=0.0)
     args = parser.parse_args(argv)
     if args.command == "rank":
         return _rank(parser, args)
@@ -58,11 +114,21 @@ def main(argv=None):
     if args.command == "spectrum":
         return _spectrum(parser, args)
     if args.command == "demo":
-        from .demo import run_demo
+        return _demo(parser, args)
+    return 0
 
-        if args.width < 1 or args.depth < 1 or args.networks < 2:
-            parser.error("--width and --depth must be >= 1, --networks >= 2")
+
+def _demo(parser, args):
+    from .demo import run_demo
+
+    # one real network's weight matrix, a chunk of them at least, and the samples
+    _require_memory(parser, 8 * (2 * args.width**2 + args.networks * args.depth), "--width or --networks")
+    if args.figure:
+        _require_writable(parser, args.figure, "--figure")
+    try:
         run_demo(args.width, args.depth, args.networks, args.seed, args.figure or None)
+    except (ValueError, OSError) as err:
+        parser.error(str(err))
     return 0
 
 
@@ -70,10 +136,12 @@ def _cosine(parser, args):
     from .correlation import mean_field_cosines, pair_laws
     from .network import Network
 
+    _require_memory(parser, 8 * 3 * args.samples * args.depth, "--samples or --depth")
+    chunk = max(1, min(20_000, 2**24 // args.width))  # the pre-activations drawn at once stay below 256 MiB
     try:
         net = Network.constant(args.width, args.depth, args.sigma_w2 if args.sigma_w2 is not None else 2.0 / args.width,
                                args.sigma_b2)
-        chain = pair_laws(net, 1.0, 1.0, args.cos, n_samples=args.samples, seed=args.seed)
+        chain = pair_laws(net, 1.0, 1.0, args.cos, n_samples=args.samples, seed=args.seed, chunk=chunk)
         field = mean_field_cosines(net, 1.0, 1.0, args.cos)
     except ValueError as err:
         parser.error(str(err))
@@ -94,6 +162,14 @@ def _rank(parser, args):
     from .batchnorm import RankChain
 
     burn_in = args.steps // 10 if args.burn_in is None else args.burn_in
+    batch = args.width if args.batch is None else args.batch
+    # a block of weights (at least one step of every chain), the state and the Gram matrices
+    _require_memory(parser, 8 * args.chains * (4 * args.width**2 + 2 * args.width * batch),
+                    "--width, --batch or --chains")
+    if args.checkpoint:
+        _require_writable(parser, args.checkpoint, "--checkpoint")
+    if args.figure:
+        _require_writable(parser, args.figure, "--figure")
     try:
         if args.checkpoint and os.path.exists(args.checkpoint):
             chain = RankChain.load(args.checkpoint)
@@ -102,8 +178,8 @@ def _rank(parser, args):
             chain = RankChain(args.width, args.gamma, n_chains=args.chains, batch=args.batch, seed=args.seed,
                               device=args.device, weight_law=args.weights)
         res = chain.run(args.steps, burn_in=burn_in, tau=args.tau, checkpoint=args.checkpoint or None)
-    except (ValueError, RuntimeError) as err:  # RuntimeError: CUDA asked for where there is none
-        parser.error(str(err))
+    except (ValueError, RuntimeError, OSError, ArithmeticError) as err:  # RuntimeError: CUDA asked for where
+        parser.error(str(err))  # there is none; ArithmeticError: the chain's state became zero or non-finite
     except KeyboardInterrupt:
         where = f"; the state is saved in {args.checkpoint}, run the same command to resume" if args.checkpoint else ""
         print(f"interrupted{where}", file=sys.stderr)
@@ -117,7 +193,10 @@ def _rank(parser, args):
     if args.figure:
         from .plotting import plot_rank_trace
 
-        plot_rank_trace(res, args.figure)
+        try:
+            plot_rank_trace(res, args.figure)
+        except OSError as err:
+            parser.error(f"--figure: {err}")
         print(f"trace written to {args.figure}")
     return 0
 
@@ -128,6 +207,8 @@ def _spectrum(parser, args):
     from .network import Layer
     from .spectrum import critical_window, log_mellin_eigenvalue, mellin_domain, tail_index
 
+    # the chi2 mixture's width + 1 terms at every point, a few arrays of them
+    _require_memory(parser, 8 * 4 * args.points * (args.width + 1), "--points or --width")
     try:
         layer = Layer(args.width, args.sigma_w2 if args.sigma_w2 is not None else 2.0 / args.width,
                       activation=args.activation)

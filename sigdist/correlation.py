@@ -24,15 +24,16 @@ inputs are bivariate normal with covariance ``V`` (eq. 4),
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import integrate, optimize, special
 
 from . import _fft
 from .grid import Lattice, LatticeDensity
+from .laws import SigdistWarning, SquaredNormLaw
 from .moments import MomentChain, _sum_of_units
-from .laws import SquaredNormLaw
-from .network import Layer, Network, _check_width, check_input_norm, check_integer
+from .network import Layer, Network, _check_width, check_input_norm, check_integer, check_seed, check_tol
 from .propagation import _with_richardson
 
 __all__ = ["orthant_probability", "g", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
@@ -54,7 +55,10 @@ def _check_covariance(v11, v22, v12):
     for name, v in (("v11", v11), ("v22", v22), ("v12", v12)):
         if isinstance(v, (bool, str)):
             raise ValueError(f"{name} must be a finite number, got {v!r}")
-        x = float(v)
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a finite number, got {v!r}") from None
         if not math.isfinite(x):
             raise ValueError(f"{name} must be a finite number, got {v!r}")
         vals.append(x)
@@ -241,11 +245,18 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
     -------
     SquaredNormLaw
         (a law on ``[0, inf)`` with atom, ``pdf``, ``cdf``, ``ppf``, moments and error estimate).
+
+    Warns
+    -----
+    SigdistWarning
+        When the error estimate exceeds ``tol`` (the message gives the accuracy achieved); a larger
+        ``lattice_size`` reduces it.
     """
 
     width = _check_width(width)
     law = product_law(v11, v22, v12)
     check_integer(lattice_size, "lattice_size", 64)
+    tol = check_tol(tol)
     mean = width * law.mean()
     sd = math.sqrt(max(width * law.var(), 0.0))
     top = mean + 12 * sd + 1e-300
@@ -284,6 +295,10 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
     with np.errstate(divide="ignore"):
         unit = np.log([1.0, max(law.moment(1), 0.0), max(law.moment(2), 0.0)])
     out._moments = MomentChain.given(_sum_of_units(unit, width))
+    if out.error_estimate > tol:
+        warnings.warn(f"law of <x1, x2>: error estimate {out.error_estimate:.3g} (mass lost {out.mass_lost:.3g}, "
+                      f"discretisation {out.discretisation_error:.3g}) exceeds tol={tol:.3g}; raise lattice_size "
+                      f"(now {lattice_size}) for more accuracy", SigdistWarning, stacklevel=2)
     return out
 
 
@@ -440,13 +455,17 @@ class PairChain:
     def _mean_se(self, values):
         ok = np.isfinite(values)
         n = ok.sum(axis=0)
-        mean = np.nansum(np.where(ok, values, 0.0), axis=0) / n
-        var = np.nansum(np.where(ok, (values - mean) ** 2, 0.0), axis=0) / np.maximum(n - 1, 1)
-        return mean, np.sqrt(var / n)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a layer without a defined value: NaN, documented
+            mean = np.nansum(np.where(ok, values, 0.0), axis=0) / n
+            var = np.nansum(np.where(ok, (values - mean) ** 2, 0.0), axis=0) / np.maximum(n - 1, 1)
+            return mean, np.sqrt(var / n)
 
     @property
     def cosine_mean(self):
-        """Per-layer mean cosine (over samples where both signals are nonzero) and its standard error."""
+        """Per-layer mean cosine (over samples where both signals are nonzero) and its standard error.
+
+        NaN at a layer where no sample has both signals nonzero (relu with every unit inactive).
+        """
         return self._mean_se(self.cosines)
 
     @property
@@ -476,8 +495,13 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
         if not layer.is_gaussian_iid:
             raise ValueError("pair_laws needs i.i.d. Gaussian layers (use sigdist.montecarlo.simulate otherwise)")
     a0, b0, c0 = _check_pair_state(x1_sq, x2_sq, dot, ("x1_sq", "x2_sq", "dot"), n_samples)
+    if network[0].sigma_b2 == 0:
+        for value, name in ((a0, "x1_sq"), (b0, "x2_sq")):
+            if value == 0:  # the signal stays 0 through a layer without bias: every cosine would be 0/0
+                raise ValueError(f"{name} must be > 0 when the first layer has sigma_b2 = 0 (a zero signal stays "
+                                 f"zero and its cosine is undefined), got {value!r}")
     check_integer(chunk, "chunk")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     depth = network.depth
     out = [np.empty((n_samples, depth)) for _ in range(3)]
     for start in range(0, n_samples, chunk):
@@ -489,7 +513,7 @@ def pair_laws(network, x1_sq, x2_sq, dot, *, n_samples=100_000, seed=None, chunk
             v12 = layer.sigma_w2 * c + layer.sigma_b2
             g = rng.standard_normal((2, m, layer.width))
             h1, h2 = _correlated_pair(v11, v22, v12, g[0], g[1])
-            x1, x2 = np.asarray(layer.activation(h1)), np.asarray(layer.activation(h2))
+            x1, x2 = layer.activation.checked(h1), layer.activation.checked(h2)
             a, b, c = (x1 * x1).sum(1), (x2 * x2).sum(1), (x1 * x2).sum(1)
             out[0][start:start + m, l], out[1][start:start + m, l], out[2][start:start + m, l] = a, b, c
     return PairChain(*out)
@@ -600,8 +624,12 @@ def shared_pair_laws(network, d1_sq, d2_sq, d_dot, *, n_samples=100_000, seed=No
     if schemes not in ({"gsm"}, {"looks_linear"}):
         raise ValueError(f"every layer must share parameters the same way ('gsm' or 'looks_linear'), got {schemes}")
     a0, b0, c0 = _check_pair_state(d1_sq, d2_sq, d_dot, ("d1_sq", "d2_sq", "d_dot"), n_samples)
+    for value, name in ((a0, "d1_sq"), (b0, "d2_sq")):
+        if value == 0:  # h_l = W0_l h_{l-1} stays 0: every cosine would be 0/0
+            raise ValueError(f"{name} must be > 0 (a zero signal stays zero and its cosine is undefined), "
+                             f"got {value!r}")
     orthogonal = schemes == {"looks_linear"}
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     depth = network.depth
     x_state = [np.empty((n_samples, depth)) for _ in range(3)]
     h_state = [np.empty((n_samples, depth)) for _ in range(3)]

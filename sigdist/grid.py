@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from . import _fft
+from ._numba import njit
 
 __all__ = ["LogGrid", "LogGridDensity", "Lattice", "LatticeDensity"]
 
@@ -46,6 +46,8 @@ class LogGrid:
         """Grid of ``size`` points from ``log z_min`` to ``log z_max`` (``0 < z_min < z_max``)."""
         if not (0 < z_min < z_max and math.isfinite(z_max)):
             raise ValueError(f"need 0 < z_min < z_max < inf, got z_min={z_min!r}, z_max={z_max!r}")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
+            raise ValueError(f"size must be an integer >= 2, got {size!r}")
         lo, hi = math.log(z_min), math.log(z_max)
         return cls(lo, (hi - lo) / (int(size) - 1), int(size))
 
@@ -197,7 +199,7 @@ class LogGridDensity:
         return u, np.maximum.accumulate(np.clip(self._integral(u), 0.0, self.mass))
 
 
-@numba.njit(cache=True)
+@njit
 def _trig_sum(t, coef, omega1, integrate):
     # q(t) = c0 + 2 Re sum_k c_k e^{i w_k t}; its integral from 0 is
     # c0 t + 2 Re sum_k c_k (e^{i w_k t} - 1) / (i w_k)

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from scipy import optimize, special
 
-from .network import Layer
+from ._numba import njit
+from .network import Layer, check_layer
 
 __all__ = [
     "kernel_atom",
@@ -63,6 +63,7 @@ class Chi2Mixture:
     """
 
     def __init__(self, layer: Layer, cutoff: float = _WEIGHT_CUTOFF):
+        check_layer(layer)
         logw_all = layer.activation.chi2_log_weights(layer.width)
         if logw_all is None:
             raise ValueError(
@@ -146,7 +147,7 @@ class Chi2Mixture:
         return math.pi / t_star
 
 
-@numba.njit(cache=True)
+@njit
 def _log_s_density(x, log_coef, k):
     # p_{log S}(x) = exp(-e^x / 2) * sum_j exp(log_coef_j + k_j x / 2), with k_j consecutive integers.
     # The terms are log-concave in j: start at the largest (found with additions only), walk outwards
@@ -184,7 +185,7 @@ def _log_s_density(x, log_coef, k):
 
 def _log_variance(layer: Layer, y):
     """``log(sigma_w2 * y + sigma_b2)`` without overflow for ``y`` up to 1e300."""
-    y = np.asarray(y, dtype=np.float64)
+    y = _as_floats(y, "y")
     if np.any(y < 0) or not np.all(np.isfinite(y)):
         raise ValueError("y must be finite and >= 0 (a squared norm)")
     with np.errstate(divide="ignore"):
@@ -201,7 +202,7 @@ def _ratio(layer: Layer, y, z):
     z = _check_z(z)
     log_s, z = np.broadcast_arrays(log_s, z)
     with np.errstate(over="ignore", under="ignore"):
-        s = layer.sigma_w2 * np.broadcast_to(np.asarray(y, dtype=np.float64), z.shape) + layer.sigma_b2
+        s = layer.sigma_w2 * np.broadcast_to(_as_floats(y, "y"), z.shape) + layer.sigma_b2
     direct = np.isfinite(s) & (s >= np.finfo(np.float64).tiny)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         t = np.where(direct, np.maximum(z, 0.0) / np.where(direct, s, 1.0),
@@ -210,8 +211,18 @@ def _ratio(layer: Layer, y, z):
     return t, log_s, z
 
 
+def _as_floats(values, name):
+    """``values`` as a float64 array; None, strings and other non-numbers are refused by name."""
+    if values is None or isinstance(values, (str, bytes)):
+        raise ValueError(f"{name} must be a number or an array of numbers, got {values!r}")
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers, got {type(values).__name__}") from None
+
+
 def _check_z(z):
-    z = np.asarray(z, dtype=np.float64)
+    z = _as_floats(z, "z")
     if np.any(np.isnan(z)):
         raise ValueError("z must not contain NaN")
     return z

@@ -62,10 +62,10 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy import optimize
 
+from ._numba import njit
 from .laws import SigdistWarning
 from .network import (TRUNCATED_NORMAL_VARIANCE_FACTOR, WEIGHT_LAWS, Layer, Network, ResidualNetwork,
                       _check_width)
@@ -394,7 +394,7 @@ def _log(x):
         return np.log(np.asarray(x, dtype=np.float64))
 
 
-@numba.njit(cache=True)
+@njit
 def _lae(a, b):
     """log(exp(a) + exp(b)) with -inf allowed."""
     if a == -np.inf:
@@ -406,7 +406,7 @@ def _lae(a, b):
     return b + math.log1p(math.exp(a - b))
 
 
-@numba.njit(cache=True)
+@njit
 def _lae_signed(a, b, sign):
     """log(exp(a) + sign * exp(b)), the result known to be >= 0 (clipped at -inf)."""
     if sign >= 0:
@@ -418,7 +418,7 @@ def _lae_signed(a, b, sign):
     return a + math.log1p(-math.exp(b - a))
 
 
-@numba.njit(cache=True)
+@njit
 def _log_recursion(n, log_var, log_bias, kappa_minus_3, ly, lq, lp):
     """The affine recursion of the module docstring, in logs: returns log E Y, log E Y^2, log E P, log Var Y."""
     d = n.shape[0]
@@ -449,7 +449,7 @@ def _log_recursion(n, log_var, log_bias, kappa_minus_3, ly, lq, lp):
     return out_y, out_q, out_p, out_v
 
 
-@numba.njit(cache=True)
+@njit
 def _log_suffix_gains(log_gains):
     """log A_i, A_i = sum_{j>i} prod_{k=i+1}^j alpha_k, by A_d = 0, A_i = alpha_{i+1} (1 + A_{i+1})."""
     d = log_gains.shape[0]
@@ -1064,6 +1064,8 @@ def lengths_report(widths, initializer="he_normal", sigma_b2=0.0) -> dict:
     """The numbers ``sigdist lengths`` prints (the CLI does no numerics): E[M_d], Var[M_d], sum 1/n_j,
     E[empirical variance] and Theorem 5's bounds, for hidden widths given as ``"20x100"`` or ``"30,10,30"``
     (``n_0 = n_1``, input ``act_0 = (1, ..., 1)``, so ``M_0 = 1``)."""
+    if not isinstance(widths, str) and not hasattr(widths, "__iter__"):
+        raise ValueError(f"widths must be 'WIDTHxDEPTH', a comma list or a sequence of integers, got {widths!r}")
     hidden = _parse_widths(widths) if isinstance(widths, str) else list(widths)
     net = initializer_network(initializer, [hidden[0], *hidden], sigma_b2)
     x0 = np.ones(hidden[0])

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Sequence
+
+import numpy as np
 
 from .activations import Activation, get_activation
 
@@ -140,7 +144,7 @@ class Layer:
             raise ValueError(f"sharing must be one of {', '.join(SHARING_SCHEMES)}, got {self.sharing!r}")
         if self.sharing != "none" and self.width % 2:
             raise ValueError(f"width must be even with sharing={self.sharing!r}, got {self.width}")
-        object.__setattr__(self, "batch_norm", bool(self.batch_norm))
+        object.__setattr__(self, "batch_norm", check_bool(self.batch_norm, "batch_norm"))
 
     @property
     def is_gaussian_iid(self) -> bool:
@@ -324,6 +328,13 @@ def require_gaussian_iid(layer: "Layer"):
             "(simulate it with sigdist.montecarlo.simulate; for GSM use Network.reduced_linear())")
 
 
+def check_layer(layer, name="layer"):
+    """Validate a :class:`Layer` argument (None or another object is refused by name, not by AttributeError)."""
+    if not isinstance(layer, Layer):
+        raise ValueError(f"{name} must be a sigdist.Layer, got {type(layer).__name__}")
+    return layer
+
+
 def check_integer(value, name, minimum=1):
     """Validate an integer count ``>= minimum`` (bools and non-integers refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
@@ -341,3 +352,58 @@ def check_tol(tol, name="tol"):
 def check_input_norm(y0, name="y0"):
     """Validate a squared input norm: finite and ``>= 0``."""
     return _check_nonnegative_finite(y0, name)
+
+
+def check_bool(value, name):
+    """Validate a flag: ``True`` or ``False`` (numpy bools too); strings such as ``'no'`` are not flags."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+_SEED_BOUND = 2**64  # numpy's SeedSequence takes more, torch.Generator.manual_seed not
+
+
+def check_seed(seed, name="seed", *, torch=False):
+    """Validate a seed: None, an integer in ``[0, 2**64)``, or a generator, which is returned as is.
+
+    Generators: a ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence`` for the numpy
+    samplers; a ``torch.Generator`` with ``torch=True`` (the torch samplers).
+    """
+    if seed is None:
+        return None
+    if torch:
+        if type(seed).__module__.startswith("torch") and type(seed).__name__ == "Generator":
+            return seed
+        kinds = "a torch.Generator"
+    else:
+        if isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+            return seed
+        kinds = "a numpy Generator or SeedSequence"
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < _SEED_BOUND:
+        raise ValueError(f"{name} must be an integer in [0, 2**64), {kinds} or None, got {seed!r}")
+    return int(seed)
+
+
+def check_output_path(path, name):
+    """Validate a file that will be written (a checkpoint, a figure) before any work is done.
+
+    The file's folder must exist and take a new file, and an existing file must be writable: a path that
+    fails only after a long run loses the run. Returns the path as a ``str``.
+    """
+    try:
+        path = os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise ValueError(f"{name} must be a file path, got {path!r}") from None
+    if not path or os.path.isdir(path):
+        raise ValueError(f"{name} must be a file path (not a folder), got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if os.path.exists(path):
+            with open(path, "ab"):
+                pass
+    except OSError as err:
+        raise ValueError(f"{name} must be a writable file path, got {path!r} ({err.strerror or err})") from None
+    return path

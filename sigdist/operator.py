@@ -30,10 +30,10 @@ from __future__ import annotations
 import math
 import warnings
 
-import numba
 import numpy as np
 
 from . import _fft
+from ._numba import njit
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .laws import SigdistWarning, SquaredNormLaw
@@ -134,6 +134,8 @@ class TransitionOperator:
         :meth:`apply`. Only the log-grid routes have a matrix. ``out`` (a C-contiguous
         float64 array of shape ``(n, n)``) is filled in place when given.
         """
+        if grid is not None and not isinstance(grid, LogGrid):
+            raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
         grid = grid if grid is not None else self.grid
         if grid is None:
             raise ValueError("matrix needs a LogGrid (pass grid= here or to the constructor)")
@@ -387,7 +389,7 @@ def _resample(cont: LogGridDensity, h):
     return LogGridDensity(grid, cont.density_u(grid.points))
 
 
-@numba.njit(cache=True)
+@njit
 def _toeplitz_fill(column, out):
     # column[k] holds the kernel at offset (k - (n - 1)) h; M[j, i] = column[j - i + n - 1].
     # Reversed, each row is a contiguous forward slice: a streaming copy at memory bandwidth.
@@ -401,7 +403,7 @@ def _toeplitz_fill(column, out):
     return out
 
 
-@numba.njit(cache=True)
+@njit
 def _dense_apply(w, g, hq, log_coef, k):
     # out_j = sum_i hq_i p_{log S}(w_j - g_i), the log S density as in kernel._log_s_density
     n_out, n_in, nk = w.shape[0], g.shape[0], k.shape[0]

@@ -73,6 +73,23 @@ def _check_tolerances(rtol, atol):
         raise ValueError(f"rtol must be in [0, 1), got {rtol!r}")
 
 
+def _rescaled(H, what):
+    """``(H / c, c)`` with ``c`` the largest absolute entry of each matrix of the stack (shape ``(..., 1, 1)``).
+
+    The scale-invariant measures are computed on ``H / c``: ``H H^T`` of entries near 1e-200 underflows to 0 and
+    near 1e200 overflows to inf, which made them NaN. ``what`` names the measure for the error on a zero matrix.
+    """
+    if _is_torch(H):
+        scale = H.detach().abs().amax(dim=(-2, -1), keepdim=True)  # detached: r(H / c) is r(H) for any c > 0
+        if bool((scale == 0).any()):
+            raise ValueError(f"H is zero: {what} is undefined")
+        return H / scale, scale
+    scale = np.max(np.abs(H), axis=(-2, -1), keepdims=True)
+    if np.any(scale == 0):
+        raise ValueError(f"H is zero: {what} is undefined")
+    return H / scale, scale
+
+
 def _small_gram(H):
     """The smaller of ``H H^T / N`` and ``H^T H / N``: same nonzero spectrum as ``M(H)``."""
     n = H.shape[-1]
@@ -175,18 +192,14 @@ def rank_bound(H):
     ----------
     Daneshmand et al. (2020), eq. 4 and Lemma 1.
     """
-    H = _check_matrix(H)
+    H, _ = _rescaled(_check_matrix(H), "r(H) = Tr(M)^2 / ||M||_F^2")  # r is scale-invariant
     G = _small_gram(H)  # same trace and Frobenius norm as M
     if _is_torch(H):
         trace = G.diagonal(dim1=-2, dim2=-1).sum(-1)
         frob2 = (G * G).sum((-1, -2))
-        if bool((frob2 == 0).any()):
-            raise ValueError("H is zero: r(H) = Tr(M)^2 / ||M||_F^2 is undefined")
         return trace * trace / frob2
     trace = np.trace(G, axis1=-2, axis2=-1)
     frob2 = np.einsum("...ij,...ij->...", G, G)
-    if np.any(frob2 == 0):
-        raise ValueError("H is zero: r(H) = Tr(M)^2 / ||M||_F^2 is undefined")
     out = trace * trace / frob2
     return float(out) if np.ndim(out) == 0 else out
 
@@ -206,30 +219,25 @@ def rank_bound_grad(H):
     """
     if _is_torch(H):
         H = H.detach().cpu().numpy()
-    H = _check_matrix(H)
+    # r(cH) = r(H), so the gradient at H is the gradient at H / c divided by c: computed there, in range
+    H, scale = _rescaled(_check_matrix(H), "r(H) = Tr(M)^2 / ||M||_F^2")
     n = H.shape[-1]
     Ht = np.swapaxes(H, -1, -2)
     M = H @ Ht / n
     t = np.trace(M, axis1=-2, axis2=-1)[..., None, None]
     f = np.einsum("...ij,...ij->...", M, M)[..., None, None]
-    if np.any(f == 0):
-        raise ValueError("H is zero: r(H) = Tr(M)^2 / ||M||_F^2 is undefined")
-    return 4.0 * t / (f * n) * (H - (t / f) * (M @ H))
+    return 4.0 * t / (f * n) * (H - (t / f) * (M @ H)) / scale
 
 
 def stable_rank(H):
     r"""Stable rank :math:`\|H\|_F^2 / \|H\|_2^2 = \sum_i \sigma_i^2 / \sigma_1^2`, in ``[1, rank(H)]``."""
-    H = _check_matrix(H)
+    H, _ = _rescaled(_check_matrix(H), "the stable rank")  # scale-invariant: squares of 1e200 overflowed
     if _is_torch(H):
         import torch
 
         s = torch.linalg.svdvals(H)
-        if bool((s[..., 0] == 0).any()):
-            raise ValueError("H is zero: the stable rank is undefined")
         return (s * s).sum(-1) / (s[..., 0] ** 2)
     s = np.linalg.svd(H, compute_uv=False)
-    if np.any(s[..., 0] == 0):
-        raise ValueError("H is zero: the stable rank is undefined")
     out = (s * s).sum(-1) / s[..., 0] ** 2
     return float(out) if np.ndim(out) == 0 else out
 

@@ -24,6 +24,7 @@ is an interval. For He (:math:`\sigma_w^2 N / 2 = 1`) its lower end is exactly
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -31,7 +32,7 @@ from scipy import optimize, special
 
 from .kernel import Chi2Mixture
 from .laws import SigdistWarning
-from .network import Layer, Network, check_integer, check_tol, require_gaussian_iid
+from .network import Layer, Network, check_input_norm, check_integer, check_layer, check_tol, require_gaussian_iid
 
 __all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index",
            "augmented_matrix", "discrete_eigen", "stationary_law", "stationary_moments", "mixing_depth"]
@@ -42,7 +43,7 @@ def _layers_of(obj):
         return [obj]
     if isinstance(obj, Network):
         return list(obj.layers)
-    raise ValueError(f"expected a sigdist.Layer or Network, got {type(obj).__name__}")
+    raise ValueError(f"obj must be a sigdist.Layer or Network, got {type(obj).__name__}")
 
 
 def _mixture(layer: Layer):
@@ -201,6 +202,7 @@ def tail_index(layer: Layer):
     ValueError
         For an activation without an atom (linear, abs) whose drift is ``>= 0``: no root.
     """
+    check_layer(layer)
     mix = _mixture(Layer(layer.width, layer.sigma_w2, 0.0, layer.activation))
     log_keep = math.log1p(-mix.atom)  # log P(S > 0)
     g = lambda a: log_keep + _conditional_cgf(a, mix, layer.sigma_w2)  # noqa: E731
@@ -234,10 +236,14 @@ def augmented_matrix(operator, grid=None):
     :math:`p_{\log S}(u - \log\sigma_b^2)` otherwise. Column sums are 1 up to the
     mass the grid loses.
     """
+    from .grid import LogGrid
     from .operator import TransitionOperator
 
     if not isinstance(operator, TransitionOperator) or operator.mixture is None:
-        raise ValueError("augmented_matrix needs a TransitionOperator on a log-grid route (relu, linear, abs)")
+        raise ValueError("operator must be a TransitionOperator on a log-grid route (relu, linear, abs), got "
+                         f"{type(operator).__name__}")
+    if grid is not None and not isinstance(grid, LogGrid):
+        raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
     grid = grid if grid is not None else operator.grid
     if grid is None:
         raise ValueError("pass a LogGrid (grid=) here or to the TransitionOperator")
@@ -296,7 +302,12 @@ def stationary_law(operator, grid=None, tol=1e-8):
     from .grid import LogGrid, LogGridDensity
     from .laws import SquaredNormLaw
     from .moments import MomentChain
+    from .operator import TransitionOperator
 
+    if not isinstance(operator, TransitionOperator):
+        raise ValueError(f"operator must be a sigdist.TransitionOperator, got {type(operator).__name__}")
+    if grid is not None and not isinstance(grid, LogGrid):
+        raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
     layer = operator.layer
     tol = check_tol(tol)
     if layer.sigma_b2 == 0.0:
@@ -392,7 +403,7 @@ def stationary_moments(layer: Layer):
     """
     from .moments import MomentChain
 
-    require_gaussian_iid(layer)
+    require_gaussian_iid(check_layer(layer))
     logm, _ = MomentChain.stationary(layer).log_moments(2)
     with np.errstate(over="ignore"):
         m1, m2 = np.exp(logm[1:])
@@ -417,8 +428,11 @@ def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000)
     """
     from .operator import TransitionOperator
 
-    if not (0 < eps < 1):
+    check_layer(layer)
+    if isinstance(eps, (bool, str)) or not isinstance(eps, numbers.Real) or not (0 < eps < 1):
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
+    y0 = check_input_norm(y0, "y0")
+    max_depth = check_integer(max_depth, "max_depth")
     tol = check_tol(tol)
     if layer.sigma_b2 == 0.0:
         raise ValueError("with sigma_b2 = 0 the stationary law is the atom at 0; mixing_depth needs sigma_b2 > 0")

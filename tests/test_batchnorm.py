@@ -1,11 +1,13 @@
 """The BN rank chain (Daneshmand et al. 2020, eq. 1-4) against a direct simulation of H, and its statistics."""
 
+import json
 import math
 
 import numpy as np
 import pytest
 from scipy.special import polygamma
 
+from sigdist import SigdistWarning
 from sigdist.batchnorm import (RankChain, batch_norm, bn_step, gaussian_lyapunov_exponents, gram_step,
                                hidden_rank_profile, lyapunov_spectrum)
 from sigdist.rank import rank_bound, soft_rank
@@ -237,3 +239,93 @@ def test_torch_backend_checkpoint_resume_is_exact(tmp_path):
     RankChain(8, 0.5, **kwargs).run(120, tau=0.5, checkpoint=path)
     resumed = RankChain.load(path).run(300, tau=0.5)
     assert resumed.r_mean == full.r_mean and resumed.soft_rank_mean == full.soft_rank_mean
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 2.0, "1"])
+def test_rank_chain_and_profiles_refuse_a_seed_out_of_range(seed):
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\)"):
+        RankChain(4, 0.5, seed=seed, backend="numpy")
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\)"):
+        lyapunov_spectrum(3, 2, seed=seed)
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\)"):
+        hidden_rank_profile(3, 1, n_networks=2, rtol=1e-7, seed=seed)
+
+
+def test_rank_chain_accepts_every_seed_below_two_to_the_64():
+    a = RankChain(4, 0.5, seed=2**64 - 1, backend="numpy").factor
+    b = RankChain(4, 0.5, seed=2**64 - 1, backend="numpy").factor
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("flag", ["yes", None, 1])
+def test_batch_norm_flags_must_be_real_bools(flag):
+    with pytest.raises(ValueError, match="center must be True or False"):
+        RankChain(4, 0.5, center=flag, backend="numpy")
+    with pytest.raises(ValueError, match="center must be True or False"):
+        batch_norm(np.ones((2, 3)), center=flag)
+    with pytest.raises(ValueError, match="batch_norm must be True or False"):
+        hidden_rank_profile(3, 1, n_networks=2, rtol=1e-7, batch_norm=flag)
+
+
+def test_rank_chain_refuses_thin_larger_than_steps():
+    # run(10, thin=100) recorded nothing and reported r_mean = nan
+    with pytest.raises(ValueError, match=r"thin must leave a recorded step in \(burn_in, n_steps\] = \(0, 10\]"):
+        RankChain(4, 0.5, seed=0).run(10, thin=100)
+    with pytest.raises(ValueError, match="soft_rank_thin must leave a recorded step"):
+        RankChain(4, 0.5, seed=0).run(30, burn_in=20, soft_rank_thin=35)
+    with pytest.warns(SigdistWarning, match="batch-means blocks"):  # one recorded step: allowed, with a warning
+        res = RankChain(4, 0.5, seed=0).run(100, thin=100)
+    assert res.n_recorded == 1 and np.isfinite(res.r_mean)
+
+
+def test_rank_chain_checks_the_checkpoint_path_before_running(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    chain = RankChain(4, 0.5, seed=0)
+    monkeypatch.setattr(RankChain, "_advance", lambda self, size: pytest.fail("the chain ran before the check"))
+    for bad in (blocker / "c.npz", tmp_path / "missing" / "c.npz", tmp_path):
+        with pytest.raises(ValueError, match="checkpoint must be a"):
+            chain.run(10, checkpoint=bad)
+    assert chain.steps == 0
+
+
+def _edit_checkpoint(path, meta=None, **arrays):
+    with np.load(path) as data:
+        content = {key: np.array(data[key]) for key in data.files}
+    if meta:
+        content["meta"] = np.array(json.dumps({**json.loads(str(content["meta"])), **meta}))
+    content.update(arrays)
+    np.savez(path, **content)
+
+
+@pytest.mark.parametrize("meta, arrays, field", [
+    ({"steps": 10**9}, {}, "r_ints count must be"),
+    ({"steps": 1e9}, {}, "steps must be an integer >= 0"),
+    ({"steps": -5}, {}, "steps must be an integer >= 0"),
+    ({"violations": -1}, {}, "violations must be an integer >= 0"),
+    ({"violations": 10**6}, {}, "violations must be <="),
+    ({"gamma": -1}, {}, "gamma must be a number > 0"),
+    ({"d": 1}, {}, "d must be an integer >= 2"),
+    ({"n_chains": 3}, {}, "L must be a float array of shape"),
+    ({"tau": 2.0}, {}, "tau must be a number in"),
+    ({"thin": 0}, {}, "thin must be an integer >= 1"),
+    ({"center": "no"}, {}, "center must be True or False"),
+    ({}, {"L": "zero row"}, "L has an all-zero row"),
+    ({}, {"L": "nan"}, "L must be finite"),
+    ({}, {"r_ints": np.array([32, 1, 0, -3])}, "r_ints count must be"),
+])
+def test_rank_chain_load_refuses_inconsistent_checkpoints(tmp_path, meta, arrays, field):
+    path = tmp_path / "c.npz"
+    RankChain(4, 0.5, n_chains=2, seed=0).run(50, burn_in=10, checkpoint=path)
+    RankChain.load(path)  # the untouched file loads
+    with np.load(path) as data:
+        L = np.array(data["L"])
+    if arrays.get("L") == "zero row":
+        L[1, 2] = 0.0
+        arrays["L"] = L
+    elif arrays.get("L") == "nan":
+        L[0, 0, 0] = np.nan
+        arrays["L"] = L
+    _edit_checkpoint(path, meta, **arrays)
+    with pytest.raises(ValueError, match=field):
+        RankChain.load(path)

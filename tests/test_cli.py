@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 
 def test_demo_runs_and_writes_a_figure(tmp_path):
@@ -75,3 +76,46 @@ def test_lengths_command():
     bad = subprocess.run([sys.executable, "-m", "sigdist", "lengths", "--widths", "0x5"], capture_output=True,
                          text=True)
     assert bad.returncode != 0 and "width" in bad.stderr
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["spectrum", "--width", "0"], "--width"),
+    (["spectrum", "--points", "1e8"], "--points"),
+    (["spectrum", "--points", "100000000000"], "--points"),
+    (["spectrum", "--sigma-w2", "nan"], "--sigma-w2"),
+    (["cosine", "--width", "0"], "--width"),
+    (["cosine", "--samples", "100000000000000", "--depth", "100"], "--samples"),
+    (["demo", "--width", "-3"], "--width"),
+    (["demo", "--width", "10000000"], "--width"),
+    (["demo", "--seed", "-1"], "--seed"),
+    (["rank", "--seed", str(2**64)], "--seed"),
+    (["rank", "--width", "1"], "--width"),
+    (["rank", "--width", "10000000", "--chains", "4"], "--width"),
+    (["rank", "--steps", "10", "--burn-in", "20", "--figure", ""], "n_steps must be > burn_in"),
+])
+def test_cli_errors_are_one_line_naming_the_option(argv, option, capsys):
+    from sigdist.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert option in err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("command, option", [(["rank", "--steps", "2000"], "--checkpoint"),
+                                             (["rank", "--steps", "2000"], "--figure"),
+                                             (["demo", "--width", "10", "--depth", "2"], "--figure")])
+def test_cli_refuses_an_unwritable_output_path_before_any_work(command, option, tmp_path, capsys, monkeypatch):
+    from sigdist import batchnorm, demo
+    from sigdist.cli import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setattr(batchnorm.RankChain, "__init__", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(demo, "layer_laws", lambda *a, **k: pytest.fail("work started"))
+    with pytest.raises(SystemExit):
+        main(command + [option, str(blocker / "out")])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("sigdist: error: " + option + " must be a writable file path")

@@ -98,7 +98,7 @@ def test_scalar_product_law_matches_real_sums():
     from sigdist.montecarlo import compare
 
     v11, v22, v12, width = 1.0, 1.5, 0.6, 12
-    law = scalar_product_law(v11, v22, v12, width, lattice_size=2048)
+    law = scalar_product_law(v11, v22, v12, width, lattice_size=2048, tol=1e-4)  # the accuracy checked below
     assert law.atom == pytest.approx((1 - orthant_probability(v12 / math.sqrt(v11 * v22))) ** width, rel=1e-12)
     assert law.mean() == pytest.approx(mean_scalar_product(v11, v22, v12, width), rel=1e-9)
     assert law.error_estimate < 1e-4
@@ -257,7 +257,7 @@ def test_regressions_from_review():
     with pytest.raises(ValueError, match="x1_sq"):
         mean_field_cosines(Network([Layer(10, 0.2)]), 0.0, 1.0, 0.0)
     # width 1: one component's own tail must fit the lattice
-    law = scalar_product_law(1.0, 1.0, 0.0, 1, lattice_size=1024)
+    law = scalar_product_law(1.0, 1.0, 0.0, 1, lattice_size=1024, tol=1e-2)  # the CDF; the mean is exact
     assert law.mean() == pytest.approx(1 / (2 * math.pi), rel=1e-6)
     # near rho = -1 the inner integrand concentrates at u = 0: adaptive quadrature
     from scipy import integrate as si
@@ -266,3 +266,34 @@ def test_regressions_from_review():
     ref = si.dblquad(lambda y, x: x**3 * y * np.exp(-(x * x - 2 * r * x * y + y * y) / (2 * (1 - r * r)))
                      / (2 * np.pi * np.sqrt(1 - r * r)), 0, 12, 0, 12, epsabs=1e-16, epsrel=1e-10)[0]
     assert relu_moment(3, 1, 1.0, 1.0, r) == pytest.approx(ref, rel=1e-8)
+
+
+def test_scalar_product_law_warns_when_its_error_estimate_misses_tol():
+    from sigdist import SigdistWarning
+    from sigdist.correlation import scalar_product_law
+
+    # the estimate was 5e-3 against the default tol 1e-6, silently
+    with pytest.warns(SigdistWarning, match=r"error estimate 0\.00\d+ .* exceeds tol=1e-06; raise lattice_size"):
+        law = scalar_product_law(1.0, 1.0, 0.5, 10)
+    assert law.error_estimate > 1e-6
+    for tol in (float("nan"), 0.0, -1e-3, 1.0, "1e-6", None):
+        with pytest.raises(ValueError, match="tol must be a number in"):
+            scalar_product_law(1.0, 1.0, 0.5, 10, tol=tol)
+
+
+def test_pair_laws_refuses_a_zero_input_whose_cosine_is_undefined():
+    from sigdist import Layer, Network
+    from sigdist.correlation import pair_laws, shared_pair_laws
+
+    # pair_laws(net, 0, 1, 0).cosine_mean was NaN at every layer
+    net = Network.constant(5, 2, 0.4)
+    with pytest.raises(ValueError, match="x1_sq must be > 0 when the first layer has sigma_b2 = 0"):
+        pair_laws(net, 0.0, 1.0, 0.0)
+    with pytest.raises(ValueError, match="x2_sq must be > 0"):
+        pair_laws(net, 1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="d1_sq must be > 0"):
+        shared_pair_laws(Network.gsm([4, 4, 4]), 0.0, 1.0, 0.0)
+    # with a bias the first layer's signals are nonzero and the cosine is defined
+    biased = Network([Layer(5, 0.4, 0.1)] * 2)
+    mean, se = pair_laws(biased, 0.0, 1.0, 0.0, n_samples=2000, seed=0).cosine_mean
+    assert np.all(np.isfinite(mean)) and np.all(se > 0)

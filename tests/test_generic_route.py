@@ -97,3 +97,16 @@ def test_continuous_mass_near_zero_does_not_become_an_atom(width):
     z = np.linspace(0, float(exact.ppf(0.999)), 400)
     err = np.max(np.abs(law.cdf(z) - exact.cdf(z)))
     assert err <= law.error_estimate
+
+
+@pytest.mark.parametrize("width, depth", [(10, 1), (200, 3), (1, 3)])
+def test_tanh_lattice_law_of_a_tiny_input_keeps_its_mass(width, depth):
+    # at y0 = 1e-30 the lattice route raised IndexError (a monotone piece wholly past the lattice) or
+    # "Maximum allowed size exceeded", and the extremum of tanh^2 was located to 1e-13 in a range 1e-14
+    # wide, which lost most of the mass; tanh(h) ~ h there, so the law is that of a linear network
+    net = Network.constant(width, depth, 1.0 / width, activation="tanh")
+    law = lattice_law(net, 256, y0=1e-30)
+    assert law.mass_lost < 1e-6
+    assert law.mean() == pytest.approx(1e-30, rel=1e-3)
+    assert law.cdf(1e-30) == pytest.approx(lattice_law(Network.constant(width, depth, 1.0 / width,
+                                                                        activation="linear"), 256).cdf(1.0), abs=1e-3)

@@ -68,3 +68,44 @@ def test_simulation_is_seeded_and_checks_its_input():
         dense_squared_norms(net, np.ones(4), 10)
     with pytest.raises(ValueError, match="finite"):
         dense_squared_norms(net, np.array([1, 2, np.nan, 0, 0.0]), 10)
+
+
+def test_dense_squared_norms_refuses_a_chunk_below_one():
+    # chunk = -1 used to return np.empty's uninitialised memory (the loop over range(0, n, -1) never ran)
+    net = Network.constant(4, 2, 0.5)
+    for chunk in (-1, 0):
+        with pytest.raises(ValueError, match="chunk must be an integer >= 1"):
+            dense_squared_norms(net, np.ones(4), 3, chunk=chunk)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5, True, "0"])
+def test_dense_squared_norms_refuses_a_seed_out_of_range(seed):
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\)"):
+        dense_squared_norms(Network.constant(4, 1, 0.5), np.ones(4), 2, seed=seed)
+
+
+def test_monte_carlo_refuses_an_activation_that_returns_nan():
+    from sigdist.montecarlo import smc_moment
+
+    def broken(h):
+        return np.where(h > 1.0, np.nan, h)
+
+    net = Network.constant(4, 2, 0.5, activation=broken)
+    with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):
+        dense_squared_norms(net, np.ones(4), 50, seed=0)
+    with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):
+        smc_moment(net, 1.0, n_particles=100, n_replicates=2, seed=0)
+    # the exact route refuses it the same way, naming the activation
+    with pytest.raises(ValueError, match="activation 'broken' returned non-finite values"):
+        sigdist.squared_norm_law(net, 1.0)
+
+
+def test_compare_refuses_what_is_not_a_law():
+    from sigdist.montecarlo import compare
+
+    with pytest.raises(ValueError, match="law must be"):
+        compare(None, np.ones(10))
+    with pytest.raises(ValueError, match="samples must be an array of numbers, got NoneType"):
+        compare(stats.expon(), None)
+    with pytest.raises(ValueError, match="moments must be"):
+        compare(stats.expon(), np.arange(1.0, 20.0), moments=(0,))

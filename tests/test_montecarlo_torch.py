@@ -228,3 +228,19 @@ def test_record_and_bins_are_checked():
     law = sigdist.squared_norm_law(net, 5.0)
     with pytest.raises(ValueError, match="bins"):
         compare(law, np.ones(100), bins=2.7)
+
+
+def test_simulate_refuses_an_activation_that_returns_nan():
+    def broken(h):
+        return np.where(h > 1.0, np.nan, h)
+
+    net = Network.constant(4, 2, 0.5, activation=broken)
+    for method in ("reduced", "full"):
+        with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):
+            simulate(net, np.ones(4), 50, seed=0, device="cpu", method=method)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 0.5, np.random.default_rng(0)])
+def test_simulate_refuses_a_seed_torch_cannot_take(seed):
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\), a torch.Generator"):
+        simulate(Network.constant(4, 1, 0.5), np.ones(4), 2, seed=seed, device="cpu")

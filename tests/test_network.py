@@ -118,3 +118,11 @@ def test_input_law_must_be_frozen():
 
     with pytest.raises(ValueError, match="frozen"):
         sigdist.squared_norm_law(Network.constant(5, 1, 1.0), input_law=stats.expon)
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, 1, None])
+def test_layer_batch_norm_must_be_a_real_bool(flag):
+    # Layer(batch_norm='no') used to become batch_norm=True through bool('no')
+    with pytest.raises(ValueError, match="batch_norm must be True or False"):
+        Layer(10, 0.2, batch_norm=flag)
+    assert Layer(10, 0.2, batch_norm=np.bool_(True)).batch_norm is True

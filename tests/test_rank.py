@@ -157,3 +157,16 @@ def test_lemma1_second_part_needs_a_bn_output():
 
     Hn = batch_norm(np.random.default_rng(0).standard_normal((6, 3)))
     assert soft_rank(Hn, 0.5) >= 0.25 * rank_bound(Hn)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-160, 1e160, 1e200])
+def test_scale_invariant_ranks_survive_extreme_entries(scale):
+    # stable_rank(eye(3) * 1e-200) and rank_bound of 1e200 entries were NaN (H H^T under/overflowed)
+    H = np.random.default_rng(3).standard_normal((4, 6))
+    assert stable_rank(np.eye(3) * scale) == pytest.approx(3.0, rel=1e-14)
+    assert rank_bound(np.eye(3) * scale) == pytest.approx(3.0, rel=1e-14)
+    assert stable_rank(H * scale) == pytest.approx(stable_rank(H), rel=1e-13)
+    assert rank_bound(H * scale) == pytest.approx(rank_bound(H), rel=1e-13)
+    np.testing.assert_allclose(rank_bound_grad(H * scale) * scale, rank_bound_grad(H), rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="H is zero"):
+        rank_bound(np.zeros((2, 3)))

@@ -72,10 +72,23 @@ def compare(law, samples, *, bins=None, moments=(1, 2)):
     -------
     Comparison
     """
-    z = np.asarray(samples, dtype=np.float64).ravel()
+    missing = [name for name in ("cdf", "ppf", "moment") if not callable(getattr(law, name, None))]
+    if missing:
+        raise ValueError(f"law must be a sigdist law or a scipy frozen distribution (with cdf, ppf and moment), "
+                         f"got {type(law).__name__} without {', '.join(missing)}")
+    try:
+        if samples is None or isinstance(samples, (str, bytes)):
+            raise TypeError
+        z = np.asarray(samples, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"samples must be an array of numbers, got {type(samples).__name__}") from None
     n = z.size
     if n < 2 or not np.all(np.isfinite(z)):
-        raise ValueError("samples must hold at least 2 finite values")
+        raise ValueError(f"samples must hold at least 2 finite values, got {n} values"
+                         + ("" if np.all(np.isfinite(z)) else " with nan or inf"))
+    if isinstance(moments, (str, bytes)) or not hasattr(moments, "__iter__"):
+        raise ValueError(f"moments must be a sequence of integers >= 1, got {moments!r}")
+    moments = [check_integer(order, "moments", 1) for order in moments]
     atom = float(getattr(law, "atom", 0.0))
     d = ks_distance(z, law.cdf, atom)
     ks_p = float(stats.kstwo(n).sf(d))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..network import Network, check_integer
+from ..network import Network, check_integer, check_seed
 
 __all__ = ["check_inputs", "dense_squared_norms"]
 
@@ -39,13 +39,15 @@ def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chu
     n_networks : int
         Number of independent networks (``>= 1``).
     seed : int or numpy.random.Generator, optional
-    chunk : int
+    chunk : int >= 1
         Networks drawn at once (bounds the memory to ``chunk * max(N_l N_{l-1})`` floats).
 
     Returns
     -------
     ndarray, shape (n_networks, L)
     """
+    if not isinstance(network, Network):
+        raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
     if np.ndim(x0) != 1:
         raise ValueError(f"x0 must be one input vector (N_0,), got shape {np.shape(x0)}")
     x0 = check_inputs(x0, network.input_width)[0]
@@ -53,7 +55,8 @@ def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chu
         if not layer.is_gaussian_iid:
             raise ValueError("dense_squared_norms simulates i.i.d. Gaussian layers; use sigdist.montecarlo.simulate")
     n_networks = check_integer(n_networks, "n_networks")
-    rng = np.random.default_rng(seed)
+    chunk = check_integer(chunk, "chunk")
+    rng = np.random.default_rng(check_seed(seed))
     out = np.empty((n_networks, network.depth))
     for start in range(0, n_networks, chunk):
         b = min(chunk, n_networks - start)
@@ -63,6 +66,6 @@ def dense_squared_norms(network: Network, x0, n_networks: int, *, seed=None, chu
             h = np.einsum("bij,bj->bi", w, x)
             if layer.sigma_b2 > 0:
                 h += rng.standard_normal((b, layer.width)) * math.sqrt(layer.sigma_b2)
-            x = layer.activation(h)
+            x = layer.activation.checked(h)
             out[start:start + b, l] = np.einsum("bi,bi->b", x, x)
     return out

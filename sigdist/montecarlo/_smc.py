@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network import Network, check_input_norm, check_integer, require_gaussian_iid
+from ..network import Network, _check_positive_finite, check_input_norm, check_integer, check_seed, require_gaussian_iid
 
 __all__ = ["SMCResult", "smc_moment"]
 
@@ -56,15 +56,15 @@ def smc_moment(network: Network, y0=1.0, power=2.0, *, n_particles=10_000, n_rep
     -------
     SMCResult
     """
+    if not isinstance(network, Network):
+        raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
     for layer in network:
         require_gaussian_iid(layer)
     y0 = check_input_norm(y0, "y0")
-    power = float(power)
-    if not (math.isfinite(power) and power > 0):
-        raise ValueError(f"power must be a finite number > 0, got {power!r}")
+    power = _check_positive_finite(power, "power")
     n_particles = check_integer(n_particles, "n_particles")
     n_replicates = check_integer(n_replicates, "n_replicates", 2)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     # c > 0 keeps w(z) > 0 where the chain can return from z = 0 (sigma_b > 0)
     c = 0.0 if all(layer.sigma_b2 == 0 for layer in network) else min(
         l.sigma_b2 * l.width for l in network if l.sigma_b2 > 0)
@@ -82,7 +82,7 @@ def _one_run(network, y0, p, c, n, rng):
     for l, layer in enumerate(network):
         s = layer.sigma_w2 * z + layer.sigma_b2
         g = rng.standard_normal((n, layer.width))
-        z_new = np.sum(np.asarray(layer.activation(np.sqrt(s)[:, None] * g)) ** 2, axis=1)
+        z_new = np.sum(layer.activation.checked(np.sqrt(s)[:, None] * g) ** 2, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             # potentials in logs: the ratios can span hundreds of orders of magnitude
             log_g = p * (np.log(z_new + c) - np.log(z + c))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..network import Layer, Network, ResidualNetwork, check_integer
+from ..network import Layer, Network, ResidualNetwork, check_integer, check_seed
 from ._numpy import check_inputs
 
 __all__ = ["Simulation", "simulate", "resolve_device", "make_generator"]
@@ -58,13 +58,12 @@ def make_generator(seed, device: torch.device) -> torch.Generator:
         if seed.device.type != device.type:
             raise ValueError(f"seed is a generator on {seed.device}, the simulation runs on {device}")
         return seed
+    seed = check_seed(seed, torch=True)
     gen = torch.Generator(device=device)
     if seed is None:
         gen.seed()
     else:
-        if isinstance(seed, (bool, float)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, a torch.Generator or None, got {seed!r}")
-        gen.manual_seed(int(seed))
+        gen.manual_seed(seed)
     return gen
 
 
@@ -243,7 +242,7 @@ def _activate(layer: Layer, h):
     if _is_torch_native(layer):
         return _torch_activation(layer, h)
     # a user's callable works on numpy arrays
-    return torch.as_tensor(layer.activation(h.cpu().numpy()), dtype=h.dtype, device=h.device)
+    return torch.as_tensor(layer.activation.checked(h.cpu().numpy()), dtype=h.dtype, device=h.device)
 
 
 _TORCH_ACTIVATIONS = {

@@ -1,0 +1,173 @@
+"""Every public entry point refuses None, a wrong type, NaN, a negative or an empty value by name.
+
+Each row calls one function with one bad argument and expects ``ValueError`` or ``TypeError`` whose message
+names the parameter (``"<param> must be ..."``), never an AttributeError, IndexError or a numpy message.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import sigdist
+from sigdist import Layer, LogGrid, Network, TransitionOperator
+from sigdist import batchnorm, correlation, kernel, lengths, rank, spectrum
+from sigdist.montecarlo import compare, dense_squared_norms, smc_moment
+
+NAN = float("nan")
+NET = Network.constant(4, 2, 0.5)
+LAYER = Layer(10, 0.2)
+BIASED = Layer(10, 0.2, 0.1)
+X0 = np.ones(4)
+
+
+def _op():
+    return TransitionOperator(BIASED)
+
+
+CASES = [
+    # the network description
+    ("Layer width None", lambda: Layer(None, 0.2), "width"),
+    ("Layer width negative", lambda: Layer(-3, 0.2), "width"),
+    ("Layer sigma_w2 NaN", lambda: Layer(10, NAN), "sigma_w2"),
+    ("Layer sigma_b2 negative", lambda: Layer(10, 0.2, -1.0), "sigma_b2"),
+    ("Layer activation None", lambda: Layer(10, 0.2, activation=None), "activation"),
+    ("Layer batch_norm string", lambda: Layer(10, 0.2, batch_norm="no"), "batch_norm"),
+    ("Network layers None", lambda: Network(None), "layers"),
+    ("Network layers empty", lambda: Network([]), "layers"),
+    ("Network.he widths short", lambda: Network.he([3]), "widths"),
+    ("Network.constant depth 0", lambda: Network.constant(3, 0, 0.5), "depth"),
+    ("LogGrid.from_range size 1", lambda: LogGrid.from_range(1, 2, 1), "size"),
+    ("LogGrid.from_range size float", lambda: LogGrid.from_range(1, 2, 2.5), "size"),
+    # laws
+    ("squared_norm_law y0 NaN", lambda: sigdist.squared_norm_law(NET, NAN), "y0"),
+    ("squared_norm_law y0 negative", lambda: sigdist.squared_norm_law(NET, -1.0), "y0"),
+    ("squared_norm_law y0 None", lambda: sigdist.squared_norm_law(NET, None), "y0"),
+    ("squared_norm_law tol NaN", lambda: sigdist.squared_norm_law(NET, 1.0, tol=NAN), "tol"),
+    ("squared_norm_law tol 0", lambda: sigdist.squared_norm_law(NET, 1.0, tol=0.0), "tol"),
+    ("layer_laws lattice_size None", lambda: sigdist.layer_laws(NET, 1.0, lattice_size=None), "lattice_size"),
+    ("TransitionOperator tol NaN", lambda: TransitionOperator(LAYER, tol=NAN), "tol"),
+    ("matrix grid string", lambda: _op().matrix(grid="grid"), "grid"),
+    # the kernel
+    ("kernel_cdf layer None", lambda: kernel.kernel_cdf(1.0, 1.0, None), "layer"),
+    ("kernel_cdf y None", lambda: kernel.kernel_cdf(None, 1.0, LAYER), "y"),
+    ("kernel_cdf y NaN", lambda: kernel.kernel_cdf(NAN, 1.0, LAYER), "y"),
+    ("kernel_cdf y negative", lambda: kernel.kernel_cdf(-1.0, 1.0, LAYER), "y"),
+    ("kernel_cdf z string", lambda: kernel.kernel_cdf(1.0, "z", LAYER), "z"),
+    ("kernel_cdf z NaN", lambda: kernel.kernel_cdf(1.0, NAN, LAYER), "z"),
+    ("kernel_pdf layer int", lambda: kernel.kernel_pdf(1.0, 1.0, 3), "layer"),
+    ("kernel_sf z None", lambda: kernel.kernel_sf(1.0, None, LAYER), "z"),
+    ("kernel_logpdf y string", lambda: kernel.kernel_logpdf("y", 1.0, LAYER), "y"),
+    ("kernel_atom layer None", lambda: kernel.kernel_atom(1.0, None), "layer"),
+    # the spectrum
+    ("mellin_eigenvalue m NaN", lambda: spectrum.mellin_eigenvalue(NAN, LAYER), "m"),
+    ("mellin_eigenvalue obj None", lambda: spectrum.mellin_eigenvalue(-2.0, None), "obj"),
+    ("critical_window obj None", lambda: spectrum.critical_window(None), "obj"),
+    ("tail_index layer None", lambda: spectrum.tail_index(None), "layer"),
+    ("stationary_moments layer None", lambda: spectrum.stationary_moments(None), "layer"),
+    ("stationary_law operator None", lambda: spectrum.stationary_law(None), "operator"),
+    ("stationary_law grid string", lambda: spectrum.stationary_law(_op(), grid="grid"), "grid"),
+    ("stationary_law tol 0", lambda: spectrum.stationary_law(_op(), tol=0.0), "tol"),
+    ("augmented_matrix grid int", lambda: spectrum.augmented_matrix(_op(), grid=3), "grid"),
+    ("discrete_eigen k 0", lambda: spectrum.discrete_eigen(_op(), k=0), "k"),
+    ("mixing_depth layer None", lambda: spectrum.mixing_depth(None), "layer"),
+    ("mixing_depth eps None", lambda: spectrum.mixing_depth(BIASED, eps=None), "eps"),
+    ("mixing_depth eps NaN", lambda: spectrum.mixing_depth(BIASED, eps=NAN), "eps"),
+    ("mixing_depth y0 negative", lambda: spectrum.mixing_depth(BIASED, y0=-1.0), "y0"),
+    ("mixing_depth max_depth 0", lambda: spectrum.mixing_depth(BIASED, max_depth=0), "max_depth"),
+    ("mixing_depth tol NaN", lambda: spectrum.mixing_depth(BIASED, tol=NAN), "tol"),
+    # two inputs
+    ("correlation_map rho NaN", lambda: correlation.correlation_map(NAN), "rho"),
+    ("product_law v11 None", lambda: correlation.product_law(None, 1.0, 0.5), "v11"),
+    ("product_law v22 negative", lambda: correlation.product_law(1.0, -1.0, 0.5), "v22"),
+    ("scalar_product_law tol NaN", lambda: correlation.scalar_product_law(1, 1, .5, 10, tol=NAN), "tol"),
+    ("scalar_product_law tol 0", lambda: correlation.scalar_product_law(1, 1, .5, 10, tol=0.0), "tol"),
+    ("scalar_product_law width 0", lambda: correlation.scalar_product_law(1, 1, .5, 0), "width"),
+    ("pair_laws network None", lambda: correlation.pair_laws(None, 1.0, 1.0, 0.0), "network"),
+    ("pair_laws x1_sq zero", lambda: correlation.pair_laws(NET, 0.0, 1.0, 0.0), "x1_sq"),
+    ("pair_laws x2_sq NaN", lambda: correlation.pair_laws(NET, 1.0, NAN, 0.0), "x2_sq"),
+    ("pair_laws dot too large", lambda: correlation.pair_laws(NET, 1.0, 1.0, 2.0), "dot"),
+    ("pair_laws seed negative", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, seed=-1), "seed"),
+    ("pair_laws seed 2**64", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, seed=2**64), "seed"),
+    ("pair_laws chunk 0", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, chunk=0), "chunk"),
+    ("pair_laws n_samples 1", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, n_samples=1), "n_samples"),
+    ("mean_field_cosines network None", lambda: correlation.mean_field_cosines(None, 1.0, 1.0, 0.0), "network"),
+    ("shared_pair_laws d1_sq zero", lambda: correlation.shared_pair_laws(Network.gsm([4, 4]), 0.0, 1.0, 0.0),
+     "d1_sq"),
+    # rank measures
+    ("rank_bound H None", lambda: rank.rank_bound(None), "H"),
+    ("rank_bound H empty", lambda: rank.rank_bound(np.zeros((0, 3))), "H"),
+    ("rank_bound H NaN", lambda: rank.rank_bound(np.full((2, 2), NAN)), "H"),
+    ("stable_rank H zero", lambda: rank.stable_rank(np.zeros((2, 2))), "H"),
+    ("soft_rank tau NaN", lambda: rank.soft_rank(np.eye(2), tau=NAN), "tau"),
+    ("numerical_rank rtol negative", lambda: rank.numerical_rank(np.eye(2), rtol=-1.0), "rtol"),
+    ("soft_rank_from_gram M 1d", lambda: rank.soft_rank_from_gram(np.ones(3), 0.5), "M"),
+    # batch norm
+    ("batch_norm H zero row", lambda: batchnorm.batch_norm(np.zeros((2, 3))), "H"),
+    ("batch_norm center string", lambda: batchnorm.batch_norm(np.ones((2, 3)), center="no"), "center"),
+    ("bn_step gamma negative", lambda: batchnorm.bn_step(np.eye(2), np.eye(2), -1.0), "gamma"),
+    ("RankChain d None", lambda: batchnorm.RankChain(None, 0.5), "d"),
+    ("RankChain gamma NaN", lambda: batchnorm.RankChain(4, NAN), "gamma"),
+    ("RankChain seed negative", lambda: batchnorm.RankChain(4, 0.5, seed=-1, backend="numpy"), "seed"),
+    ("RankChain seed 2**64", lambda: batchnorm.RankChain(4, 0.5, seed=2**64, backend="numpy"), "seed"),
+    ("RankChain.run thin past steps", lambda: batchnorm.RankChain(4, 0.5, seed=0).run(10, thin=100), "thin"),
+    ("RankChain.run tau NaN", lambda: batchnorm.RankChain(4, 0.5, seed=0).run(10, tau=NAN), "tau"),
+    ("RankChain.run checkpoint folder", lambda: batchnorm.RankChain(4, 0.5, seed=0).run(10, checkpoint="/"),
+     "checkpoint"),
+    ("lyapunov_spectrum d 0", lambda: batchnorm.lyapunov_spectrum(0, 10), "d"),
+    ("lyapunov_spectrum seed negative", lambda: batchnorm.lyapunov_spectrum(3, 10, seed=-1), "seed"),
+    ("hidden_rank_profile batch_norm string",
+     lambda: batchnorm.hidden_rank_profile(3, 1, n_networks=2, rtol=1e-7, batch_norm="no"), "batch_norm"),
+    # activation lengths
+    ("lengths_report widths None", lambda: lengths.lengths_report(None), "widths"),
+    # Monte Carlo without torch
+    ("dense_squared_norms network None", lambda: dense_squared_norms(None, X0, 3), "network"),
+    ("dense_squared_norms x0 None", lambda: dense_squared_norms(NET, None, 3), "x0"),
+    ("dense_squared_norms x0 NaN", lambda: dense_squared_norms(NET, np.full(4, NAN), 3), "inputs"),
+    ("dense_squared_norms n_networks 0", lambda: dense_squared_norms(NET, X0, 0), "n_networks"),
+    ("dense_squared_norms chunk negative", lambda: dense_squared_norms(NET, X0, 3, chunk=-1), "chunk"),
+    ("dense_squared_norms chunk 0", lambda: dense_squared_norms(NET, X0, 3, chunk=0), "chunk"),
+    ("dense_squared_norms seed negative", lambda: dense_squared_norms(NET, X0, 3, seed=-1), "seed"),
+    ("dense_squared_norms seed 2**64", lambda: dense_squared_norms(NET, X0, 3, seed=2**64), "seed"),
+    ("smc_moment network None", lambda: smc_moment(None), "network"),
+    ("smc_moment y0 NaN", lambda: smc_moment(NET, NAN), "y0"),
+    ("smc_moment power None", lambda: smc_moment(NET, 1.0, None), "power"),
+    ("smc_moment power negative", lambda: smc_moment(NET, 1.0, -1.0), "power"),
+    ("smc_moment n_replicates 1", lambda: smc_moment(NET, n_replicates=1), "n_replicates"),
+    ("smc_moment seed 2**64", lambda: smc_moment(NET, seed=2**64), "seed"),
+    ("compare law None", lambda: compare(None, np.ones(10)), "law"),
+    ("compare samples None", lambda: compare(sigdist.squared_norm_law(NET, 1.0), None), "samples"),
+    ("compare samples empty", lambda: compare(sigdist.squared_norm_law(NET, 1.0), []), "samples"),
+    ("compare bins 1", lambda: compare(sigdist.squared_norm_law(NET, 1.0), np.ones(10), bins=1), "bins"),
+]
+
+
+@pytest.mark.parametrize("call, param", [(c, p) for _, c, p in CASES], ids=[name for name, _, _ in CASES])
+def test_bad_input_is_refused_by_name(call, param):
+    with pytest.raises((ValueError, TypeError), match=rf"(^|\W){param}\b"):
+        call()
+
+
+TORCH_CASES = [
+    ("simulate network None", lambda sim: sim(None, X0, 3, device="cpu"), "network"),
+    ("simulate inputs None", lambda sim: sim(NET, None, 3, device="cpu"), "inputs"),
+    ("simulate n_networks 0", lambda sim: sim(NET, X0, 0, device="cpu"), "n_networks"),
+    ("simulate chunk 0", lambda sim: sim(NET, X0, 3, device="cpu", chunk=0), "chunk"),
+    ("simulate seed negative", lambda sim: sim(NET, X0, 3, device="cpu", seed=-1), "seed"),
+    ("simulate seed 2**64", lambda sim: sim(NET, X0, 3, device="cpu", seed=2**64), "seed"),
+    ("simulate device None", lambda sim: sim(NET, X0, 3, device=None), "device"),
+    ("simulate method unknown", lambda sim: sim(NET, X0, 3, device="cpu", method="exact"), "method"),
+    ("simulate record 0", lambda sim: sim(NET, X0, 3, device="cpu", record=(0,)), "record"),
+    ("maximize_rank_bound n_iter negative", lambda sim: rank.maximize_rank_bound([np.eye(2)], np.eye(2), n_iter=-1),
+     "n_iter"),
+    ("maximize_rank_bound lr NaN", lambda sim: rank.maximize_rank_bound([np.eye(2)], np.eye(2), lr=NAN), "lr"),
+]
+
+
+@pytest.mark.parametrize("call, param", [(c, p) for _, c, p in TORCH_CASES], ids=[name for name, _, _ in TORCH_CASES])
+def test_bad_input_to_torch_entry_points_is_refused_by_name(call, param):
+    pytest.importorskip("torch")
+    from sigdist.montecarlo import simulate
+
+    with pytest.raises((ValueError, TypeError), match=rf"(^|\W){param}\b"):
+        call(simulate)
