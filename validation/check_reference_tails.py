@@ -27,7 +27,7 @@ def main(argv=None):
         g = groups.setdefault((case["group"], case["quantity"]), dict(n=0, ok=0, skip=0, worst=0.0, where=""))
         g["n"] += 1
         try:
-            law = T._law(T._layers(case["layers"]), case["y0"])
+            law = T._law(case["layers"], case["y0"])
         except Exception as exc:  # noqa: BLE001 - a failure to build the law is a failed case
             g["worst"] = math.inf
             g["where"] = f"{case['id']}: {type(exc).__name__}"
