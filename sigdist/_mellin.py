@@ -49,6 +49,15 @@ class _Chi2Factor:
         self.logw = logw[keep] - special.gammaln(self.half)
         self.strip = -float(self.half.min())  # M(s) is analytic for Re s > strip
 
+    def pruned(self, theta, cutoff=46.0):
+        """The same factor without the terms below ``exp(-cutoff)`` of the largest at real ``theta``:
+        on the line ``Re s = theta`` each term's modulus is at most its value at ``theta``."""
+        terms = self.logw + theta * _LOG2 + special.gammaln(self.half + theta)
+        keep = terms >= terms.max() - cutoff - math.log(terms.size)
+        out = object.__new__(_Chi2Factor)
+        out.half, out.logw, out.strip = self.half[keep], self.logw[keep], self.strip
+        return out
+
     def log(self, s):
         """``log M_l(s)`` for a complex array ``s`` (the principal branch is irrelevant: only exp is used)."""
         s = np.asarray(s, dtype=np.complex128)
@@ -107,6 +116,17 @@ class ProductTails:
             d2 += count * c
         return k, d1, d2
 
+    def chernoff_range(self, eps):
+        """``(lo, hi)`` in ``u = log z`` with ``P(U < lo)``, ``P(U > hi)`` at most ``eps`` times the mass (Chernoff)."""
+        log_eps = math.log(eps) + self.cgf(0.0)[0]  # relative to the continuous mass
+        # P(U > x) <= exp(K(t) - t x) for t > 0: the bound's x is minimised over t; mirrored for t < 0
+        hi = optimize.minimize_scalar(lambda t: (self.cgf(t)[0] - log_eps) / t, bounds=(1e-6, 1e3),
+                                      method="bounded", options={"xatol": 1e-10}).fun
+        lo = -optimize.minimize_scalar(lambda t: -(self.cgf(t)[0] - log_eps) / t,
+                                       bounds=(self.strip * (1 - 1e-9), -1e-6), method="bounded",
+                                       options={"xatol": 1e-10}).fun
+        return float(lo), float(hi)
+
     def _saddle(self, x, upper):
         """``theta`` minimising ``K(theta) - theta x - log|theta|`` on the side that gives the tail."""
         f = lambda t: self.cgf(t)[1] - x - 1.0 / t  # noqa: E731 - derivative of the exponent
@@ -151,10 +171,16 @@ class ProductTails:
         period = max(60.0 * sigma, (33.0 - min(estimate, 0.0)) / abs(theta),
                      34.0 / max(theta - self.strip, 1e-3))
         n = int(math.ceil(w_max * period / (2 * math.pi))) + 1
+        if n > 4_000_000:
+            raise FloatingPointError(f"Mellin-Barnes tail at log t = {x:.6g} needs {n} nodes (saddle {theta:.3g}): "
+                                     "the point lies in the bulk, where the grid answers")
         w = np.linspace(0.0, w_max, n)
         dw = w[1] - w[0]
         s = theta + 1j * w
-        terms = np.exp(self.log_mellin(s) - s * x - log_scale) / (s if upper else -s)
+        pruned = ProductTails.__new__(ProductTails)
+        pruned.factors = [(f.pruned(theta), count, lw) for f, count, lw in self.factors]
+        pruned.log_y0, pruned.strip = self.log_y0, self.strip
+        terms = np.exp(pruned.log_mellin(s) - s * x - log_scale) / (s if upper else -s)
         total = dw * (np.sum(terms.real) - 0.5 * terms.real[0]) / math.pi
         if not total > 0:
             return 0.0

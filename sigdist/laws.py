@@ -76,7 +76,10 @@ class SquaredNormLaw:
         self.continuous = continuous
         cont_mass = continuous.mass if continuous is not None else 0.0
         self.mass_lost = max(0.0, 1.0 - self.atom - cont_mass)
-        self.discretisation_error = float(discretisation_error)
+        # a grid holding more than 1 - atom (roundoff of its quadrature) is as wrong as one losing mass:
+        # the excess joins the error estimate and sf / cdf are clipped to the probabilities they must be
+        excess = max(0.0, self.atom + cont_mass - 1.0)
+        self.discretisation_error = float(discretisation_error) + excess
         self.error_estimate = self.mass_lost + self.discretisation_error
         self.tol = float(tol)
         self.label = label
@@ -149,13 +152,17 @@ class SquaredNormLaw:
         step = getattr(self, "_step", None)
         if step is not None and (step.point or (not upper and step.floor)):
             out = (lambda t: step.tail(t, upper), math.inf)  # closed form, or an average floored by the bias
+        elif step is not None and upper:
+            # the right tail averaged over the previous law, whose biased grid holds its own right tail
+            out = (lambda t: step.tail(t, upper), max(1e-6, min(1e-3, 1e8 * self.error_estimate)))
         elif self._moments is not None and self._is_log:  # a lattice law stays an independent cross-check
             from .moments import _product_tails
 
             tails = _product_tails(self._moments)
             if tails is not None:
                 # where the grid's absolute error would cost more than 1e-8 relative
-                threshold = max(1e-6, min(0.5, 1e8 * self.error_estimate))
+                # (Mellin-Barnes needs a saddle off the bulk: at most 1e-3 of the mass)
+                threshold = max(1e-6, min(1e-3, 1e8 * self.error_estimate))
                 out = (lambda t: tails.tail(t, upper), threshold)
         cache[upper] = out
         return out
@@ -166,7 +173,7 @@ class SquaredNormLaw:
             return np.zeros_like(x)
         cont = self.continuous
         lower = self._cont_cdf(x)
-        value = np.maximum(cont.mass - lower, 0.0) if upper else lower
+        value = np.clip(cont.mass - lower, 0.0, 1.0 - self.atom) if upper else lower
         f, threshold = self._exact_tail(upper)
         pos = (x > 0) & np.isfinite(x)
         if f is not None:
@@ -323,7 +330,13 @@ class SquaredNormLaw:
             if np.all(hi - lo <= 4e-16 * np.maximum(1.0, np.abs(hi))):
                 break
         x = 0.5 * (lo + hi)
-        return np.exp(x) if self._is_log else x
+        if not self._is_log:
+            return x
+        if np.any(x > 709.78):
+            warnings.warn(f"law of {self.label}: a quantile exp({float(x.max()):.10g}) exceeds the float64 range "
+                          "(returned as inf)", SigdistWarning, stacklevel=4)
+        with np.errstate(over="ignore"):
+            return np.exp(x)
 
     def median(self):
         return float(self.ppf(0.5))
@@ -337,17 +350,19 @@ class SquaredNormLaw:
         return self.ppf(a), self.ppf(1 - a)
 
     def _quadrature_nodes(self):
-        """``(z, weights, cdf_error)``: the atom and the grid as a discrete law (for averages over this law)."""
-        z, w = [np.zeros(1)], [np.array([self.atom])]
+        """``(log_z, weights, cdf_error)``: the atom (``log z = -inf``) and the grid as a discrete law, in
+        logs so that laws reaching past 1e308 keep their nodes."""
+        log_z, w = [np.array([-np.inf])], [np.array([self.atom])]
         cont = self.continuous
         if cont is not None:
             if self._is_log:
-                z.append(cont.grid.z)
+                log_z.append(cont.grid.points)
                 w.append(cont.grid.spacing * np.maximum(cont.values, 0.0))
             else:
-                z.append(cont.grid.points)
+                with np.errstate(divide="ignore"):
+                    log_z.append(np.log(cont.grid.points))
                 w.append(cont.masses)
-        return np.concatenate(z), np.concatenate(w), self.error_estimate
+        return np.concatenate(log_z), np.concatenate(w), self.error_estimate
 
     def log_moment(self, order):
         """``(log E[z^order], relative error estimate)``, finite where ``E[z^order]`` overflows float64.
@@ -384,11 +399,10 @@ class SquaredNormLaw:
         cont = self.continuous
         if cont is None:
             return -math.inf, 0.0
-        z, w, _ = self._quadrature_nodes()
-        keep = (w > 0) & (z > 0)
-        with np.errstate(divide="ignore"):
-            value = _logsumexp(np.log(w[keep]) + order * np.log(z[keep]))
-        log_top = math.log(z[keep].max()) if np.any(keep) else 0.0
+        log_z, w, _ = self._quadrature_nodes()
+        keep = (w > 0) & np.isfinite(log_z)
+        value = _logsumexp(np.log(w[keep]) + order * log_z[keep])
+        log_top = float(log_z[keep].max()) if np.any(keep) else 0.0
         err = self.error_estimate
         # what lies beyond the grid's end: E[z^r 1{z > t}] <= E[z^m] / t^(m - r) for the next exact order m
         try:

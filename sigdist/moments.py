@@ -251,9 +251,11 @@ class MomentChain:
             raise _NoExactMoments()
         # E[z^k] = E_y[f_k(s(y))] over the previous layer's discretised law; a CDF error eps of
         # that law moves the average by at most eps * max f_k (f_k is monotone in s)
-        y, w, eps = self.source
+        log_y, w, eps = self.source
         keep = w > 0
-        logf = _nonhomogeneous_given_s(layer, layer.variance(y[keep]), kmax)
+        with np.errstate(over="ignore"):
+            s = np.exp(layer.log_variance(log_y[keep]))
+        logf = _nonhomogeneous_given_s(layer, s, kmax)
         out = _logsumexp(np.log(w[keep])[:, None] + logf, axis=0)
         with np.errstate(over="ignore", invalid="ignore"):
             err = np.where(np.isfinite(out), eps * np.exp(np.max(logf, axis=0) - out), np.inf)
@@ -275,11 +277,10 @@ class MomentChain:
                 raise _NoExactMoments()
             return self.source[:kmax + 1], np.zeros(kmax + 1)
         # a SquaredNormLaw given without its chain: its own discretisation, with its error
-        y, w, eps = self.source._quadrature_nodes()
-        keep = (w > 0) & (y > 0)
-        with np.errstate(divide="ignore"):
-            logm = _logsumexp(np.log(w[keep])[:, None] + k * np.log(y[keep])[:, None], axis=0)
-            top = k * math.log(y[keep].max()) if np.any(keep) else np.zeros(kmax + 1)
+        log_y, w, eps = self.source._quadrature_nodes()
+        keep = (w > 0) & np.isfinite(log_y)
+        logm = _logsumexp(np.log(w[keep])[:, None] + k * log_y[keep][:, None], axis=0)
+        top = k * float(log_y[keep].max()) if np.any(keep) else np.zeros(kmax + 1)
         logm[0] = 0.0
         with np.errstate(over="ignore"):
             err = np.where(k == 0, 0.0, eps * np.exp(top - logm))

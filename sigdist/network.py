@@ -162,6 +162,14 @@ class Layer:
         """Pre-activation variance ``s = sigma_w2 * y + sigma_b2`` given ``|x^(l-1)|^2 = y``."""
         return self.sigma_w2 * y + self.sigma_b2
 
+    def log_variance(self, log_y):
+        """``log s`` from ``log y`` (``-inf`` for ``y = 0``), finite for ``y`` beyond the float64 range."""
+        log_y = np.asarray(log_y, dtype=np.float64)
+        log_w = math.log(self.sigma_w2) + log_y
+        if self.sigma_b2 == 0.0:
+            return log_w
+        return np.logaddexp(log_w, math.log(self.sigma_b2))
+
 
 class Network:
     """A fully connected network: an input width and a sequence of layers.

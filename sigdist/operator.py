@@ -31,6 +31,7 @@ import math
 import warnings
 
 import numpy as np
+from scipy import special
 
 from . import _fft
 from ._numba import njit
@@ -96,6 +97,8 @@ class TransitionOperator:
         self.grid = grid
         # log-grid spacing; None until first needed (a Network may impose a common, finer one)
         self.spacing = None
+        # this layer's share of the CDF error for aliasing (a Network splits tol * 1e-3 over its layers)
+        self.alias_budget = self.tol * 1e-3
 
     def __repr__(self):
         return f"TransitionOperator({self.layer}, route={self.route!r})"
@@ -181,13 +184,14 @@ class TransitionOperator:
             out = self._apply_point(y0, tail)
             out._moments = MomentChain.point(y0).then(self.layer)
             if self.mixture is not None and self.layer.variance(y0) > 0:
-                out._step = OneStep(self.layer, np.array([self.layer.variance(y0)]), np.ones(1), point=True)
+                log_y = np.array([math.log(y0) if y0 > 0 else -math.inf])
+                out._step = OneStep(self.layer, self.layer.log_variance(log_y), np.ones(1), point=True)
             return out
         out = _apply_lattice(self, law, tail) if self.route == "lattice" else self._apply_log(law, tail)
         out._moments = MomentChain.from_input(law).then(self.layer, input_law=law)
         if self.mixture is not None and self.layer.sigma_b2 > 0:
-            y, w, _ = law._quadrature_nodes()
-            out._step = OneStep(self.layer, self.layer.variance(y), w, point=False)
+            log_y, w, _ = law._quadrature_nodes()
+            out._step = OneStep(self.layer, self.layer.log_variance(log_y), w, point=False)
         return out
 
     def _log_range(self, tail):
@@ -217,10 +221,13 @@ class TransitionOperator:
             q = mix.log_density(self.grid.points - log_s0)
             return self._finish(mix.atom, self.grid, q, 0.0)
         x_lo, x_hi = self._log_range(tail)
+        far = _FAR_TAIL if self.route == "log-dense" else None  # the next biased layer reads this right tail
+        if far is not None:
+            x_hi = self._log_range(far)[1]
         m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
         grid = LogGrid(log_s0 + m[0] * h, h, m.size)
         q = mix.log_density(m * h)
-        return self._finish(mix.atom, grid, q, tail)
+        return self._finish(mix.atom, grid, q, tail, right_tail=far)
 
     def _apply_log(self, law, tail):
         layer, mix = self.layer, self.mixture
@@ -252,6 +259,10 @@ class TransitionOperator:
                 q = q + law.atom * mix.log_density(self.grid.points - math.log(layer.sigma_b2))
             return self._finish(atom_out, self.grid, q, 0.0, carried=law.discretisation_error)
         x_lo, x_hi = self._log_range(tail)
+        if self.route == "log-dense":
+            # direct sums of positive terms keep relative accuracy: carry the right tail down to 1e-300
+            # (short in log z), so that the next layer's one-step right tail has its nodes
+            x_hi = self._log_range(_FAR_TAIL)[1]
         if self.route == "mellin":
             m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
             kernel = h * mix.log_density(m * h)
@@ -270,20 +281,25 @@ class TransitionOperator:
             w = grid.points
             q = np.zeros(n_out)
             if cont is not None:
-                q = _dense_apply(w, g, h * cont.values, mix._log_coef, mix.k.astype(np.float64))
+                q = _dense_apply(grid.start, h, n_out, g, h * cont.values, mix._log_coef, mix.k.astype(np.float64),
+                                 x_lo, x_hi)
             if law.atom > 0:
                 q += law.atom * mix.log_density(w - log_b)
-        return self._finish(atom_out, grid, q, tail, carried=law.discretisation_error)
+        return self._finish(atom_out, grid, q, tail, carried=law.discretisation_error,
+                            right_tail=_FAR_TAIL if self.route == "log-dense" else None)
 
-    def _finish(self, atom, grid, q, tail, carried=0.0):
+    def _finish(self, atom, grid, q, tail, carried=0.0, right_tail=None):
         if tail > 0 and self.grid is None:  # a fixed grid is kept whole
-            grid, q = _trim(grid, q, tail)
+            grid, q = _trim(grid, q, tail, tail if right_tail is None else right_tail)
         cont = LogGridDensity(grid, q)
         # trapezoid (aliasing) error: the kernel's spectrum at the sampling frequency 2 pi / h
-        # is far below its value tol * 1e-3 at the Nyquist frequency (required_spacing)
-        alias = self.tol * 1e-3
+        # is far below its value (the layer's share of tol * 1e-3) at the Nyquist frequency
+        alias = self.alias_budget
         return SquaredNormLaw(atom, cont, discretisation_error=carried + alias + cont.resolution_error,
                               tol=self.tol, warn=False)
+
+
+_LOG2 = math.log(2.0)
 
 
 class OneStep:
@@ -298,10 +314,10 @@ class OneStep:
     law, which its grid holds: that tail is exact to the previous law's quadrature.
     """
 
-    def __init__(self, layer, s, w, point):
-        keep = (w > 0) & (s > 0)  # s = 0 (sigma_b = 0, y = 0) feeds the atom, not the continuous part
+    def __init__(self, layer, log_s, w, point):
+        keep = (w > 0) & np.isfinite(log_s)  # s = 0 (sigma_b = 0, y = 0) feeds the atom, not the continuous part
         self.mixture = Chi2Mixture(layer, cutoff=745.0)
-        self.s, self.w = s[keep], w[keep]
+        self.log_s, self.w = log_s[keep], w[keep]
         self.point = point
         self.floor = layer.sigma_b2 > 0
 
@@ -310,10 +326,36 @@ class OneStep:
         out = np.empty(t.shape)
         f = self.mixture.sf if upper else self.mixture.cdf_positive
         flat = t.ravel()
-        step = max(1, 400_000 // max(1, self.s.size * self.mixture.k.size))
+        step = max(1, 400_000 // max(1, self.log_s.size * self.mixture.k.size))
+        with np.errstate(divide="ignore"):
+            log_t = np.log(flat)
         for i in range(0, flat.size, step):
-            ratio = flat[i:i + step, None] / self.s[None, :]
-            out.flat[i:i + step] = f(ratio) @ self.w
+            log_ratio = log_t[i:i + step, None] - self.log_s[None, :]
+            with np.errstate(over="ignore", under="ignore"):
+                terms = f(np.exp(log_ratio))
+            value = terms @ self.w
+            if upper and not self.point:
+                # the trapezoid rule over the previous grid resolves a far right tail only while the
+                # integrand is smooth at the grid's spacing: half the nodes tell how well it does
+                half = terms[:, 1::2] @ (2.0 * self.w[1::2]) + terms[:, 0] * self.w[0]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    rel = np.abs(half - value) / value
+                worst = float(np.nanmax(rel)) if np.any(value > 0) else 0.0
+                if worst > 1e-8:
+                    warnings.warn(f"right tail P(z > t) of a biased layer read from the previous law's grid: "
+                                  f"relative accuracy about {worst:.2g} at t = {float(flat[i + int(np.nanargmax(rel))]):.4g}",
+                                  SigdistWarning, stacklevel=5)
+            if not upper:
+                # t / s below the float64 range: P(k/2, x) = x^{k/2} e^{-x} / Gamma(k/2 + 1) (1 + O(x)), in logs
+                tiny = np.nonzero(np.any(log_ratio < -650.0, axis=1))[0]
+                for r in tiny:
+                    half = 0.5 * self.mixture.k
+                    terms = (self.mixture.log_weights[None, :] + half[None, :] * (log_ratio[r][:, None] - _LOG2)
+                             - special.gammaln(half + 1.0)[None, :])
+                    with np.errstate(divide="ignore"):
+                        logs = special.logsumexp(terms, axis=1) + np.log(self.w)
+                    value[r] = math.exp(min(special.logsumexp(logs), 700.0))
+            out.flat[i:i + step] = value
         return out
 
 
@@ -355,7 +397,11 @@ def _check_tail(tail):
     return t
 
 
-def _trim(grid: LogGrid, q, tail):
+# the right tail a biased layer keeps on its grid (its direct sums hold it with relative accuracy)
+_FAR_TAIL = 1e-300
+
+
+def _trim(grid: LogGrid, q, tail, right_tail=None):
     """Drop grid points in each tail below ``tail``.
 
     The left tail is judged by its mass; the right tail by the largest of its
@@ -373,7 +419,8 @@ def _trim(grid: LogGrid, q, tail):
         total = w.sum()
         if np.isfinite(total) and total > 0:
             right = np.maximum(right, np.cumsum(w[::-1])[::-1] / total)
-    hi = int(np.nonzero(right > tail)[0][-1]) + 1 if np.any(right > tail) else q.size
+    right_tail = tail if right_tail is None else right_tail
+    hi = int(np.nonzero(right > right_tail)[0][-1]) + 1 if np.any(right > right_tail) else q.size
     lo = max(lo - 2, 0)
     hi = min(hi + 3, q.size)
     if hi - lo < 8:
@@ -404,33 +451,46 @@ def _toeplitz_fill(column, out):
 
 
 @njit
-def _dense_apply(w, g, hq, log_coef, k):
-    # out_j = sum_i hq_i p_{log S}(w_j - g_i), the log S density as in kernel._log_s_density
-    n_out, n_in, nk = w.shape[0], g.shape[0], k.shape[0]
+def _dense_apply(w0, h, n_out, g, hq, log_coef, k, x_lo, x_hi):
+    # out_j = sum_i hq_i p_{log S}(w0 + j h - g_i) over the band x_lo <= w_j - g_i <= x_hi where the
+    # kernel carries mass. p_{log S}(x) = exp(-e^x / 2) sum_t exp(log_coef_t + k_t x / 2) with k_t
+    # consecutive integers: the terms are log-concave in t, so the sum starts at the largest (whose
+    # index only grows with x) and walks outwards until the terms are below 1e-18 of it.
+    nk = k.shape[0]
+    ratio = np.exp(log_coef[1:] - log_coef[:-1])
     out = np.zeros(n_out)
-    for j in range(n_out):
-        acc_j = 0.0
-        for i in range(n_in):
-            if hq[i] == 0.0:
-                continue
-            x = w[j] - g[i]
-            # the density of log S is exp(max_t(...) - e^x / 2) times a sum: for wide layers both
-            # terms are large (e^x / 2 ~ N / 2), so only their difference decides whether it underflows
-            e = 0.5 * math.exp(x) if x < 709.0 else np.inf
-            if e == np.inf:
-                continue
-            m = -np.inf
-            for t in range(nk):
-                v = log_coef[t] + 0.5 * k[t] * x
-                if v > m:
-                    m = v
+    for i in range(g.shape[0]):
+        if hq[i] == 0.0:
+            continue
+        j0 = max(0, int(math.ceil((g[i] + x_lo - w0) / h)))
+        j1 = min(n_out - 1, int(math.floor((g[i] + x_hi - w0) / h)))
+        best = 0
+        for j in range(j0, j1 + 1):
+            x = w0 + j * h - g[i]
+            if x >= 709.0:
+                break
+            e = 0.5 * math.exp(x)
+            while best + 1 < nk and log_coef[best + 1] + 0.5 * k[best + 1] * x >= log_coef[best] + 0.5 * k[best] * x:
+                best += 1
+            m = log_coef[best] + 0.5 * k[best] * x
+            # for wide layers both m and e^x / 2 are large (~N / 2): only their difference can underflow
             if m - e < -745.0:
                 continue
-            acc = 0.0
-            for t in range(nk):
-                acc += math.exp(log_coef[t] + 0.5 * k[t] * x - m)
-            acc_j += hq[i] * math.exp(m - e) * acc
-        out[j] = acc_j
+            half = math.exp(0.5 * x)
+            acc = 1.0
+            term = 1.0
+            for t in range(best, nk - 1):
+                term *= ratio[t] * half
+                acc += term
+                if term < 1e-18 * acc:
+                    break
+            term = 1.0
+            for t in range(best - 1, -1, -1):
+                term /= ratio[t] * half
+                acc += term
+                if term < 1e-18 * acc:
+                    break
+            out[j] += hq[i] * math.exp(m - e) * acc
     return out
 
 

@@ -13,11 +13,12 @@ import warnings
 
 import numpy as np
 
+from .kernel import Chi2Mixture
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .laws import SigdistWarning, SquaredNormLaw
 from .moments import MomentChain
 from .network import Layer, Network, check_input_norm, check_integer, check_tol
-from .operator import TransitionOperator
+from .operator import OneStep, TransitionOperator
 
 __all__ = ["squared_norm_law", "layer_laws"]
 
@@ -33,6 +34,10 @@ def _as_network(network):
 
 
 def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048):
+    return _laws(network, y0, input_law, tol, method, lattice_size, keep_all=True)
+
+
+def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
     r"""Laws of :math:`|x^{(l)}|^2` for every layer ``l = 1..L``.
 
     Parameters
@@ -89,13 +94,17 @@ def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", latt
     use_lattice = method == "lattice" or not exact
     if use_lattice:
         runs = [_propagate_lattice(network, y0, input_law, tol, lattice_size // k) for k in (1, 2, 4)]
+        if not keep_all:  # Richardson needs each level's layers; the moment chain needs the previous law
+            runs = [run[-2:] for run in runs]
         laws = [_with_richardson(*levels, tol) for levels in zip(*runs)]
         for before, law in zip(laws[:-1], laws[1:]):
             if law._moments.source is not None:  # averages over the previous law carry its full error
                 law._moments.source = before._quadrature_nodes()
+    elif not keep_all and input_law is None and _is_product_chain(network, y0):
+        laws = [_product_law(network, y0, tol)]
     else:
-        laws = _propagate_log(network, y0, input_law, tol)
-    for l, law in enumerate(laws, start=1):
+        laws = _propagate_log(network, y0, input_law, tol, keep_all)
+    for l, law in enumerate(laws, start=network.depth - len(laws) + 1):
         law.label = f"|x^({l})|^2"
     last = laws[-1]
     if last.error_estimate > tol:
@@ -115,34 +124,194 @@ def squared_norm_law(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto"
     >>> round(law.mean(), 8), law.atom < 1e-50
     (1.0, True)
     """
-    return layer_laws(network, y0, input_law=input_law, tol=tol, method=method, lattice_size=lattice_size)[-1]
+    return _laws(network, y0, input_law, tol, method, lattice_size, keep_all=False)[-1]
 
 
 # -- exact log-grid routes ------------------------------------------------------------------------
 
-def _propagate_log(network, y0, input_law, tol):
+def _propagate_log(network, y0, input_law, tol, keep_all=True):
     depth = network.depth
     shared = {}  # one operator per distinct layer: its kernel ranges are computed once
     ops = []
     for layer in network:
-        if layer not in shared:
-            shared[layer] = TransitionOperator(layer, tol=tol)
-        ops.append(shared[layer])
-    spacing = min(op.required_spacing() for op in ops)
-    for op in ops:
+        key = _layer_key(layer)
+        if key not in shared:
+            shared[key] = TransitionOperator(layer, tol=tol)
+        ops.append(shared[key])
+    # the CDF error budget tol * 1e-3 is split over the layers, both for aliasing and for the dropped
+    # tails; the spacing depends only logarithmically on its share, so depth 10^4 stays affordable
+    budget = tol * 1e-3 / depth
+    spacing = min(op.required_spacing(budget) for op in shared.values())
+    for op in shared.values():
         op.spacing = spacing
-    tail = tol * 1e-3 / depth
-    start = y0 if input_law is None else _log_input(input_law, spacing, tol * 1e-3)
-    return _push(ops, start, tail)
+        op.alias_budget = budget
+    law = y0 if input_law is None else _log_input(input_law, spacing, tol * 1e-3)
+    laws = []
+    i = 0
+    while i < depth:
+        run = 1  # a run of identical layers
+        while i + run < depth and ops[i + run] is ops[i]:
+            run += 1
+        op = ops[i]
+        law = op.apply(law, tail=budget)
+        if keep_all:
+            laws.append(law)
+        if run > _FIXED_GRID_RUN and op.route == "log-dense":
+            fixed = _fixed_grid_run(op, law, run - 1, budget, keep_all)
+            if fixed is not None:
+                laws.extend(fixed[:-1] if keep_all else [])
+                law = fixed[-1]
+                if keep_all:
+                    laws.append(law)
+                i += run
+                continue
+        for _ in range(run - 1):
+            law = op.apply(law, tail=budget)
+            if keep_all:
+                laws.append(law)
+        i += run
+    return laws if keep_all else [law]
 
 
-def _push(ops, law, tail):
+# a run of identical biased layers longer than this is iterated as a matrix on one fixed grid
+_FIXED_GRID_RUN = 8
+_FIXED_GRID_MAX = 6000
+
+
+def _fixed_grid_run(op, law, count, budget, keep_all):
+    r"""``count`` further applications of a biased layer on one grid: the grid of ``law`` joined
+    with the stationary law's (which every law of the chain approaches), and the augmented matrix
+    of :func:`sigdist.spectrum.augmented_matrix` applied ``count`` times (one dense matrix-vector
+    product a layer, or repeated squaring when only the last law is kept: nonnegative products,
+    no cancellation). Mass that leaves the grid is counted in ``mass_lost``. Returns None when
+    the joined grid would exceed 6000 points (the chain is then iterated layer by layer).
+    """
+    from .spectrum import augmented_matrix, default_stationary_grid
+
+    h = law.continuous.grid.spacing if law.continuous is not None else op.spacing
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SigdistWarning)  # its moment caveats do not apply here
+            stat = default_stationary_grid(op, min(0.5, budget * 1e3))
+    except ValueError:
+        return None
+    lo, hi = stat.start, stat.end
+    if law.continuous is not None:
+        lo, hi = min(lo, law.continuous.grid.start), max(hi, law.continuous.grid.end)
+    n = int(math.ceil((hi - lo) / h)) + 1
+    if n > _FIXED_GRID_MAX:
+        return None
+    grid = LogGrid(lo, h, n)
+    fixed = TransitionOperator(op.layer, grid=grid, tol=op.tol)
+    fixed.alias_budget = op.alias_budget
+    A = augmented_matrix(fixed, grid)
+    v = np.zeros(n + 1)
+    v[0] = law.atom
+    if law.continuous is not None:
+        v[1:] = law.continuous.density_u(grid.points)
+    carried = law.discretisation_error
+    out = []
+
+    def make(vec, layers_done, previous):
+        cont = LogGridDensity(grid, np.maximum(vec[1:], 0.0))
+        new = SquaredNormLaw(vec[0], cont, tol=op.tol, warn=False,
+                             discretisation_error=carried + layers_done * op.alias_budget + cont.resolution_error)
+        new._moments = previous._moments.then(op.layer) if previous._moments is not None else None
+        log_y, w, _ = previous._quadrature_nodes()
+        new._step = OneStep(op.layer, op.layer.log_variance(log_y), w, point=False)
+        return new
+
+    if keep_all:
+        previous = law
+        for j in range(count):
+            v = A @ v
+            previous = make(v, j + 1, previous)
+            out.append(previous)
+        return out
+    # only the last law: v_{count-1} by repeated squaring, then one step that records its input
+    if count > 1:
+        v = np.linalg.matrix_power(A, count - 1) @ v
+    before = law if count == 1 else make(v, count - 1, law)
+    if count > 1:  # the moment chain of the skipped layers
+        node = law._moments
+        for _ in range(count - 2):
+            node = node.then(op.layer) if node is not None else None
+        before._moments = node.then(op.layer) if node is not None else None
+    return [make(A @ v, count, before)]
+
+
+def _layer_key(layer):
+    return (layer.width, layer.sigma_w2, layer.sigma_b2, layer.activation.name, layer.is_gaussian_iid)
+
+
+def _push(ops, law, tail, keep_all=True):
     """``p_l = T_l p_{l-1}`` for every operator in turn; the input is a law or a point ``y0``."""
     laws = []
     for op in ops:
         law = op.apply(law, tail=tail)
-        laws.append(law)
-    return laws
+        if keep_all:
+            laws.append(law)
+    return laws if keep_all else [law]
+
+
+def _is_product_chain(network, y0):
+    return y0 > 0 and all(layer.sigma_b2 == 0 and layer.activation.chi2_kind is not None
+                          and layer.is_gaussian_iid for layer in network)
+
+
+def _product_law(network, y0, tol):
+    r"""The last law of a zero-bias chi-square chain from a point, in one step whatever the depth.
+
+    :math:`\log z_L` is a sum of independent terms with the closed-form characteristic function
+    :math:`M(i\omega)` (:mod:`sigdist._mellin`); its density on a log grid is one inverse FFT of
+    :math:`M` sampled at the grid's frequencies. The grid spans the Chernoff bounds
+    :math:`P(U \le x) \le e^{K(\theta) - \theta x}` (``theta < 0``) and its mirror at the dropped
+    tail mass, its spacing resolves :math:`M` down to ``tol * 1e-3`` at the Nyquist frequency,
+    and its period is twice its span, so the wrapped-around mass is below the dropped one.
+    """
+    from ._mellin import ProductTails
+    from .moments import MomentChain
+
+    counts, layers = {}, {}
+    node = MomentChain.point(y0)
+    for layer in network:
+        key = _layer_key(layer)
+        counts[key] = counts.get(key, 0) + 1
+        layers.setdefault(key, layer)
+        node = node.then(layer)
+    tails = ProductTails([(layers[key], n) for key, n in counts.items()], y0)
+    eps = tol * 1e-3
+    lo, hi = tails.chernoff_range(eps)
+    k0, mean, var = tails.cgf(0.0)
+    sd = math.sqrt(var)
+    omega = 1.0 / sd
+    while tails.log_mellin(1j * omega).real - k0 > math.log(eps * 1e-2):
+        omega *= 1.25
+    h = min(math.pi / omega, sd / 8.0)
+    n_keep = int(math.ceil((hi - lo) / h)) + 1
+    n = _fft_size(2 * n_keep)
+    period = n * h
+    w = 2.0 * math.pi * np.arange(n // 2 + 1) / period
+    log_m = tails.log_mellin(1j * w)
+    spectrum = np.exp(log_m - 1j * w * lo)
+    q = np.fft.irfft(np.conj(spectrum), n)[:n_keep] * n / period
+    q = np.maximum(q, 0.0)  # roundoff below zero in the far tails; those are answered exactly
+    # P(z_L = 0) = 1 - prod_l (1 - P(K_l = 0)), in log1p form: exact even when it is 1e-300
+    log_alive = sum(n * math.log1p(-Chi2Mixture(layers[key]).atom) for key, n in counts.items())
+    atom = -math.expm1(log_alive)
+    cont = LogGridDensity(LogGrid(lo, h, n_keep), q)
+    law = SquaredNormLaw(atom, cont, discretisation_error=eps + cont.resolution_error, tol=tol, warn=False,
+                         moments=node)
+    if network.depth == 1:  # one layer: the closed form answers every point
+        layer = network[0]
+        law._step = OneStep(layer, layer.log_variance(np.array([math.log(y0)])), np.ones(1), point=True)
+    return law
+
+
+def _fft_size(n):
+    from . import _fft
+
+    return _fft.next_fast_len(n)
 
 
 def _log_input(input_law, spacing, eps):
