@@ -162,23 +162,31 @@ def _log_s_density(x, log_coef, k):
             t = log_coef[j] + 0.5 * k[j] * xi
             if t > m:
                 m, best = t, j
-        half = math.exp(0.5 * xi)
-        acc = 1.0
-        term = 1.0
-        for j in range(best, n - 1):
-            term *= ratio[j] * half
-            acc += term
-            if term < 1e-18 * acc:
-                break
-        term = 1.0
-        for j in range(best - 1, -1, -1):
-            term /= ratio[j] * half
-            acc += term
-            if term < 1e-18 * acc:
-                break
+        acc = walk_from_largest(ratio, math.exp(0.5 * xi), best)
         e = math.exp(xi) if xi < 709.0 else np.inf
         out[i] = math.exp(m + math.log(acc) - 0.5 * e)
     return out
+
+
+@njit
+def walk_from_largest(ratio, half, best):
+    """``sum_j exp(c_j + k_j x / 2) / exp(c_best + k_best x / 2)`` for consecutive ``k_j``: neighbours differ
+    by ``ratio_j * e^{x/2}``; walk out from the largest term until the terms are below 1e-18 of the sum."""
+    n = ratio.shape[0] + 1
+    acc = 1.0
+    term = 1.0
+    for j in range(best, n - 1):
+        term *= ratio[j] * half
+        acc += term
+        if term < 1e-18 * acc:
+            break
+    term = 1.0
+    for j in range(best - 1, -1, -1):
+        term /= ratio[j] * half
+        acc += term
+        if term < 1e-18 * acc:
+            break
+    return acc
 
 
 # -- the kernel k(y, z) as a function of two arguments -------------------------------------------

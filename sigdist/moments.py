@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 from scipy import special
 
-from .network import Layer, Network, check_input_norm, require_gaussian_iid
+from .network import Layer, as_network_spec, check_input_norm, require_gaussian_iid
 
 __all__ = ["squared_norm_moments"]
 
@@ -413,7 +413,7 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
     """
     from .laws import SigdistWarning
 
-    network = _network_of(network)
+    network = as_network_spec(network)
     for layer in network:
         require_gaussian_iid(layer)
         if not layer.activation.homogeneous:
@@ -442,15 +442,3 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
                       stacklevel=2)
     with np.errstate(over="ignore"):
         return np.exp(means), np.exp(seconds)
-
-
-def _network_of(network):
-    if isinstance(network, Network):
-        return network
-    if isinstance(network, Layer):
-        return Network([network])
-    if isinstance(network, (list, tuple)):
-        if len(network) == 0:
-            raise ValueError("network must have at least one layer (depth >= 1), got an empty list")
-        return Network(network)
-    raise ValueError(f"network must be a sigdist.Network, a Layer or a list of Layers, got {type(network).__name__}")

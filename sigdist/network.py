@@ -327,6 +327,19 @@ class ResidualNetwork:
         return len(self.modules)
 
 
+def as_network_spec(network, name="network"):
+    """A :class:`Network` from a Network, a Layer or a non-empty list of Layers (ValueError otherwise)."""
+    if isinstance(network, Network):
+        return network
+    if isinstance(network, Layer):
+        return Network([network])
+    if isinstance(network, (list, tuple)):
+        if len(network) == 0:
+            raise ValueError(f"{name} must have at least one layer (depth >= 1), got an empty list")
+        return Network(network)
+    raise ValueError(f"{name} must be a sigdist.Network, a Layer or a list of Layers, got {type(network).__name__}")
+
+
 def require_gaussian_iid(layer: "Layer"):
     """Raise unless the layer is in the setting of Prop. 1 (i.i.d. Gaussian weights, no sharing, no BN)."""
     if not layer.is_gaussian_iid:

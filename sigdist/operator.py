@@ -36,7 +36,7 @@ from scipy import special
 from . import _fft
 from ._numba import njit
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
-from .kernel import Chi2Mixture
+from .kernel import Chi2Mixture, walk_from_largest
 from .laws import SigdistWarning, SquaredNormLaw
 from .moments import MomentChain
 from .network import Layer, check_integer, check_tol, require_gaussian_iid
@@ -476,21 +476,7 @@ def _dense_apply(w0, h, n_out, g, hq, log_coef, k, x_lo, x_hi):
             # for wide layers both m and e^x / 2 are large (~N / 2): only their difference can underflow
             if m - e < -745.0:
                 continue
-            half = math.exp(0.5 * x)
-            acc = 1.0
-            term = 1.0
-            for t in range(best, nk - 1):
-                term *= ratio[t] * half
-                acc += term
-                if term < 1e-18 * acc:
-                    break
-            term = 1.0
-            for t in range(best - 1, -1, -1):
-                term /= ratio[t] * half
-                acc += term
-                if term < 1e-18 * acc:
-                    break
-            out[j] += hq[i] * math.exp(m - e) * acc
+            out[j] += hq[i] * math.exp(m - e) * walk_from_largest(ratio, math.exp(0.5 * x), best)
     return out
 
 

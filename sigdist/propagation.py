@@ -17,20 +17,10 @@ from .kernel import Chi2Mixture
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .laws import SigdistWarning, SquaredNormLaw
 from .moments import MomentChain
-from .network import Layer, Network, check_input_norm, check_integer, check_tol
+from .network import Layer, Network, as_network_spec, check_input_norm, check_integer, check_tol
 from .operator import OneStep, TransitionOperator
 
 __all__ = ["squared_norm_law", "layer_laws"]
-
-
-def _as_network(network):
-    if isinstance(network, Network):
-        return network
-    if isinstance(network, Layer):
-        return Network([network])
-    if isinstance(network, (list, tuple)):
-        return Network(network)
-    raise ValueError(f"network must be a sigdist.Network (or a Layer / list of Layers), got {type(network).__name__}")
 
 
 def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048):
@@ -80,7 +70,7 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
     ----------
     Burkholz & Dubatovka (2019), Prop. 1 (eq. 1), Prop. 4 (eq. 7).
     """
-    network = _as_network(network)
+    network = as_network_spec(network)
     tol = check_tol(tol)
     if method not in ("auto", "exact", "lattice"):
         raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")

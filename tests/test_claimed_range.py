@@ -111,10 +111,11 @@ def two_layer_relu_cdf(t, n, sigma_w2, y0):
     w = np.exp(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1) - n * math.log(2))
     s1 = sigma_w2 * y0
 
-    def integrand(u):  # density of u = log z_1 times P(0 < S <= t / (sigma_w2 z_1))
-        z1 = math.exp(u)
-        dens = float(w @ stats.chi2(k).pdf(z1 / s1)) * z1 / s1
-        return dens * float(w @ special.gammainc(k / 2, t / (2 * sigma_w2 * z1)))
+    def integrand(u):  # density of u = log z_1 times P(0 < S <= t / (sigma_w2 z_1)), in logs
+        log_x = u - math.log(s1)  # x = z_1 / s1 ~ chi2_k: the density of log x is e^{(k/2) log(x/2) - x/2} / Gamma(k/2)
+        dens = float(w @ np.exp(k / 2 * (log_x - math.log(2)) - 0.5 * math.exp(log_x) - special.gammaln(k / 2)))
+        ratio = math.exp(min(math.log(t) - math.log(2 * sigma_w2) - u, 700.0))
+        return dens * float(w @ special.gammainc(k / 2, ratio))
 
     centre = math.log(s1 * n / 2)
     pieces = [centre - 800, centre - 200, centre - 40, centre - 8, centre, centre + 3, centre + 6]
