@@ -426,7 +426,8 @@ class SquaredNormLaw:
         value, err = self.log_moment(order)
         if err > self.tol:
             warnings.warn(f"law of {self.label}: E[z^{order:g}] has relative error estimate {err:.3g} > "
-                          f"tol={self.tol:.3g} (no exact recursion reaches this law)", SigdistWarning, stacklevel=2)
+                          f"tol={self.tol:.3g} (from the grid, or from an input law's extrapolated tail)", SigdistWarning,
+                          stacklevel=2)
         if value > 709.78 and math.isfinite(value):
             warnings.warn(f"law of {self.label}: E[z^{order:g}] = exp({value:.10g}) exceeds the float64 range; "
                           f"log_moment({order:g}) gives it", SigdistWarning, stacklevel=2)
