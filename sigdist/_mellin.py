@@ -42,7 +42,9 @@ class _Chi2Factor:
     down to ``exp(-745)`` of the largest: far tails are carried by the rare small ``k``)."""
 
     def __init__(self, layer):
-        logw = layer.activation.chi2_log_weights(layer.width)[1:]
+        logw = layer.activation.chi2_log_weights(layer.width)
+        self.log_alive = math.log1p(-math.exp(logw[0]))  # log P(K >= 1): the continuous part's share
+        logw = logw[1:]
         k = np.arange(1, layer.width + 1, dtype=np.float64)
         keep = np.isfinite(logw) & (logw >= np.max(logw) - 745.0)
         self.half = 0.5 * k[keep]
@@ -55,7 +57,7 @@ class _Chi2Factor:
         terms = self.logw + theta * _LOG2 + special.gammaln(self.half + theta)
         keep = terms >= terms.max() - cutoff - math.log(terms.size)
         out = object.__new__(_Chi2Factor)
-        out.half, out.logw, out.strip = self.half[keep], self.logw[keep], self.strip
+        out.half, out.logw, out.strip, out.log_alive = self.half[keep], self.logw[keep], self.strip, self.log_alive
         return out
 
     def log(self, s):
@@ -99,6 +101,18 @@ class ProductTails:
         self.factors = [(_Chi2Factor(layer), count, math.log(layer.sigma_w2)) for layer, count in layers]
         self.log_y0 = math.log(y0)
         self.strip = max(f.strip for f, _, _ in self.factors)
+
+    @property
+    def atom(self):
+        """``P(z = 0) = 1 - prod_l P(K_l >= 1)``, in log1p form: exact even when it is 1e-300."""
+        return -math.expm1(sum(count * f.log_alive for f, count, _ in self.factors))
+
+    def pruned(self, theta):
+        """The same law with each factor's negligible terms at real ``theta`` dropped (see ``_Chi2Factor.pruned``)."""
+        out = object.__new__(ProductTails)
+        out.factors = [(f.pruned(theta), count, lw) for f, count, lw in self.factors]
+        out.log_y0, out.strip = self.log_y0, self.strip
+        return out
 
     def log_mellin(self, s):
         s = np.asarray(s, dtype=np.complex128)
@@ -177,10 +191,7 @@ class ProductTails:
         w = np.linspace(0.0, w_max, n)
         dw = w[1] - w[0]
         s = theta + 1j * w
-        pruned = ProductTails.__new__(ProductTails)
-        pruned.factors = [(f.pruned(theta), count, lw) for f, count, lw in self.factors]
-        pruned.log_y0, pruned.strip = self.log_y0, self.strip
-        terms = np.exp(pruned.log_mellin(s) - s * x - log_scale) / (s if upper else -s)
+        terms = np.exp(self.pruned(theta).log_mellin(s) - s * x - log_scale) / (s if upper else -s)
         total = dw * (np.sum(terms.real) - 0.5 * terms.real[0]) / math.pi
         if not total > 0:
             return 0.0

@@ -13,10 +13,10 @@ import warnings
 
 import numpy as np
 
-from .kernel import Chi2Mixture
+from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .laws import SigdistWarning, SquaredNormLaw
-from .moments import MomentChain
+from .moments import MomentChain, _product_tails
 from .network import Layer, Network, as_network_spec, check_input_norm, check_integer, check_tol
 from .operator import OneStep, TransitionOperator
 
@@ -234,14 +234,13 @@ def _layer_key(layer):
     return (layer.width, layer.sigma_w2, layer.sigma_b2, layer.activation.name, layer.is_gaussian_iid)
 
 
-def _push(ops, law, tail, keep_all=True):
+def _push(ops, law, tail):
     """``p_l = T_l p_{l-1}`` for every operator in turn; the input is a law or a point ``y0``."""
     laws = []
     for op in ops:
         law = op.apply(law, tail=tail)
-        if keep_all:
-            laws.append(law)
-    return laws if keep_all else [law]
+        laws.append(law)
+    return laws
 
 
 def _is_product_chain(network, y0):
@@ -259,17 +258,10 @@ def _product_law(network, y0, tol):
     tail mass, its spacing resolves :math:`M` down to ``tol * 1e-3`` at the Nyquist frequency,
     and its period is twice its span, so the wrapped-around mass is below the dropped one.
     """
-    from ._mellin import ProductTails
-    from .moments import MomentChain
-
-    counts, layers = {}, {}
     node = MomentChain.point(y0)
     for layer in network:
-        key = _layer_key(layer)
-        counts[key] = counts.get(key, 0) + 1
-        layers.setdefault(key, layer)
         node = node.then(layer)
-    tails = ProductTails([(layers[key], n) for key, n in counts.items()], y0)
+    tails = _product_tails(node)
     eps = tol * 1e-3
     lo, hi = tails.chernoff_range(eps)
     k0, mean, var = tails.cgf(0.0)
@@ -279,16 +271,14 @@ def _product_law(network, y0, tol):
         omega *= 1.25
     h = min(math.pi / omega, sd / 8.0)
     n_keep = int(math.ceil((hi - lo) / h)) + 1
-    n = _fft_size(2 * n_keep)
+    n = _fft.next_fast_len(2 * n_keep)
     period = n * h
     w = 2.0 * math.pi * np.arange(n // 2 + 1) / period
     log_m = tails.log_mellin(1j * w)
     spectrum = np.exp(log_m - 1j * w * lo)
     q = np.fft.irfft(np.conj(spectrum), n)[:n_keep] * n / period
     q = np.maximum(q, 0.0)  # roundoff below zero in the far tails; those are answered exactly
-    # P(z_L = 0) = 1 - prod_l (1 - P(K_l = 0)), in log1p form: exact even when it is 1e-300
-    log_alive = sum(n * math.log1p(-Chi2Mixture(layers[key]).atom) for key, n in counts.items())
-    atom = -math.expm1(log_alive)
+    atom = tails.atom
     cont = LogGridDensity(LogGrid(lo, h, n_keep), q)
     law = SquaredNormLaw(atom, cont, discretisation_error=eps + cont.resolution_error, tol=tol, warn=False,
                          moments=node)
@@ -296,12 +286,6 @@ def _product_law(network, y0, tol):
         layer = network[0]
         law._step = OneStep(layer, layer.log_variance(np.array([math.log(y0)])), np.ones(1), point=True)
     return law
-
-
-def _fft_size(n):
-    from . import _fft
-
-    return _fft.next_fast_len(n)
 
 
 def _log_input(input_law, spacing, eps):
