@@ -15,9 +15,12 @@ The public API, re-exported here:
 from . import batchnorm, lengths, rank
 from .activations import KNOWN_ACTIVATIONS, Activation
 from .grid import Lattice, LogGrid
-from .laws import SigdistWarning, SquaredNormLaw
+from ._warnings import SigdistWarning
+from .laws import SquaredNormLaw
 from .moments import squared_norm_moments
-from .network import Layer, Network, ResidualNetwork
+from ._law import EmpiricalLaw, Law
+from ._result import Result
+from .network import Layer, Network, ResidualNetwork, as_network
 from .operator import ComposedOperator, TransitionOperator
 from .propagation import layer_laws, squared_norm_law
 
@@ -26,6 +29,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Activation",
     "ComposedOperator",
+    "EmpiricalLaw",
+    "Law",
+    "Result",
+    "as_network",
     "KNOWN_ACTIVATIONS",
     "Lattice",
     "Layer",

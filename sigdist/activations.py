@@ -57,12 +57,16 @@ class Activation:
     chi2_kind : {"binomial", "all", None}
         ``"binomial"``: ``sum_i phi(h_i)^2 = s chi2_K`` with ``K ~ Bin(N, 1/2)``
         (relu); ``"all"``: ``K = N`` (linear, abs); None: no exact chi2 form.
+    torch_phi : callable, optional
+        ``phi`` on torch tensors (the built-ins have one; a user's callable is run on numpy
+        arrays by :meth:`torch`).
     """
 
     name: str
     phi: Callable
     homogeneous: bool = False
     chi2_kind: str | None = None
+    torch_phi: Callable | None = None
 
     def __call__(self, h):
         return self.phi(h)
@@ -83,6 +87,14 @@ class Activation:
 
     def __repr__(self):
         return f"Activation({self.name!r})"
+
+    def torch(self, h):
+        """``phi(h)`` for a torch tensor ``h`` (on its device; a user's numpy callable goes through the CPU)."""
+        if self.torch_phi is not None:
+            return self.torch_phi(h)
+        import torch
+
+        return torch.as_tensor(self.checked(h.detach().cpu().numpy()), dtype=h.dtype, device=h.device)
 
     # -- exact chi2 structure ---------------------------------------------------------------
     def chi2_log_weights(self, width: int):
@@ -270,15 +282,35 @@ def _leaky(slope):
     return lambda h: np.where(h > 0, h, slope * h)
 
 
+def _torch_op(name, slope=0.0):
+    # the torch forms are looked up at call time: torch is an optional dependency
+    def apply(h):
+        import torch
+
+        if name == "relu":
+            return torch.relu(h)
+        if name == "leaky_relu":
+            return torch.where(h > 0, h, slope * h)
+        if name == "linear":
+            return h
+        if name == "gelu":
+            return torch.nn.functional.gelu(h)
+        return getattr(torch, name)(h)  # abs, tanh, erf
+    return apply
+
+
+# the one activation registry: numpy form, exact structure and torch form together
 _BUILTIN = {
-    "relu": lambda slope: Activation("relu", _relu, homogeneous=True, chi2_kind="binomial"),
-    "leaky_relu": lambda slope: Activation(f"leaky_relu({slope:g})", _leaky(slope), homogeneous=True),
+    "relu": lambda slope: Activation("relu", _relu, homogeneous=True, chi2_kind="binomial",
+                                     torch_phi=_torch_op("relu")),
+    "leaky_relu": lambda slope: Activation(f"leaky_relu({slope:g})", _leaky(slope), homogeneous=True,
+                                           torch_phi=_torch_op("leaky_relu", slope)),
     "linear": lambda slope: Activation("linear", lambda h: np.asarray(h, dtype=np.float64) * 1.0,
-                                       homogeneous=True, chi2_kind="all"),
-    "abs": lambda slope: Activation("abs", np.abs, homogeneous=True, chi2_kind="all"),
-    "tanh": lambda slope: Activation("tanh", np.tanh),
-    "erf": lambda slope: Activation("erf", special.erf),
-    "gelu": lambda slope: Activation("gelu", _gelu),
+                                       homogeneous=True, chi2_kind="all", torch_phi=_torch_op("linear")),
+    "abs": lambda slope: Activation("abs", np.abs, homogeneous=True, chi2_kind="all", torch_phi=_torch_op("abs")),
+    "tanh": lambda slope: Activation("tanh", np.tanh, torch_phi=_torch_op("tanh")),
+    "erf": lambda slope: Activation("erf", special.erf, torch_phi=_torch_op("erf")),
+    "gelu": lambda slope: Activation("gelu", _gelu, torch_phi=_torch_op("gelu")),
 }
 KNOWN_ACTIVATIONS = tuple(_BUILTIN)
 

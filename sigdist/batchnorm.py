@@ -37,8 +37,8 @@ import numpy as np
 from scipy.special import digamma
 
 from ._numba import njit
-from .laws import SigdistWarning
-from .network import check_bool, check_integer, check_output_path, check_seed
+from ._warnings import SigdistWarning
+from ._checks import check_bool, check_integer, check_output_path, check_seed
 from .rank import (_check_matrix, _check_tau, _check_tolerances, numerical_rank, rank_bound, soft_rank,
                    soft_rank_from_gram)
 

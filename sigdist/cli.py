@@ -51,7 +51,7 @@ def _require_memory(parser, nbytes, options):
 
 def _require_writable(parser, path, option):
     """Refuse, before any work, an output path that could only fail after the whole run."""
-    from .network import check_output_path
+    from ._checks import check_output_path
 
     try:
         check_output_path(path, option)

@@ -31,10 +31,11 @@ from scipy import integrate, optimize, special
 
 from . import _fft
 from .grid import Lattice, LatticeDensity
-from .laws import SigdistWarning, SquaredNormLaw
-from .moments import MomentChain, _sum_of_units
-from .network import Layer, Network, _check_width, check_input_norm, check_integer, check_seed, check_tol
-from .propagation import _with_richardson
+from ._warnings import SigdistWarning
+from .laws import SquaredNormLaw, richardson_law
+from .moments import MomentChain, sum_of_units
+from ._checks import check_input_norm, check_integer, check_seed, check_tol, check_width
+from .network import Layer, Network
 
 __all__ = ["orthant_probability", "g", "correlation_map", "mean_scalar_product", "ProductLaw", "product_law",
            "scalar_product_law", "relu_moment", "mean_cosine", "c_map", "PairChain", "pair_laws",
@@ -101,7 +102,7 @@ def mean_scalar_product(v11, v22, v12, width):
     r""":math:`E\langle x_1, x_2\rangle = N \sqrt{v_{11} v_{22}}\,(g(\rho)\rho + \sqrt{1-\rho^2}/(2\pi))` (eq. 10)."""
 
     v11, v22, v12 = _check_covariance(v11, v22, v12)
-    width = _check_width(width)
+    width = check_width(width)
     scale = math.sqrt(v11) * math.sqrt(v22)
     return width * scale * float(_kernel_k1(np.float64(v12 / scale)))
 
@@ -253,7 +254,7 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
         ``lattice_size`` reduces it.
     """
 
-    width = _check_width(width)
+    width = check_width(width)
     law = product_law(v11, v22, v12)
     check_integer(lattice_size, "lattice_size", 64)
     tol = check_tol(tol)
@@ -289,12 +290,12 @@ def scalar_product_law(v11, v22, v12, width, *, lattice_size=4096, tol=1e-6):
     fine = on_lattice(lattice_size, top)
     top = fine.grid.spacing * (lattice_size - 1)
     half, quarter = on_lattice(lattice_size // 2, top), on_lattice(lattice_size // 4, top)
-    out = _with_richardson(fine, half, quarter, tol)
+    out = richardson_law(fine, half, quarter, tol)
     out.label = "<x1, x2>"
     # E[<x1, x2>^k], k <= 2, exactly: a sum of N i.i.d. products with the closed-form moments of one
     with np.errstate(divide="ignore"):
         unit = np.log([1.0, max(law.moment(1), 0.0), max(law.moment(2), 0.0)])
-    out._moments = MomentChain.given(_sum_of_units(unit, width))
+    out._moments = MomentChain.given(sum_of_units(unit, width))
     if out.error_estimate > tol:
         warnings.warn(f"law of <x1, x2>: error estimate {out.error_estimate:.3g} (mass lost {out.mass_lost:.3g}, "
                       f"discretisation {out.discretisation_error:.3g}) exceeds tol={tol:.3g}; raise lattice_size "

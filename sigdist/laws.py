@@ -15,13 +15,10 @@ import warnings
 
 import numpy as np
 
+from ._warnings import SigdistWarning
 from .grid import LatticeDensity, LogGridDensity
 
-__all__ = ["SigdistWarning", "SquaredNormLaw"]
-
-
-class SigdistWarning(UserWarning):
-    """A computed result is less accurate than asked (the message names the quantity)."""
+__all__ = ["SquaredNormLaw", "richardson_law"]
 
 
 def _check_points(x, name):
@@ -473,3 +470,21 @@ class SquaredNormLaw:
             out[pos] = x
             return out
         return float(x) if pos else 0.0
+
+
+def richardson_law(fine: SquaredNormLaw, half: SquaredNormLaw, quarter: SquaredNormLaw, tol):
+    """Attach a Richardson estimate of the CDF error to the finest of three lattice laws.
+
+    With ``d1 = max |F_n - F_{n/2}|`` and ``d2 = max |F_{n/2} - F_{n/4}|`` the observed
+    order is ``p = log2(d2 / d1)`` (2 in the asymptotic regime); the estimate is
+    ``d1 / (2^p - 1)`` with ``p`` clipped to ``[1, 2]``, so a lattice still too coarse
+    for its law (``p < 2``) is not credited with second-order convergence.
+    """
+    z = fine.continuous.grid.points
+    d1 = float(np.max(np.abs(fine.cdf(z) - half.cdf(z))))
+    d2 = float(np.max(np.abs(half.cdf(z) - quarter.cdf(z))))
+    order = 2.0 if d1 <= 0 or d2 <= 0 else min(max(math.log2(d2 / d1), 0.15), 2.0)
+    estimate = d1 / (2.0**order - 1.0)
+    return SquaredNormLaw(fine.atom, fine.continuous, discretisation_error=fine.discretisation_error + estimate,
+                          moments=fine._moments,
+                          tol=tol, warn=False)

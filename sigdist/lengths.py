@@ -66,9 +66,10 @@ import numpy as np
 from scipy import optimize
 
 from ._numba import njit
-from .laws import SigdistWarning
-from .network import (TRUNCATED_NORMAL_VARIANCE_FACTOR, WEIGHT_LAWS, Layer, Network, ResidualNetwork,
-                      _check_width)
+from ._warnings import SigdistWarning
+from ._checks import check_width
+from .network import Layer, Network, ResidualNetwork
+from .weights import TRUNCATED_NORMAL_VARIANCE_FACTOR, WEIGHT_LAWS, WeightLaw, get_weight_law
 
 __all__ = [
     "KNOWN_INITIALIZERS",
@@ -93,16 +94,6 @@ _LOG_MAX = math.log(np.finfo(np.float64).max)
 
 
 # -- weight laws and initialisers ----------------------------------------------------------------
-
-def _truncated_normal_fourth_moment(c=2.0):
-    # E[g^4 | |g| <= c] = 3 - 2 (c^3 + 3 c) phi(c) / (2 Phi(c) - 1)
-    phi = math.exp(-0.5 * c * c) / math.sqrt(2 * math.pi)
-    return 3.0 - 2.0 * (c ** 3 + 3.0 * c) * phi / math.erf(c / math.sqrt(2.0))
-
-
-#: E[g^4] of N(0, 1) cut to [-2, 2] (not rescaled): 1.41619...
-TRUNCATED_NORMAL_FOURTH_MOMENT = _truncated_normal_fourth_moment(2.0)
-
 
 def standardized_fourth_moment(weight_law) -> float:
     r"""The standardised fourth moment :math:`\kappa = E[W^4] / E[W^2]^2` of a weight law.
@@ -132,15 +123,13 @@ def standardized_fourth_moment(weight_law) -> float:
     1.8
     """
     if isinstance(weight_law, str):
-        if weight_law == "gaussian":
-            return 3.0
-        if weight_law == "uniform":
-            return 1.8
-        if weight_law == "truncated_normal":
-            return TRUNCATED_NORMAL_FOURTH_MOMENT / TRUNCATED_NORMAL_VARIANCE_FACTOR ** 2
-        raise ValueError(f"weight_law must be one of {', '.join(WEIGHT_LAWS)} or a number >= 1 "
-                         f"(the standardised fourth moment), got {weight_law!r}")
-    if callable(weight_law):
+        if weight_law not in WEIGHT_LAWS:
+            raise ValueError(f"weight_law must be one of {', '.join(WEIGHT_LAWS)} or a number >= 1 "
+                             f"(the standardised fourth moment), got {weight_law!r}")
+        weight_law = WEIGHT_LAWS[weight_law]
+    if isinstance(weight_law, WeightLaw) and weight_law.kurtosis is not None:
+        return weight_law.kurtosis
+    if callable(weight_law) or isinstance(weight_law, WeightLaw):
         raise ValueError("the exact second moments need the weight law's fourth moment, unknown for a callable "
                          "sampler: pass weight_law=<E[W^4]/E[W^2]^2> (a number >= 1) to length_moments")
     if isinstance(weight_law, numbers.Real) and not isinstance(weight_law, bool):
@@ -208,11 +197,11 @@ def weight_variance_factor(name, fan_in, fan_out=None) -> float:
     0.773741
     """
     law, numerator, mode = _initializer(name)
-    fan_in = _check_width(fan_in, "fan_in")
+    fan_in = check_width(fan_in, "fan_in")
     if mode == "avg":
         if fan_out is None:
             raise ValueError(f"initializer {name!r} needs fan_out (an integer >= 1)")
-        fan_out = _check_width(fan_out, "fan_out")
+        fan_out = check_width(fan_out, "fan_out")
         nominal = numerator / (fan_in + fan_out)
     else:
         nominal = numerator / fan_in
@@ -246,7 +235,7 @@ def initializer_network(name, widths, sigma_b2=0.0) -> Network:
 def _check_widths(widths):
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
         raise ValueError(f"widths must be a sequence [n_0, n_1, ..., n_d] of integers >= 1, got {widths!r}")
-    widths = [_check_width(w, f"widths[{i}]") for i, w in enumerate(widths)]
+    widths = [check_width(w, f"widths[{i}]") for i, w in enumerate(widths)]
     if len(widths) < 2:
         raise ValueError(f"widths must list n_0 and at least one layer width (depth >= 1), got {widths}")
     return widths
@@ -337,7 +326,9 @@ def _layer_coefficients(layers, weight_law):
                              "norm (simulate it with sigdist.montecarlo.simulate)")
         law = layer.weight_law if weight_law is None else weight_law
         kappa[j] = standardized_fourth_moment(law)
-        factor = TRUNCATED_NORMAL_VARIANCE_FACTOR if (isinstance(law, str) and law == "truncated_normal") else 1.0
+        if isinstance(law, str):
+            law = get_weight_law(law)
+        factor = law.variance_factor if isinstance(law, WeightLaw) else 1.0
         n[j] = layer.width
         var[j] = layer.sigma_w2 * factor
         bias[j] = layer.sigma_b2
@@ -901,8 +892,8 @@ def linear_readout_residual(width, hidden, etas) -> ResidualNetwork:
     Fig. 2a's modules ("a single hidden layer of width 5") are ``hidden=[5]``. This is the model in which
     :func:`residual_length_moments` is exact.
     """
-    width = _check_width(width, "width")
-    hidden = [_check_width(h, f"hidden[{i}]") for i, h in enumerate(hidden)]
+    width = check_width(width, "width")
+    hidden = [check_width(h, f"hidden[{i}]") for i, h in enumerate(hidden)]
     etas = _check_etas(etas)
     sizes = [width, *hidden, width]
     layers = [Layer(sizes[i], 2.0 / sizes[i - 1], 0.0, "relu") for i in range(1, len(sizes) - 1)]
@@ -1052,8 +1043,8 @@ def _parse_widths(spec):
             width, depth = int(width), int(depth)
             if depth < 1:
                 raise ValueError(f"depth must be an integer >= 1, got {depth} in --widths {spec!r}")
-            return [_check_width(width, "width")] * depth
-        return [_check_width(int(w), f"widths[{i}]") for i, w in enumerate(spec.split(","))]
+            return [check_width(width, "width")] * depth
+        return [check_width(int(w), f"widths[{i}]") for i, w in enumerate(spec.split(","))]
     except ValueError as err:
         if "must" in str(err):
             raise

@@ -36,7 +36,8 @@ import warnings
 import numpy as np
 from scipy import special
 
-from .network import Layer, as_network_spec, check_input_norm, require_gaussian_iid
+from ._checks import check_input_norm
+from .network import Layer, as_network, require_gaussian_iid
 
 __all__ = ["squared_norm_moments"]
 
@@ -116,7 +117,7 @@ def _homogeneous_unit(activation, kmax):
     return double_factorial + np.logaddexp(*ends) - math.log(2.0)
 
 
-def _sum_of_units(unit, width):
+def sum_of_units(unit, width):
     """``log E[S^k]`` of a sum of ``width`` i.i.d. units with ``log E[X^k] = unit`` (shape ``(..., kmax + 1)``)."""
     kmax = unit.shape[-1] - 1
     k = np.arange(kmax + 1)
@@ -136,7 +137,7 @@ def unit_log_moments(layer: Layer, kmax: int):
     cache = act.__dict__.setdefault("_log_moment_cache", {})
     key = (layer.width, kmax)
     if key not in cache:
-        cache[key] = _sum_of_units(_homogeneous_unit(act, kmax), layer.width)
+        cache[key] = sum_of_units(_homogeneous_unit(act, kmax), layer.width)
     return cache[key]
 
 
@@ -157,7 +158,7 @@ def _variance_log_moments(layer: Layer, log_y):
 def _nonhomogeneous_given_s(layer: Layer, s, kmax):
     """``log E[z^k | s]``, shape ``(len(s), kmax + 1)``, for each variance in ``s`` (any ``phi``)."""
     unit = layer.activation.squared_log_moments(np.atleast_1d(np.asarray(s, dtype=np.float64)), kmax)
-    return _sum_of_units(unit, layer.width)
+    return sum_of_units(unit, layer.width)
 
 
 def chi2_log_real_moment(layer: Layer, r):
@@ -413,7 +414,7 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
     """
     from .laws import SigdistWarning
 
-    network = as_network_spec(network)
+    network = as_network(network)
     for layer in network:
         require_gaussian_iid(layer)
         if not layer.activation.homogeneous:

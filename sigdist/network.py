@@ -12,71 +12,18 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
+from ._checks import check_bool, check_nonnegative, check_positive, check_width
 from .activations import Activation, get_activation
+from .weights import get_weight_law
 
-__all__ = ["Layer", "Network", "ResidualNetwork", "WEIGHT_LAWS", "SHARING_SCHEMES",
-           "TRUNCATED_NORMAL_VARIANCE_FACTOR"]
+__all__ = ["Layer", "Network", "ResidualNetwork", "SHARING_SCHEMES", "as_network"]
 
-WEIGHT_LAWS = ("gaussian", "uniform", "truncated_normal")
 SHARING_SCHEMES = ("none", "gsm", "looks_linear")
-
-
-def _truncated_normal_variance_factor(c=2.0):
-    # Var of N(0, 1) conditioned on |g| <= c: 1 - 2 c phi(c) / (2 Phi(c) - 1)
-    phi = math.exp(-0.5 * c * c) / math.sqrt(2 * math.pi)
-    return 1.0 - 2.0 * c * phi / math.erf(c / math.sqrt(2.0))
-
-
-#: Variance of N(0, 1) truncated to [-2, 2] (PyTorch's trunc_normal_ default cut): 0.77374...
-TRUNCATED_NORMAL_VARIANCE_FACTOR = _truncated_normal_variance_factor(2.0)
-
-
-_MAX_WIDTH = 10**8  # beyond this no computation here fits in memory
-
-
-def _check_width(width, name="width"):
-    if isinstance(width, bool):
-        raise ValueError(f"{name} must be an integer >= 1, got {width!r}")
-    if not isinstance(width, numbers.Integral):
-        if isinstance(width, numbers.Real) and float(width).is_integer():
-            width = int(width)
-        else:
-            raise ValueError(f"{name} must be an integer >= 1, got {width!r}")
-    width = int(width)
-    if not 1 <= width <= _MAX_WIDTH:
-        raise ValueError(f"{name} must be an integer in [1, {_MAX_WIDTH}], got {width}")
-    return width
-
-
-def _check_positive_finite(value, name):
-    if isinstance(value, (bool, str, bytes)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0.0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
-
-
-def _check_nonnegative_finite(value, name):
-    if isinstance(value, (bool, str, bytes)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}") from None
-    if not math.isfinite(v) or v < 0.0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return v
 
 
 @dataclass(frozen=True)
@@ -98,14 +45,15 @@ class Layer:
         :class:`~sigdist.activations.Activation`, or a vectorised callable.
     negative_slope : float, optional
         Slope ``a`` of ``leaky_relu`` on the negative half-line (default 0.01).
-    weight_law : {"gaussian", "uniform", "truncated_normal"} or callable, optional
-        Law of the weights, all with variance ``sigma_w2`` except ``"truncated_normal"``:
-        ``N(0, sigma_w2)`` cut at two standard deviations and not rescaled, as
-        PyTorch's ``trunc_normal_(std=sigma, a=-2 sigma, b=2 sigma)``; its variance is
-        ``TRUNCATED_NORMAL_VARIANCE_FACTOR * sigma_w2`` (0.774). A callable
+    weight_law : {"gaussian", "uniform", "truncated_normal"}, WeightLaw or callable, optional
+        Law of the weights (:mod:`sigdist.weights`), all with variance ``sigma_w2`` except
+        ``"truncated_normal"``: ``N(0, sigma_w2)`` cut at two standard deviations and not
+        rescaled, as PyTorch's ``trunc_normal_(std=sigma, a=-2 sigma, b=2 sigma)``; its variance
+        is ``TRUNCATED_NORMAL_VARIANCE_FACTOR * sigma_w2`` (0.774). A callable
         ``f(generator, shape) -> torch.Tensor`` returns symmetric draws of unit
-        variance (they are scaled by ``sqrt(sigma_w2)``). Only the Monte Carlo engine
-        reads laws other than Gaussian.
+        variance (they are scaled by ``sqrt(sigma_w2)``). Stored as a
+        :class:`~sigdist.weights.WeightLaw`. Only the Monte Carlo engine, the batch-norm
+        chain and the length moments read laws other than Gaussian.
     sharing : {"none", "gsm", "looks_linear"}, optional
         Parameter sharing of Burkholz & Dubatovka §3: ``W = [[W0, -W0], [-W0, W0]]``
         with Gaussian ``W0`` (GSM) or ``W0 = sqrt(sigma_w2)`` times a uniformly random
@@ -113,6 +61,10 @@ class Layer:
     batch_norm : bool, optional
         Normalise each pre-activation unit over the batch of inputs (Daneshmand et al.
         eq. 2, ``BN(H) = diag(H H^T / N)^{-1/2} H``) before the activation.
+    gamma : float, optional
+        Residual strength of Daneshmand et al. (2020), eq. 1: the layer's linear map is
+        ``x -> x + gamma W x`` (needs the layer's input width to equal its width).
+        ``math.inf`` (default): no skip connection, the map is ``W x``.
 
     Raises
     ------
@@ -130,33 +82,39 @@ class Layer:
     weight_law: object = "gaussian"
     sharing: str = "none"
     batch_norm: bool = False
+    gamma: float = math.inf
 
     def __post_init__(self):
-        object.__setattr__(self, "width", _check_width(self.width))
-        object.__setattr__(self, "sigma_w2", _check_positive_finite(self.sigma_w2, "sigma_w2"))
-        object.__setattr__(self, "sigma_b2", _check_nonnegative_finite(self.sigma_b2, "sigma_b2"))
+        object.__setattr__(self, "width", check_width(self.width))
+        object.__setattr__(self, "sigma_w2", check_positive(self.sigma_w2, "sigma_w2"))
+        object.__setattr__(self, "sigma_b2", check_nonnegative(self.sigma_b2, "sigma_b2"))
         act = get_activation(self.activation, negative_slope=self.negative_slope)
         object.__setattr__(self, "activation", act)
-        if not callable(self.weight_law) and self.weight_law not in WEIGHT_LAWS:
-            raise ValueError(f"weight_law must be one of {', '.join(WEIGHT_LAWS)} or a callable sampler, "
-                             f"got {self.weight_law!r}")
+        object.__setattr__(self, "weight_law", get_weight_law(self.weight_law))
         if self.sharing not in SHARING_SCHEMES:
             raise ValueError(f"sharing must be one of {', '.join(SHARING_SCHEMES)}, got {self.sharing!r}")
         if self.sharing != "none" and self.width % 2:
             raise ValueError(f"width must be even with sharing={self.sharing!r}, got {self.width}")
         object.__setattr__(self, "batch_norm", check_bool(self.batch_norm, "batch_norm"))
+        if not (isinstance(self.gamma, (int, float)) and not isinstance(self.gamma, bool)) or not self.gamma > 0:
+            raise ValueError(f"gamma must be a number > 0 or math.inf (no skip connection), got {self.gamma!r}")
+        object.__setattr__(self, "gamma", float(self.gamma))
+
+    @property
+    def residual(self) -> bool:
+        """True when the layer has a skip connection (finite ``gamma``)."""
+        return math.isfinite(self.gamma)
 
     @property
     def is_gaussian_iid(self) -> bool:
-        """True for i.i.d. Gaussian weights without sharing or batch norm: the setting of Prop. 1."""
-        return self.weight_law == "gaussian" and self.sharing == "none" and not self.batch_norm
+        """True for i.i.d. Gaussian weights without sharing, batch norm or skip: the setting of Prop. 1."""
+        return (self.weight_law.name == "gaussian" and self.sharing == "none" and not self.batch_norm
+                and not self.residual)
 
     @property
     def weight_variance(self) -> float:
         """Actual variance of a weight entry (``sigma_w2`` except for the uncorrected truncated normal)."""
-        if self.weight_law == "truncated_normal":
-            return TRUNCATED_NORMAL_VARIANCE_FACTOR * self.sigma_w2
-        return self.sigma_w2
+        return self.weight_law.variance_factor * self.sigma_w2
 
     def variance(self, y):
         """Pre-activation variance ``s = sigma_w2 * y + sigma_b2`` given ``|x^(l-1)|^2 = y``."""
@@ -200,12 +158,17 @@ class Network:
             if not isinstance(layer, Layer):
                 raise ValueError(f"layers[{i}] must be a sigdist.Layer, got {type(layer).__name__}")
         self.layers = tuple(layers)
-        self.input_width = None if input_width is None else _check_width(input_width, "input_width")
+        self.input_width = None if input_width is None else check_width(input_width, "input_width")
+        for i, layer in enumerate(layers):
+            fan_in = self.input_width if i == 0 else layers[i - 1].width
+            if layer.residual and fan_in is not None and fan_in != layer.width:
+                raise ValueError(f"layers[{i}] has a skip connection (gamma={layer.gamma}) and must keep its input "
+                                 f"width {fan_in}, got width {layer.width}")
 
     @classmethod
     def he(cls, widths: Sequence[int], activation="relu", sigma_b2: float = 0.0):
         """He initialisation: ``widths = [N_0, N_1, ..., N_L]``, ``sigma_w2 = 2 / N_{l-1}``."""
-        widths = [_check_width(w, f"widths[{i}]") for i, w in enumerate(widths)]
+        widths = [check_width(w, f"widths[{i}]") for i, w in enumerate(widths)]
         if len(widths) < 2:
             raise ValueError(f"widths must list N_0 and at least one layer width (length >= 2), got {widths}")
         layers = [Layer(widths[i], 2.0 / widths[i - 1], sigma_b2, activation) for i in range(1, len(widths))]
@@ -228,7 +191,7 @@ class Network:
 
     @classmethod
     def _shared(cls, widths, scheme, variance):
-        widths = [_check_width(w, f"widths[{i}]") for i, w in enumerate(widths)]
+        widths = [check_width(w, f"widths[{i}]") for i, w in enumerate(widths)]
         if len(widths) < 2:
             raise ValueError(f"widths must list N_0 and at least one layer width (length >= 2), got {widths}")
         for i, w in enumerate(widths):
@@ -252,9 +215,40 @@ class Network:
     @classmethod
     def constant(cls, width: int, depth: int, sigma_w2: float, sigma_b2: float = 0.0, activation="relu"):
         """``depth`` identical layers of ``width`` units (the input width is ``width`` too)."""
-        depth = _check_width(depth, "depth")
+        depth = check_width(depth, "depth")
         layer = Layer(width, sigma_w2, sigma_b2, activation)
         return cls([layer] * depth, input_width=layer.width)
+
+    @classmethod
+    def bn_chain(cls, width: int, depth: int = 1, gamma: float = math.inf, *, activation="linear",
+                 weight_law="gaussian"):
+        """The batch-norm chain of Daneshmand et al. (2020), eq. 1: ``H_l = phi(BN(H_{l-1} + gamma W_l H_{l-1}))``.
+
+        ``depth`` identical square layers of ``width`` units with ``batch_norm=True``, weights of
+        unit variance (their Definition 1) and residual strength ``gamma`` (``math.inf``: no skip).
+        """
+        depth = check_width(depth, "depth")
+        layer = Layer(width, 1.0, 0.0, activation, weight_law=weight_law, batch_norm=True, gamma=gamma)
+        return cls([layer] * depth, input_width=layer.width)
+
+    @classmethod
+    def from_torch(cls, module, *, input_width=None, sigma_w2=None, sigma_b2=None):
+        """The spec of a real ``torch.nn.Sequential`` of Linear layers and supported activations.
+
+        See :func:`sigdist._torch_io.from_torch`.
+        """
+        from ._torch_io import from_torch
+
+        return from_torch(module, input_width=input_width, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+
+    def to_torch(self, seed=None, *, dtype=None, device="cpu"):
+        """A real ``torch.nn.Sequential`` initialised as this spec says (the Monte Carlo engine's construction).
+
+        See :func:`sigdist._torch_io.to_torch`.
+        """
+        from ._torch_io import to_torch
+
+        return to_torch(self, seed=seed, dtype=dtype, device=device)
 
     @property
     def depth(self) -> int:
@@ -276,10 +270,24 @@ class Network:
         return self.layers[index]
 
     def __repr__(self):
-        body = ", ".join(
-            f"({l.width}, {l.sigma_w2:.4g}, {l.sigma_b2:.4g}, {l.activation.name})" for l in self.layers
-        )
-        return f"Network(depth={self.depth}, layers=[{body}])"
+        # runs of identical layers are shown once with their count: a deep network's repr stays one line
+        runs = []
+        for layer in self.layers:
+            if runs and runs[-1][0] == layer:
+                runs[-1][1] += 1
+            else:
+                runs.append([layer, 1])
+        parts = []
+        for layer, count in runs[:6]:
+            extra = "".join([f", {layer.weight_law.name}" if layer.weight_law.name != "gaussian" else "",
+                             f", {layer.sharing}" if layer.sharing != "none" else "",
+                             ", batch_norm" if layer.batch_norm else "",
+                             f", gamma={layer.gamma:g}" if layer.residual else ""])
+            text = f"({layer.width}, {layer.sigma_w2:.4g}, {layer.sigma_b2:.4g}, {layer.activation.name}{extra})"
+            parts.append(f"{count} x {text}" if count > 1 else text)
+        if len(runs) > 6:
+            parts.append(f"... {len(runs) - 6} more runs")
+        return f"Network(depth={self.depth}, input_width={self.input_width}, layers=[{', '.join(parts)}])"
 
 
 class ResidualNetwork:
@@ -327,17 +335,58 @@ class ResidualNetwork:
         return len(self.modules)
 
 
-def as_network_spec(network, name="network"):
-    """A :class:`Network` from a Network, a Layer or a non-empty list of Layers (ValueError otherwise)."""
-    if isinstance(network, Network):
-        return network
-    if isinstance(network, Layer):
-        return Network([network])
-    if isinstance(network, (list, tuple)):
-        if len(network) == 0:
-            raise ValueError(f"{name} must have at least one layer (depth >= 1), got an empty list")
-        return Network(network)
-    raise ValueError(f"{name} must be a sigdist.Network, a Layer or a list of Layers, got {type(network).__name__}")
+def as_network(obj, name="network", *, residual=False):
+    """The :class:`Network` that every analysis of sigdist reads, from what a user has at hand.
+
+    Parameters
+    ----------
+    obj : Network, ResidualNetwork, Layer, sequence of Layer, or sequence of int
+        A sequence of integers ``[N_0, N_1, ..., N_L]`` means He initialisation of relu
+        layers (:meth:`Network.he`); a single Layer is a network of depth 1.
+    name : str, optional
+        The parameter's name in error messages.
+    residual : bool, optional
+        Accept a :class:`ResidualNetwork` (returned as is); analyses of plain networks refuse it.
+
+    Returns
+    -------
+    Network or ResidualNetwork
+
+    Raises
+    ------
+    ValueError
+        For anything else, an empty sequence, or a ResidualNetwork where ``residual=False``.
+
+    Examples
+    --------
+    >>> from sigdist import Layer, as_network
+    >>> as_network([784, 200, 10]).widths
+    [200, 10]
+    >>> as_network(Layer(100, 0.02)).depth
+    1
+    """
+    if isinstance(obj, Network):
+        return obj
+    if isinstance(obj, ResidualNetwork):
+        if residual:
+            return obj
+        raise ValueError(f"{name} must be a plain Network here (this analysis has no residual form), "
+                         "got a ResidualNetwork")
+    if isinstance(obj, Layer):
+        return Network([obj])
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        items = list(obj)
+        if len(items) == 0:
+            raise ValueError(f"{name} must have at least one layer (depth >= 1), got an empty sequence")
+        if all(isinstance(x, Layer) for x in items):
+            return Network(items)
+        if all(isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, bool) for x in items):
+            if len(items) < 2:
+                raise ValueError(f"{name} as widths must list N_0 and at least one layer width (length >= 2), "
+                                 f"got {items}")
+            return Network.he(items)
+    raise ValueError(f"{name} must be a sigdist.Network, a Layer, a list of Layers or a list of widths "
+                     f"[N_0, ..., N_L], got {type(obj).__name__}")
 
 
 def require_gaussian_iid(layer: "Layer"):
@@ -345,7 +394,8 @@ def require_gaussian_iid(layer: "Layer"):
     if not layer.is_gaussian_iid:
         raise ValueError(
             "the exact laws need i.i.d. Gaussian weights without sharing or batch norm; got "
-            f"weight_law={layer.weight_law!r}, sharing={layer.sharing!r}, batch_norm={layer.batch_norm} "
+            f"weight_law={layer.weight_law.name!r}, sharing={layer.sharing!r}, batch_norm={layer.batch_norm}, "
+            f"gamma={layer.gamma} "
             "(simulate it with sigdist.montecarlo.simulate; for GSM use Network.reduced_linear())")
 
 
@@ -356,75 +406,3 @@ def check_layer(layer, name="layer"):
     return layer
 
 
-def check_integer(value, name, minimum=1):
-    """Validate an integer count ``>= minimum`` (bools and non-integers refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_tol(tol, name="tol"):
-    """Validate an accuracy target in ``[1e-15, 1)``: below 1e-15 no float64 computation can deliver it."""
-    if isinstance(tol, (bool, str)) or not isinstance(tol, numbers.Real) or not (1e-15 <= tol < 1):
-        raise ValueError(f"{name} must be a number in [1e-15, 1), got {tol!r}")
-    return float(tol)
-
-
-def check_input_norm(y0, name="y0"):
-    """Validate a squared input norm: finite and ``>= 0``."""
-    return _check_nonnegative_finite(y0, name)
-
-
-def check_bool(value, name):
-    """Validate a flag: ``True`` or ``False`` (numpy bools too); strings such as ``'no'`` are not flags."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-_SEED_BOUND = 2**64  # numpy's SeedSequence takes more, torch.Generator.manual_seed not
-
-
-def check_seed(seed, name="seed", *, torch=False):
-    """Validate a seed: None, an integer in ``[0, 2**64)``, or a generator, which is returned as is.
-
-    Generators: a ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence`` for the numpy
-    samplers; a ``torch.Generator`` with ``torch=True`` (the torch samplers).
-    """
-    if seed is None:
-        return None
-    if torch:
-        if type(seed).__module__.startswith("torch") and type(seed).__name__ == "Generator":
-            return seed
-        kinds = "a torch.Generator"
-    else:
-        if isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
-            return seed
-        kinds = "a numpy Generator or SeedSequence"
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < _SEED_BOUND:
-        raise ValueError(f"{name} must be an integer in [0, 2**64), {kinds} or None, got {seed!r}")
-    return int(seed)
-
-
-def check_output_path(path, name):
-    """Validate a file that will be written (a checkpoint, a figure) before any work is done.
-
-    The file's folder must exist and take a new file, and an existing file must be writable: a path that
-    fails only after a long run loses the run. Returns the path as a ``str``.
-    """
-    try:
-        path = os.fsdecode(os.fspath(path))
-    except TypeError:
-        raise ValueError(f"{name} must be a file path, got {path!r}") from None
-    if not path or os.path.isdir(path):
-        raise ValueError(f"{name} must be a file path (not a folder), got {path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-        if os.path.exists(path):
-            with open(path, "ab"):
-                pass
-    except OSError as err:
-        raise ValueError(f"{name} must be a writable file path, got {path!r} ({err.strerror or err})") from None
-    return path

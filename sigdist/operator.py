@@ -37,9 +37,11 @@ from . import _fft
 from ._numba import njit
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from .kernel import Chi2Mixture, walk_from_largest
-from .laws import SigdistWarning, SquaredNormLaw
+from ._warnings import SigdistWarning
+from .laws import SquaredNormLaw
 from .moments import MomentChain
-from .network import Layer, check_integer, check_tol, require_gaussian_iid
+from ._checks import check_integer, check_tol
+from .network import Layer, require_gaussian_iid
 
 __all__ = ["TransitionOperator", "ComposedOperator"]
 

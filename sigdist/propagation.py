@@ -15,9 +15,11 @@ import numpy as np
 
 from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
-from .laws import SigdistWarning, SquaredNormLaw
+from ._warnings import SigdistWarning
+from .laws import SquaredNormLaw, richardson_law
 from .moments import MomentChain, _product_tails
-from .network import Layer, Network, as_network_spec, check_input_norm, check_integer, check_tol
+from ._checks import check_input_norm, check_integer, check_tol
+from .network import Layer, Network, as_network
 from .operator import OneStep, TransitionOperator
 
 __all__ = ["squared_norm_law", "layer_laws"]
@@ -70,7 +72,7 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
     ----------
     Burkholz & Dubatovka (2019), Prop. 1 (eq. 1), Prop. 4 (eq. 7).
     """
-    network = as_network_spec(network)
+    network = as_network(network)
     tol = check_tol(tol)
     if method not in ("auto", "exact", "lattice"):
         raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
@@ -86,7 +88,7 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
         runs = [_propagate_lattice(network, y0, input_law, tol, lattice_size // k) for k in (1, 2, 4)]
         if not keep_all:  # Richardson needs each level's layers; the moment chain needs the previous law
             runs = [run[-2:] for run in runs]
-        laws = [_with_richardson(*levels, tol) for levels in zip(*runs)]
+        laws = [richardson_law(*levels, tol) for levels in zip(*runs)]
         for before, law in zip(laws[:-1], laws[1:]):
             if law._moments.source is not None:  # averages over the previous law carry its full error
                 law._moments.source = before._quadrature_nodes()
@@ -383,21 +385,3 @@ def _lattice_from_cdf(cdf, atom, top, n):
     F = np.asarray(cdf(edges), dtype=np.float64)
     F[0] = atom
     return SquaredNormLaw(atom, LatticeDensity(Lattice(h, n), np.diff(F)), warn=False)
-
-
-def _with_richardson(fine: SquaredNormLaw, half: SquaredNormLaw, quarter: SquaredNormLaw, tol):
-    """Attach a Richardson estimate of the CDF error to the finest of three lattice laws.
-
-    With ``d1 = max |F_n - F_{n/2}|`` and ``d2 = max |F_{n/2} - F_{n/4}|`` the observed
-    order is ``p = log2(d2 / d1)`` (2 in the asymptotic regime); the estimate is
-    ``d1 / (2^p - 1)`` with ``p`` clipped to ``[1, 2]``, so a lattice still too coarse
-    for its law (``p < 2``) is not credited with second-order convergence.
-    """
-    z = fine.continuous.grid.points
-    d1 = float(np.max(np.abs(fine.cdf(z) - half.cdf(z))))
-    d2 = float(np.max(np.abs(half.cdf(z) - quarter.cdf(z))))
-    order = 2.0 if d1 <= 0 or d2 <= 0 else min(max(math.log2(d2 / d1), 0.15), 2.0)
-    estimate = d1 / (2.0**order - 1.0)
-    return SquaredNormLaw(fine.atom, fine.continuous, discretisation_error=fine.discretisation_error + estimate,
-                          moments=fine._moments,
-                          tol=tol, warn=False)

@@ -31,8 +31,9 @@ import numpy as np
 from scipy import optimize, special
 
 from .kernel import Chi2Mixture
-from .laws import SigdistWarning
-from .network import Layer, Network, check_input_norm, check_integer, check_layer, check_tol, require_gaussian_iid
+from ._warnings import SigdistWarning
+from ._checks import check_input_norm, check_integer, check_tol
+from .network import Layer, Network, check_layer, require_gaussian_iid
 
 __all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index",
            "augmented_matrix", "discrete_eigen", "stationary_law", "stationary_moments", "mixing_depth"]

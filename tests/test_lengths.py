@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigdist import Layer, Network, ResidualNetwork, squared_norm_law
-from sigdist.laws import SigdistWarning
+from sigdist import SigdistWarning
 from sigdist.lengths import (KNOWN_INITIALIZERS, _layer_coefficients, _plain_recursion, corollary1_mean,
                              corollary2_bounds, empirical_variance, initializer_network, length_moments,
                              linear_readout_residual, residual_length_moments, standardized_fourth_moment,
                              theorem5_bounds, weight_variance_factor)
 from sigdist.moments import squared_norm_moments
-from sigdist.network import TRUNCATED_NORMAL_VARIANCE_FACTOR
+from sigdist.weights import TRUNCATED_NORMAL_VARIANCE_FACTOR
 
 X0 = np.array([2.0, -0.3, 0.1, 0.5])  # uneven entries: sum x^4 far from |x|^4 / n_0
 

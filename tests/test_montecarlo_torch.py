@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 import sigdist  # noqa: E402
 from sigdist import Layer, Network, ResidualNetwork  # noqa: E402
 from sigdist.montecarlo import compare, simulate, smc_moment  # noqa: E402
-from sigdist.network import TRUNCATED_NORMAL_VARIANCE_FACTOR  # noqa: E402
+from sigdist.weights import TRUNCATED_NORMAL_VARIANCE_FACTOR  # noqa: E402
 
 
 def zscore(samples, exact):
@@ -240,7 +240,16 @@ def test_simulate_refuses_an_activation_that_returns_nan():
             simulate(net, np.ones(4), 50, seed=0, device="cpu", method=method)
 
 
-@pytest.mark.parametrize("seed", [-1, 2**64, 0.5, np.random.default_rng(0)])
-def test_simulate_refuses_a_seed_torch_cannot_take(seed):
-    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\), a torch.Generator"):
+@pytest.mark.parametrize("seed", [-1, 2**64, 0.5, "1"])
+def test_simulate_refuses_a_seed_that_is_not_a_seed(seed):
+    with pytest.raises(ValueError, match="seed must be an integer in \\[0, 2\\*\\*64\\), a numpy SeedSequence or Generator, a torch.Generator"):
         simulate(Network.constant(4, 1, 0.5), np.ones(4), 2, seed=seed, device="cpu")
+
+
+def test_simulate_takes_every_kind_of_seed_and_repeats_itself():
+    net = Network.constant(4, 2, 0.5)
+    for make in (lambda: 7, lambda: np.random.SeedSequence(7), lambda: np.random.default_rng(7),
+                 lambda: torch.Generator().manual_seed(7)):
+        a = simulate(net, np.ones(4), 3, seed=make(), device="cpu").squared_norms
+        b = simulate(net, np.ones(4), 3, seed=make(), device="cpu").squared_norms
+        assert np.array_equal(a, b)

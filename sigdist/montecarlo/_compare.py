@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ..network import check_integer
+from .._checks import check_integer
 
 __all__ = ["Comparison", "compare", "ks_distance"]
 

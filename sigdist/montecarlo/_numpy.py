@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from ..network import Network, check_integer, check_seed
+from .._checks import check_integer, check_seed
+from ..network import Network
 
 __all__ = ["check_inputs", "dense_squared_norms"]
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..network import Network, _check_positive_finite, check_input_norm, check_integer, check_seed, require_gaussian_iid
+from .._checks import check_input_norm, check_integer, check_positive, check_seed
+from ..network import Network, require_gaussian_iid
 
 __all__ = ["SMCResult", "smc_moment"]
 
@@ -61,7 +62,7 @@ def smc_moment(network: Network, y0=1.0, power=2.0, *, n_particles=10_000, n_rep
     for layer in network:
         require_gaussian_iid(layer)
     y0 = check_input_norm(y0, "y0")
-    power = _check_positive_finite(power, "power")
+    power = check_positive(power, "power")
     n_particles = check_integer(n_particles, "n_particles")
     n_replicates = check_integer(n_replicates, "n_replicates", 2)
     rng = np.random.default_rng(check_seed(seed))

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..network import Layer, Network, ResidualNetwork, check_integer, check_seed
+from .._checks import check_integer
+from .._random import torch_generator
+from ..network import Layer, Network, ResidualNetwork
 from ._numpy import check_inputs
 
 __all__ = ["Simulation", "simulate", "resolve_device", "make_generator"]
@@ -53,18 +55,8 @@ def resolve_device(device) -> torch.device:
 
 
 def make_generator(seed, device: torch.device) -> torch.Generator:
-    """A ``torch.Generator`` on ``device`` from an int seed, None, or a generator (used as is)."""
-    if isinstance(seed, torch.Generator):
-        if seed.device.type != device.type:
-            raise ValueError(f"seed is a generator on {seed.device}, the simulation runs on {device}")
-        return seed
-    seed = check_seed(seed, torch=True)
-    gen = torch.Generator(device=device)
-    if seed is None:
-        gen.seed()
-    else:
-        gen.manual_seed(seed)
-    return gen
+    """A ``torch.Generator`` on ``device`` from any seed sigdist accepts (see :mod:`sigdist._random`)."""
+    return torch_generator(seed, device)
 
 
 @dataclass
@@ -215,22 +207,8 @@ def _weights(layer: Layer, b, fan_in, gen, like):
 
 
 def _draw(law, shape, gen, like):
-    """Symmetric draws of unit variance (the truncated normal: N(0, 1) cut at +-2, variance 0.774)."""
-    if callable(law):
-        out = torch.as_tensor(law(gen, shape), dtype=like.dtype, device=like.device)
-        if tuple(out.shape) != tuple(shape):
-            raise ValueError(f"weight_law sampler returned shape {tuple(out.shape)}, expected {tuple(shape)}")
-        return out
-    if law == "gaussian":
-        return torch.randn(shape, generator=gen, dtype=like.dtype, device=like.device)
-    if law == "uniform":
-        u = torch.rand(shape, generator=gen, dtype=like.dtype, device=like.device)
-        return math.sqrt(3.0) * (2.0 * u - 1.0)
-    # truncated normal on [-2, 2] by inverting the normal CDF on [Phi(-2), Phi(2)]
-    u = torch.rand(shape, generator=gen, dtype=like.dtype, device=like.device)
-    lo = 0.5 * math.erfc(2.0 / math.sqrt(2.0))
-    p = lo + (1.0 - 2.0 * lo) * u
-    return math.sqrt(2.0) * torch.erfinv(2.0 * p - 1.0)
+    """Draws of the weight law's standard form (unit variance; the truncated normal 0.774)."""
+    return law.sample_torch(gen, shape, like.dtype, like.device)
 
 
 def _activate(layer: Layer, h):
@@ -239,32 +217,7 @@ def _activate(layer: Layer, h):
         # exactly 0 on every input (a dead previous layer with sigma_b = 0) stays 0 instead of 0/0
         ms = torch.mean(h * h, dim=1, keepdim=True)
         h = torch.where(ms > 0, h / torch.sqrt(torch.where(ms > 0, ms, torch.ones_like(ms))), torch.zeros_like(h))
-    if _is_torch_native(layer):
-        return _torch_activation(layer, h)
-    # a user's callable works on numpy arrays
-    return torch.as_tensor(layer.activation.checked(h.cpu().numpy()), dtype=h.dtype, device=h.device)
-
-
-_TORCH_ACTIVATIONS = {
-    "relu": torch.relu,
-    "linear": lambda h: h,
-    "abs": torch.abs,
-    "tanh": torch.tanh,
-    "erf": torch.erf,
-    "gelu": lambda h: torch.nn.functional.gelu(h),
-}
-
-
-def _is_torch_native(layer):
-    name = layer.activation.name
-    return name in _TORCH_ACTIVATIONS or name.startswith("leaky_relu(")
-
-
-def _torch_activation(layer, h):
-    name = layer.activation.name
-    if name.startswith("leaky_relu("):
-        return torch.where(h > 0, h, layer.negative_slope * h)
-    return _TORCH_ACTIVATIONS[name](h)
+    return layer.activation.torch(h)
 
 
 def _run_full(network, x, gen):

@@ -1,0 +1,448 @@
+r"""The one contract of every law sigdist returns: a ``scipy.stats``-like frozen distribution.
+
+:class:`Law` implements the public surface once (``pdf``, ``logpdf``, ``cdf``, ``logcdf``,
+``sf``, ``logsf``, ``ppf``, ``isf``, ``rvs``, ``moment``, ``mean``, ``var``, ``std``,
+``median``, ``interval``, ``stats``, ``expect``, ``support``, ``entropy``), vectorised over
+numpy arrays, with its arguments checked at this boundary. A law is an optional atom of mass
+``atom`` at the point ``atom_at`` plus a continuous part of mass
+``1 - atom - mass_lost`` (a discretised law may lose mass off its grid); the atom is handled
+here once, so a subclass describes its continuous part only, through a few private hooks:
+
+``_support`` (attribute)
+    ``(a, b)``, the closed hull of the support.
+``_cdf(x)``, ``_sf(x)``
+    ``P(X <= x)`` and ``P(X > x)`` of the continuous part (``_sf`` defaults to
+    ``continuous_mass - _cdf``; override it where the right tail needs relative accuracy).
+``_pdf(x)``, ``_logpdf(x)``, ``_logcdf(x)``, ``_logsf(x)``
+    Density of the continuous part and the logs (defaults: logs of the others).
+``_ppf(p)``, ``_isf(p)``
+    ``x`` with ``_cdf(x) = p`` (``_sf(x) = p``) for ``0 < p < continuous_mass``
+    (defaults: bisection on ``_cdf``; ``_ppf(continuous_mass - p)``).
+``_moment(order)``
+    ``E[X^order]`` of the whole law (default: :meth:`expect` by quadrature).
+``_rvs(size, rng)``
+    Samples (default: inverse transform through :meth:`ppf`).
+
+Every scalar argument gives a numpy scalar, every array an array of its shape. Probabilities
+outside ``[0, 1]``, negative or non-finite moment orders and non-numeric points raise
+``ValueError`` naming the argument; a NaN point gives NaN at that point (as in scipy).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ._checks import check_order, check_points, check_probability
+from ._random import numpy_generator
+from ._warnings import SigdistWarning
+
+__all__ = ["Law", "EmpiricalLaw"]
+
+# the quantiles between which expect() integrates piecewise: quad sees each part of the law at its scale
+_EXPECT_BREAKS = (1e-12, 1e-6, 1e-3, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999, 1 - 1e-6, 1 - 1e-12)
+
+
+class Law:
+    """Base class of the laws of sigdist (see the module notes for the hooks a subclass writes)."""
+
+    atom = 0.0
+    atom_at = 0.0
+    mass_lost = 0.0
+    _support = (-math.inf, math.inf)
+    #: relative accuracy the law was asked for; expect() and moments warn beyond it
+    tol = 1e-8
+    label = "X"
+
+    # -- hooks (continuous part) ------------------------------------------------------------
+    @property
+    def continuous_mass(self) -> float:
+        """Mass of the continuous part, ``1 - atom - mass_lost``."""
+        return max(0.0, 1.0 - self.atom - self.mass_lost)
+
+    def _cdf(self, x):
+        raise NotImplementedError
+
+    def _sf(self, x):
+        return np.maximum(self.continuous_mass - self._cdf(x), 0.0)
+
+    def _pdf(self, x):
+        raise NotImplementedError(f"{type(self).__name__} has no density")
+
+    def _logpdf(self, x):
+        with np.errstate(divide="ignore"):
+            return np.log(self._pdf(x))
+
+    def _logcdf(self, x):
+        with np.errstate(divide="ignore"):
+            return np.log(self.cdf(x))
+
+    def _logsf(self, x):
+        with np.errstate(divide="ignore"):
+            return np.log(self.sf(x))
+
+    def _ppf(self, p):
+        return self._bisect(p, upper=False)
+
+    def _isf(self, p):
+        return self._ppf(self.continuous_mass - p)
+
+    def _moment(self, order):
+        return self.expect(lambda x: np.abs(x) ** order * (np.sign(x) if float(order).is_integer()
+                                                            and int(order) % 2 else 1.0))
+
+    def _rvs(self, size, rng):
+        u = rng.random(size)
+        return self.ppf(u)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _bisect(self, p, upper):
+        """``x`` with ``_cdf(x) = p`` by bracketing and bisection (a fallback for laws without an inverse)."""
+        p = np.atleast_1d(np.asarray(p, dtype=np.float64))
+        a, b = self._support
+        lo = np.full(p.shape, a if math.isfinite(a) else -1.0)
+        hi = np.full(p.shape, b if math.isfinite(b) else 1.0)
+        f = (lambda x: -self._sf(x)) if upper else self._cdf
+        target = -p if upper else p
+        if not math.isfinite(a):
+            for _ in range(2100):
+                low = f(lo) > target
+                if not np.any(low):
+                    break
+                lo = np.where(low, 2.0 * lo - 1.0, lo)
+        if not math.isfinite(b):
+            for _ in range(2100):
+                high = f(hi) < target
+                if not np.any(high):
+                    break
+                hi = np.where(high, 2.0 * hi + 1.0, hi)
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            below = f(mid) < target
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+            if np.all(hi - lo <= 4e-16 * np.maximum(np.abs(lo), np.abs(hi)) + 1e-300):
+                break
+        return 0.5 * (lo + hi)
+
+    @staticmethod
+    def _nan_kept(x, out):
+        return np.where(np.isnan(x), np.nan, out)[()]
+
+    # -- the public contract ----------------------------------------------------------------
+    def support(self):
+        """``(a, b)``: the law lives on ``[a, b]``."""
+        return tuple(float(v) for v in self._support)
+
+    def pdf(self, x):
+        """Density of the continuous part at ``x`` (an atom has no density: see :attr:`atom`)."""
+        x = check_points(x, "x")
+        a, b = self._support
+        inside = (x >= a) & (x <= b)
+        out = np.zeros(x.shape)
+        if np.any(inside):
+            out[inside] = self._pdf(x[inside])
+        return self._nan_kept(x, out)
+
+    def logpdf(self, x):
+        """Log-density of the continuous part (``-inf`` off the support), finite where ``pdf`` underflows."""
+        x = check_points(x, "x")
+        a, b = self._support
+        inside = (x >= a) & (x <= b)
+        out = np.full(x.shape, -np.inf)
+        if np.any(inside):
+            out[inside] = self._logpdf(x[inside])
+        return self._nan_kept(x, out)
+
+    def cdf(self, x):
+        """``P(X <= x)``, the atom included."""
+        x = check_points(x, "x")
+        xx = np.nan_to_num(x)
+        out = self._cdf(xx) + self.atom * (xx >= self.atom_at)
+        return self._nan_kept(x, np.clip(out, 0.0, 1.0))
+
+    def sf(self, x):
+        """``P(X > x)``, the atom included, computed from the right where the subclass can."""
+        x = check_points(x, "x")
+        xx = np.nan_to_num(x)
+        out = self._sf(xx) + self.atom * (xx < self.atom_at)
+        return self._nan_kept(x, np.clip(out, 0.0, 1.0))
+
+    def logcdf(self, x):
+        """``log P(X <= x)``, finite where ``cdf`` underflows (subclasses with a left tail in logs)."""
+        x = check_points(x, "x")
+        return self._nan_kept(x, self._logcdf(np.nan_to_num(x)))
+
+    def logsf(self, x):
+        """``log P(X > x)``, finite where ``sf`` underflows (subclasses with a right tail in logs)."""
+        x = check_points(x, "x")
+        return self._nan_kept(x, self._logsf(np.nan_to_num(x)))
+
+    def ppf(self, q):
+        """Quantile function: the smallest ``x`` with ``cdf(x) >= q``."""
+        q = check_probability(q, "q")
+        a, b = self._support
+        below_atom = float(self._cdf(np.array([self.atom_at]))[0]) if self.atom > 0 else math.inf
+        out = np.empty(q.shape)
+        left = q <= below_atom
+        at_atom = ~left & (q <= below_atom + self.atom)
+        right = ~left & ~at_atom
+        p = np.where(left, q, q - self.atom)
+        inner = (left | right) & (p > 0) & (p < self.continuous_mass)
+        if np.any(inner):
+            out[inner] = self._ppf(p[inner])
+        out[at_atom] = self.atom_at
+        out[(left | right) & (p <= 0)] = a
+        top = (left | right) & (p >= self.continuous_mass)
+        out[top] = b
+        out[q == 0] = a if self.atom == 0 or a < self.atom_at else self.atom_at
+        out[q == 1] = b
+        return out[()]
+
+    def isf(self, q):
+        """Inverse survival function: ``x`` with ``sf(x) = q``, solved from the right (not ``ppf(1 - q)``)."""
+        q = check_probability(q, "q")
+        a, b = self._support
+        above_atom = float(self._sf(np.array([self.atom_at]))[0]) if self.atom > 0 else math.inf
+        out = np.empty(q.shape)
+        right = q < above_atom
+        at_atom = ~right & (q < above_atom + self.atom)
+        left = ~right & ~at_atom
+        p = np.where(right, q, q - self.atom)
+        inner = (left | right) & (p > 0) & (p < self.continuous_mass)
+        if np.any(inner):
+            out[inner] = self._isf(p[inner])
+        out[at_atom] = self.atom_at
+        out[(left | right) & (p <= 0)] = b
+        out[(left | right) & (p >= self.continuous_mass)] = a
+        out[q == 0] = b
+        out[q == 1] = a if self.atom == 0 or a < self.atom_at else self.atom_at
+        return out[()]
+
+    def rvs(self, size=None, random_state=None):
+        """Random samples of shape ``size`` (a float for ``size=None``).
+
+        ``random_state``: anything sigdist takes as a seed (int, ``SeedSequence``, numpy
+        ``Generator``, ``torch.Generator``); the same seed gives the same samples.
+        """
+        if size is not None:
+            shape = (size,) if np.ndim(size) == 0 else tuple(size)
+            if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
+                raise ValueError(f"size must be None, an integer >= 0 or a tuple of them, got {size!r}")
+            size = shape
+        rng = numpy_generator(random_state, "random_state")
+        out = self._rvs(size, rng)
+        return float(out) if size is None else np.asarray(out, dtype=np.float64)
+
+    def moment(self, order):
+        """Raw moment ``E[X^order]`` (``order >= 0``)."""
+        order = check_order(order)
+        if order == 0:
+            return 1.0
+        return float(self._moment(order))
+
+    def mean(self):
+        """``E[X]``."""
+        return self.moment(1)
+
+    def var(self):
+        """``Var X``."""
+        m1 = self.mean()
+        if math.isinf(m1):
+            return math.inf
+        return max(self.moment(2) - m1 * m1, 0.0)
+
+    def std(self):
+        """Standard deviation ``sqrt(Var X)``."""
+        v = self.var()
+        return math.inf if math.isinf(v) else math.sqrt(v)
+
+    def median(self):
+        """``ppf(0.5)``."""
+        return float(self.ppf(0.5))
+
+    def interval(self, confidence):
+        """Equal-tailed interval ``(ppf((1 - c) / 2), isf((1 - c) / 2))`` holding probability ``c``."""
+        c = check_probability(confidence, "confidence")
+        a = 0.5 * (1.0 - c)
+        return self.ppf(a), self.isf(a)
+
+    def stats(self, moments="mv"):
+        """Mean (``m``), variance (``v``), skewness (``s``) and excess kurtosis (``k``), as scipy orders them."""
+        if not isinstance(moments, str) or not moments or set(moments) - set("mvsk"):
+            raise ValueError(f"moments must be a string of the letters 'm', 'v', 's', 'k', got {moments!r}")
+        m1 = self.mean()
+        v = self.var()
+        out = []
+        for letter in "mvsk":
+            if letter not in moments:
+                continue
+            if letter == "m":
+                out.append(m1)
+            elif letter == "v":
+                out.append(v)
+            elif math.isinf(v) or v == 0:
+                out.append(math.nan if v == 0 else math.inf)
+            elif letter == "s":
+                m2, m3 = self.moment(2), self.moment(3)
+                out.append((m3 - 3 * m1 * m2 + 2 * m1 ** 3) / v ** 1.5)
+            else:
+                m2, m3, m4 = self.moment(2), self.moment(3), self.moment(4)
+                out.append((m4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1 ** 4) / (v * v) - 3.0)
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def expect(self, func=None, lb=None, ub=None, conditional=False):
+        """``E[func(X)]`` over ``lb <= X <= ub`` (divided by that probability when ``conditional``).
+
+        The atom contributes ``atom * func(atom_at)``; the continuous part is integrated by
+        adaptive quadrature piecewise between quantiles. A :class:`SigdistWarning` names the
+        result when quadrature's error estimate exceeds ``tol`` relative to it.
+        """
+        from scipy import integrate
+
+        if func is None:
+            func = lambda x: x  # noqa: E731
+        if not callable(func):
+            raise ValueError(f"func must be a callable f(x), got {func!r}")
+        a, b = self._support
+        lo = a if lb is None else max(float(check_points(lb, "lb")), a)
+        hi = b if ub is None else min(float(check_points(ub, "ub")), b)
+        if not lo <= hi:
+            raise ValueError(f"lb must not exceed ub, got lb={lb!r}, ub={ub!r}")
+        total, err = 0.0, 0.0
+        if self.atom > 0 and lo <= self.atom_at <= hi:
+            total += self.atom * float(func(np.float64(self.atom_at)))
+        if self.continuous_mass > 0:
+            cuts = [lo] + [float(self.ppf(q)) for q in _EXPECT_BREAKS] + [hi]
+            cuts = sorted(min(max(c, lo), hi) for c in cuts)
+
+            def integrand(x):
+                return float(func(np.float64(x))) * float(self._pdf(np.array([x]))[0])
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", integrate.IntegrationWarning)
+                for left, right in zip(cuts[:-1], cuts[1:]):
+                    if right > left:
+                        value, e = integrate.quad(integrand, left, right, limit=200, epsabs=0.0, epsrel=1e-12)
+                        total += value
+                        err += e
+        if conditional:
+            mass = float(self.cdf(hi)) - (float(self.cdf(lo)) - (self.atom if lo == self.atom_at else 0.0)) \
+                if math.isfinite(lo) else float(self.cdf(hi))
+            if mass <= 0:
+                raise ValueError(f"conditional expectation over [{lo}, {hi}], which holds no probability")
+            total, err = total / mass, err / mass
+        if err > self.tol * max(abs(total), 1e-300):
+            warnings.warn(f"law of {self.label}: expect() has quadrature error estimate {err:.3g} "
+                          f"(value {total:.6g}), beyond tol={self.tol:.3g}", SigdistWarning, stacklevel=2)
+        return total
+
+    def entropy(self):
+        """Differential entropy ``-E[log pdf(X)]`` of a law without atom (an atom leaves it undefined)."""
+        if self.atom > 0:
+            raise ValueError(f"entropy is not defined for the law of {self.label}: it has an atom of mass "
+                             f"{self.atom:.3g} at {self.atom_at:g} (a mixed law has no differential entropy)")
+        return -self.expect(lambda x: self._logpdf(np.array([x]))[0])
+
+
+class EmpiricalLaw(Law):
+    r"""The empirical law of a sample: ``F_n(x) = #\{X_i \le x\} / n``, with standard errors.
+
+    Parameters
+    ----------
+    samples : array_like
+        Finite draws (one-dimensional; ``n >= 1``).
+    label : str, optional
+        What the samples are of.
+
+    Notes
+    -----
+    A discrete law: every sample is an atom of mass ``1/n``, so ``pdf`` is not defined. The
+    standard errors are those of i.i.d. sampling: ``cdf_se(x) = sqrt(F_n (1 - F_n) / n)``,
+    ``moment_se(k) = sqrt(Var(X^k) / n)`` estimated from the sample.
+    """
+
+    def __init__(self, samples, label="X"):
+        x = check_points(samples, "samples").ravel()
+        if x.size == 0:
+            raise ValueError("samples must hold at least one value, got an empty array")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"samples must be finite, got {int(np.sum(~np.isfinite(x)))} non-finite values")
+        self.samples = np.sort(x)
+        self.n = x.size
+        self.label = label
+        self._support = (float(self.samples[0]), float(self.samples[-1]))
+
+    def __repr__(self):
+        return f"EmpiricalLaw({self.label}, n={self.n}, mean={self.mean():.6g})"
+
+    def _cdf(self, x):
+        return np.searchsorted(self.samples, x, side="right") / self.n
+
+    def _sf(self, x):
+        return (self.n - np.searchsorted(self.samples, x, side="right")) / self.n
+
+    def cdf(self, x):
+        x = check_points(x, "x")
+        return self._nan_kept(x, self._cdf(np.nan_to_num(x)))
+
+    def sf(self, x):
+        x = check_points(x, "x")
+        return self._nan_kept(x, self._sf(np.nan_to_num(x)))
+
+    def pdf(self, x):
+        raise ValueError("an empirical law is discrete: it has no density (use cdf, or a histogram of .samples)")
+
+    logpdf = pdf
+
+    def ppf(self, q):
+        q = check_probability(q, "q")
+        idx = np.clip(np.ceil(q * self.n).astype(np.int64) - 1, 0, self.n - 1)
+        return self.samples[idx][()]
+
+    def isf(self, q):
+        q = check_probability(q, "q")
+        idx = np.clip(self.n - np.ceil(q * self.n).astype(np.int64), 0, self.n - 1)
+        return self.samples[idx][()]
+
+    def _rvs(self, size, rng):
+        return rng.choice(self.samples, size=size, replace=True)
+
+    def _moment(self, order):
+        return float(np.mean(np.abs(self.samples) ** order * (np.sign(self.samples)
+                                                              if float(order).is_integer() and int(order) % 2
+                                                              else 1.0)))
+
+    def expect(self, func=None, lb=None, ub=None, conditional=False):
+        func = (lambda x: x) if func is None else func
+        keep = np.ones(self.n, dtype=bool)
+        if lb is not None:
+            keep &= self.samples >= float(lb)
+        if ub is not None:
+            keep &= self.samples <= float(ub)
+        total = float(np.sum(np.asarray(func(self.samples[keep]), dtype=np.float64))) / self.n
+        if conditional:
+            if not np.any(keep):
+                raise ValueError("conditional expectation over a range that holds no sample")
+            total *= self.n / np.count_nonzero(keep)
+        return total
+
+    def entropy(self):
+        raise ValueError("an empirical law is discrete: it has no differential entropy")
+
+    def cdf_se(self, x):
+        """Standard error of :meth:`cdf` at ``x``: ``sqrt(F_n (1 - F_n) / n)``."""
+        f = self.cdf(x)
+        return np.sqrt(f * (1.0 - f) / self.n)
+
+    def moment_se(self, order):
+        """Standard error of :meth:`moment` (``sqrt(Var(X^k) / n)`` from the sample; 0 for ``n = 1``)."""
+        order = check_order(order)
+        v = np.abs(self.samples) ** order
+        return 0.0 if self.n == 1 else float(np.std(v, ddof=1) / math.sqrt(self.n))
+
+    def mean_se(self):
+        """Standard error of the mean."""
+        return self.moment_se(1)
