@@ -105,6 +105,10 @@ def main(argv=None):
     lengths.add_argument("--initializer", default="he_normal", help="he_normal, he_normal_truncated, he_uniform, ...")
     lengths.add_argument("--sigma-b2", type=_finite, default=0.0)
     args = parser.parse_args(argv)
+    # the CLI only writes figures to files: it chooses the file backend (the library never does)
+    from .plotting import use_file_backend
+
+    use_file_backend()
     if args.command == "rank":
         return _rank(parser, args)
     if args.command == "lengths":

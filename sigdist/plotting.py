@@ -1,20 +1,29 @@
-"""Figures (matplotlib, no numerics)."""
+"""Figures (matplotlib, no numerics): part of the application layer with the CLI and the demo.
+
+Nothing here chooses a matplotlib backend: a notebook keeps its own. The CLI and the validation
+scripts, which only write files, choose the non-interactive Agg backend themselves.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_layer_laws", "plot_rank_trace", "pyplot", "finish_figure"]
+__all__ = ["plot_layer_laws", "plot_rank_trace", "pyplot", "finish_figure", "use_file_backend"]
 
 
 def pyplot():
-    """matplotlib.pyplot on the non-interactive Agg backend (figures are written to files)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """``matplotlib.pyplot`` on whatever backend the caller chose (imported only when a figure is drawn)."""
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def use_file_backend():
+    """Select the non-interactive Agg backend: for programs that only write figures to files (the CLI,
+    the validation scripts), never called by the library itself."""
+    import matplotlib
+
+    matplotlib.use("Agg")
 
 
 def plot_layer_laws(laws, path, samples=None, title=None):

@@ -66,8 +66,9 @@ def main(argv=None):
         print(f"  width {w:3d}: " + "  ".join(f"{abs(v):.8f}" for v in vals))
     ok &= all(b[1][1] >= a[1][1] for a, b in zip(he_rows, he_rows[1:]))  # lambda_2 rises towards 1
     ok &= all(b[1] <= a[1] for a, b in zip(trunc, trunc[1:]))  # a longer grid leaks less
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))

@@ -48,8 +48,9 @@ def main(argv=None):
                 z = (m.mean() - exact) / (m.std(ddof=1) / np.sqrt(n_net))
                 ok &= abs(z) < 4
                 print(f"  {name:>20} d={d:>3}: MC {m.mean():.4g} +- {m.std(ddof=1) / np.sqrt(n_net):.2g}, exact {exact:.4g}, z = {z:+.2f}")
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, c in curves.items():

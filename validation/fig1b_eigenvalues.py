@@ -62,8 +62,9 @@ def main(argv=None):
         print(f"quadrature check N={layer.width} m={mm}: exact {exact:.12g}, quadrature {quad:.12g}, "
               f"rel diff {abs(quad / exact - 1):.1e}")
         ok &= abs(quad / exact - 1) < 1e-8
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -49,8 +49,9 @@ def main(argv=None):
         curves.append((width, mean, se, mf))
         print(f"N={width:>3}: mean cosine at depth {depth}: {mean[-1]:.4f} +- {se[-1]:.4f} (c-map {mf[-1]:.4f})")
         ok &= bool(mean[-1] > mean[0])
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))

@@ -81,8 +81,9 @@ def main(argv=None):
         bn, van = profiles[activation, True], profiles[activation, False]
         ok &= bool(bn.rank_bound[-1] - van.rank_bound[-1] > 4 * math.hypot(bn.rank_bound_se[-1], van.rank_bound_se[-1]))
 
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for (activation, bn), p in profiles.items():

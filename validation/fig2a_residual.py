@@ -104,8 +104,9 @@ def main(argv=None):
                          device="cpu").squared_norms[:, -1, 0] / WIDTH
             print(f"eta_l = 1/l, relu read-out (MC): E[M_{L_h}] = {m.mean():.4g} +- {m.std(ddof=1) / np.sqrt(n_net):.2g}"
                   f"  (sum eta = {harmonic[:L_h].sum():.3f})")
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     ell = np.arange(1, L + 1)

@@ -79,8 +79,9 @@ def main(argv=None):
                 z = (emp.mean() - exact) / (emp.std(ddof=1) / np.sqrt(n_net))
                 ok &= abs(z) < 4
                 print(f"  ({kind}) d={d}: MC {emp.mean():.4g} +- {emp.std(ddof=1) / np.sqrt(n_net):.2g}, exact {exact:.4g}, z = {z:+.2f}")
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for kind in kinds:

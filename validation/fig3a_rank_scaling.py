@@ -78,8 +78,9 @@ def main(argv=None):
         print(f"   gamma={gamma:g}, N={batch_rule}: E[r] ~ d^{slope:.3f} (95% CI {ci[0]:.3f}..{ci[1]:.3f}, {verdict}); "
               f"E[rank_1/2] ~ d^{s_slope:.3f} (95% CI {s_ci[0]:.3f}..{s_ci[1]:.3f})")
         rows.append((gamma, batch_rule, means, ses, np.array(smeans)))
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for gamma, batch_rule, means, ses, smeans in rows:

@@ -50,8 +50,9 @@ def main(argv=None):
     print(f"mean r(H) over layers {2 * depth // 3}..{depth}: {tail.mean():.3f}; stationary E[r] {stationary.r_mean:.3f} "
           f"+- {stationary.r_se:.3f} (z = {z:.2f})")
     ok = bool(mean_spec[-1, 0] < mean_spec[0, 0] and mean_spec[-1, 1] > 1e6 * mean_spec[0, 1] and abs(z) < 5)
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for i in range(10):

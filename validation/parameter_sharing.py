@@ -38,8 +38,9 @@ def main(argv=None):
     ok = bool(np.allclose(ll.signal.cosines, c0, atol=1e-12))
     ok &= rows["He (x)"][0][-1] > rows["He (x)"][0][0]
     ok &= abs(rows["looks-linear (x)"][0][-1] - rows["looks-linear (x)"][0][0]) < 5 * rows["looks-linear (x)"][1][-1]
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -38,8 +38,9 @@ def main(argv=None):
     for l in sorted({1, 2, depth // 4, depth // 2, depth}):
         print(f"{l:>5} {curves[0][l - 1]:>9.3f} {curves[25][l - 1]:>9.3f} {curves[75][l - 1]:>9.3f}")
     ok = bool(curves[25][-1] > 3 * curves[0][-1] and curves[75][-1] >= 0.95 * curves[25][-1])
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for n_iter, label in ((0, "standard init"), (25, "pre-trained, 25 steps"), (75, "pre-trained, 75 steps")):

@@ -55,8 +55,9 @@ def main(argv=None):
             ok &= abs(slope + alpha) < 0.05 * alpha
         ok &= not (math.isfinite(m1) and e1 > 1e-8) and not (math.isfinite(m2) and alpha > 2.5 and e2 > 1e-8)
         laws.append((gain, alpha, law))
-    from sigdist.plotting import finish_figure, pyplot
+    from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
+    use_file_backend()
     plt = pyplot()
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
