@@ -45,6 +45,14 @@ __all__ = ["Law", "EmpiricalLaw"]
 _EXPECT_BREAKS = (1e-12, 1e-6, 1e-3, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999, 1 - 1e-6, 1 - 1e-12)
 
 
+def _power(x, order):
+    """``x^order`` for real ``x``: signed for odd integer orders, ``|x|^order`` otherwise."""
+    x = np.asarray(x, dtype=np.float64)
+    if float(order).is_integer():
+        return x ** int(order)
+    return np.abs(x) ** order
+
+
 class Law:
     """Base class of the laws of sigdist (see the module notes for the hooks a subclass writes)."""
 
@@ -84,14 +92,29 @@ class Law:
             return np.log(self.sf(x))
 
     def _ppf(self, p):
-        return self._bisect(p, upper=False)
+        # the upper half is solved on _sf: near the top, cdf values are spaced 1e-16 apart and would
+        # round the quantile by 1e-16 / pdf
+        p = np.asarray(p, dtype=np.float64)
+        upper = p > 0.5 * self.continuous_mass
+        out = np.empty(p.shape)
+        if np.any(~upper):
+            out[~upper] = self._bisect(p[~upper], upper=False)
+        if np.any(upper):
+            out[upper] = self._bisect(self.continuous_mass - p[upper], upper=True)
+        return out
 
     def _isf(self, p):
-        return self._ppf(self.continuous_mass - p)
+        p = np.asarray(p, dtype=np.float64)
+        lower = p > 0.5 * self.continuous_mass
+        out = np.empty(p.shape)
+        if np.any(~lower):
+            out[~lower] = self._bisect(p[~lower], upper=True)
+        if np.any(lower):
+            out[lower] = self._bisect(self.continuous_mass - p[lower], upper=False)
+        return out
 
     def _moment(self, order):
-        return self.expect(lambda x: np.abs(x) ** order * (np.sign(x) if float(order).is_integer()
-                                                            and int(order) % 2 else 1.0))
+        return self.expect(lambda x: _power(x, order))
 
     def _rvs(self, size, rng):
         u = rng.random(size)
@@ -314,12 +337,19 @@ class Law:
         total, err = 0.0, 0.0
         if self.atom > 0 and lo <= self.atom_at <= hi:
             total += self.atom * float(func(np.float64(self.atom_at)))
+        # the sum of the pieces' sizes: the scale against which a cancelling integral's error is judged
+        magnitude = abs(total)
         if self.continuous_mass > 0:
-            cuts = [lo] + [float(self.ppf(q)) for q in _EXPECT_BREAKS] + [hi]
-            cuts = sorted(min(max(c, lo), hi) for c in cuts)
+            inner_lo = max(lo, float(self.ppf(_EXPECT_BREAKS[0])))
+            inner_hi = min(hi, float(self.isf(_EXPECT_BREAKS[0])))
+            cuts = [inner_lo] + [float(self.ppf(q)) for q in _EXPECT_BREAKS[1:-1]] + [inner_hi]
+            cuts = sorted(min(max(c, inner_lo), inner_hi) for c in cuts)
 
             def integrand(x):
-                return float(func(np.float64(x))) * float(self._pdf(np.array([x]))[0])
+                with np.errstate(over="ignore", under="ignore", divide="ignore"):
+                    density = float(self._pdf(np.array([x]))[0])
+                    # where the density underflows nothing is added (entropy's log pdf is -inf there)
+                    return 0.0 if density == 0.0 else float(func(np.float64(x))) * density
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", integrate.IntegrationWarning)
@@ -328,13 +358,27 @@ class Law:
                         value, e = integrate.quad(integrand, left, right, limit=200, epsabs=0.0, epsrel=1e-12)
                         total += value
                         err += e
+                        magnitude += abs(value)
+                # the outer parts decade by decade: quad on an infinite range can report a small error for
+                # a slowly converging (or divergent) tail, so the tail must be seen to die out
+                for start, end, sign in ((inner_hi, hi, 1.0), (inner_lo, lo, -1.0)):
+                    if start == end:
+                        continue
+                    value, e, converged = _outer_integral(integrand, start, end, sign, self.tol, magnitude)
+                    total += value
+                    err += e
+                    magnitude += abs(value)
+                    if not converged:
+                        warnings.warn(f"law of {self.label}: expect() over the {'right' if sign > 0 else 'left'} "
+                                      f"tail does not die out by |x| = 1e300 (the expectation may be infinite); "
+                                      f"returning the partial value {total:.6g}", SigdistWarning, stacklevel=2)
         if conditional:
             mass = float(self.cdf(hi)) - (float(self.cdf(lo)) - (self.atom if lo == self.atom_at else 0.0)) \
                 if math.isfinite(lo) else float(self.cdf(hi))
             if mass <= 0:
                 raise ValueError(f"conditional expectation over [{lo}, {hi}], which holds no probability")
             total, err = total / mass, err / mass
-        if err > self.tol * max(abs(total), 1e-300):
+        if err > self.tol * max(magnitude, 1e-300):
             warnings.warn(f"law of {self.label}: expect() has quadrature error estimate {err:.3g} "
                           f"(value {total:.6g}), beyond tol={self.tol:.3g}", SigdistWarning, stacklevel=2)
         return total
@@ -345,6 +389,46 @@ class Law:
             raise ValueError(f"entropy is not defined for the law of {self.label}: it has an atom of mass "
                              f"{self.atom:.3g} at {self.atom_at:g} (a mixed law has no differential entropy)")
         return -self.expect(lambda x: self._logpdf(np.array([x]))[0])
+
+
+def _outer_integral(integrand, start, end, sign, tol, scale):
+    """``int integrand`` from ``start`` to ``end`` (``end`` may be infinite) over pieces growing tenfold.
+
+    It has converged when three consecutive pieces add less than ``1e-3 tol`` of the running total, or
+    when the integrand underflows to 0 after pieces that were shrinking fast enough for their geometric
+    remainder to stay below ``tol`` of the total. Returns ``(value, error, converged)``.
+    """
+    from scipy import integrate
+
+    total, err, quiet = 0.0, 0.0, 0
+    last = []  # the last two nonzero pieces, for the geometric remainder
+    a = start
+    width = max(abs(start), 1.0)
+    for _ in range(1400):
+        if abs(a) + width > 1e300:
+            break
+        b = a + sign * width
+        if (b - end) * sign >= 0:
+            b = end
+        lo_, hi_ = (a, b) if sign > 0 else (b, a)
+        value, e = integrate.quad(integrand, lo_, hi_, limit=200, epsabs=0.0, epsrel=1e-12)
+        total += value
+        err += e
+        if b == end:
+            return total, err, True
+        reference = max(abs(total) + scale, 1e-300)
+        if value == 0.0 and last:
+            # float64 ran out (the density underflowed): the tail beyond must be negligible by its decay
+            ratio = abs(last[-1]) / abs(last[-2]) if len(last) == 2 else abs(last[-1]) / reference
+            remainder = abs(last[-1]) * ratio / (1.0 - ratio) if ratio < 1 else math.inf
+            return total, err, remainder <= tol * reference
+        if value != 0.0:
+            last = (last + [value])[-2:]
+        quiet = quiet + 1 if abs(value) <= 1e-3 * tol * reference else 0
+        if quiet >= 3:
+            return total, err, True
+        a, width = b, width * 10.0
+    return total, err, False
 
 
 class EmpiricalLaw(Law):
@@ -411,9 +495,7 @@ class EmpiricalLaw(Law):
         return rng.choice(self.samples, size=size, replace=True)
 
     def _moment(self, order):
-        return float(np.mean(np.abs(self.samples) ** order * (np.sign(self.samples)
-                                                              if float(order).is_integer() and int(order) % 2
-                                                              else 1.0)))
+        return float(np.mean(_power(self.samples, order)))
 
     def expect(self, func=None, lb=None, ub=None, conditional=False):
         func = (lambda x: x) if func is None else func
@@ -440,7 +522,7 @@ class EmpiricalLaw(Law):
     def moment_se(self, order):
         """Standard error of :meth:`moment` (``sqrt(Var(X^k) / n)`` from the sample; 0 for ``n = 1``)."""
         order = check_order(order)
-        v = np.abs(self.samples) ** order
+        v = _power(self.samples, order)
         return 0.0 if self.n == 1 else float(np.std(v, ddof=1) / math.sqrt(self.n))
 
     def mean_se(self):
