@@ -18,6 +18,7 @@ lattice by locally mean-preserving (linear) splitting of the exact cell masses.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -315,6 +316,12 @@ _BUILTIN = {
 KNOWN_ACTIVATIONS = tuple(_BUILTIN)
 
 
+@functools.lru_cache(maxsize=256)
+def _builtin(key, slope):
+    # one object per built-in activation (and slope): layers that name the same activation compare equal
+    return _BUILTIN[key](slope)
+
+
 def get_activation(spec, negative_slope: float = 0.01) -> Activation:
     """Return the :class:`Activation` for a name, an Activation, or a callable.
 
@@ -335,7 +342,7 @@ def get_activation(spec, negative_slope: float = 0.01) -> Activation:
             raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}") from None
         if key == "leaky_relu" and not (math.isfinite(slope) and slope >= 0.0):
             raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}")
-        return _BUILTIN[key](slope)
+        return _builtin(key, slope if key == "leaky_relu" else 0.0)
     if callable(spec):
         name = getattr(spec, "__name__", "callable")
         return Activation(name, lambda h, f=spec: np.asarray(f(np.asarray(h, dtype=np.float64)), dtype=np.float64))

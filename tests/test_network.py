@@ -126,3 +126,55 @@ def test_layer_batch_norm_must_be_a_real_bool(flag):
     with pytest.raises(ValueError, match="batch_norm must be True or False"):
         Layer(10, 0.2, batch_norm=flag)
     assert Layer(10, 0.2, batch_norm=np.bool_(True)).batch_norm is True
+
+
+def test_as_network_reads_every_spec_a_user_has():
+    layer = Layer(30, 0.1)
+    assert sigdist.as_network(layer).layers == (layer,)
+    assert sigdist.as_network([layer, layer]).depth == 2
+    net = sigdist.as_network([10, 30, 20])
+    assert net.widths == [30, 20] and net.input_width == 10 and net[0].sigma_w2 == pytest.approx(0.2)
+    assert sigdist.as_network(np.array([10, 30])).widths == [30]
+    same = Network.constant(5, 2, 0.4)
+    assert sigdist.as_network(same) is same
+
+
+@pytest.mark.parametrize("obj, word", [
+    ([], "at least one layer"),
+    ([10], "length >= 2"),
+    ("relu", "must be a sigdist.Network, a Layer"),
+    ([Layer(3, 1.0), 4], "must be a sigdist.Network, a Layer"),
+    (None, "must be a sigdist.Network, a Layer"),
+])
+def test_as_network_refuses_what_is_not_a_network_by_name(obj, word):
+    with pytest.raises(ValueError, match=word):
+        sigdist.as_network(obj)
+
+
+def test_as_network_refuses_a_residual_network_where_the_analysis_has_no_residual_form():
+    res = sigdist.ResidualNetwork.uniform(6, [4], [0.5])
+    with pytest.raises(ValueError, match="plain Network"):
+        sigdist.as_network(res)
+    assert sigdist.as_network(res, residual=True) is res
+
+
+def test_a_skip_connection_leaves_the_exact_setting_and_keeps_the_width():
+    layer = Layer(8, 1.0, activation="linear", batch_norm=True, gamma=0.5)
+    assert layer.residual and not layer.is_gaussian_iid
+    assert not Layer(8, 1.0).residual and Layer(8, 1.0).is_gaussian_iid
+    with pytest.raises(ValueError, match="gamma must be a number > 0"):
+        Layer(8, 1.0, gamma=0.0)
+    with pytest.raises(ValueError, match="must keep its input width 6"):
+        Network([Layer(8, 1.0, gamma=0.5)], input_width=6)
+    chain = Network.bn_chain(8, 3, 0.5)
+    assert chain.depth == 3 and all(l.batch_norm and l.gamma == 0.5 and l.activation.name == "linear" for l in chain)
+
+
+def test_a_deep_network_has_a_one_line_repr():
+    text = repr(Network.constant(20, 10_000, 0.1))
+    assert "10000 x (20, 0.1, 0, relu)" in text and len(text) < 200
+
+
+def test_layers_that_say_the_same_compare_equal():
+    assert Layer(30, 0.1, activation="tanh") == Layer(30, 0.1, activation="tanh")
+    assert Layer(30, 0.1, activation="leaky_relu", negative_slope=0.2) != Layer(30, 0.1, activation="leaky_relu")
