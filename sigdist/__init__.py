@@ -18,7 +18,8 @@ from .grid import Lattice, LogGrid
 from ._warnings import SigdistWarning
 from .laws import SquaredNormLaw
 from .moments import squared_norm_moments
-from ._law import EmpiricalLaw, Law
+from ._law import Law
+from .empirical import EmpiricalLaw
 from ._result import Result
 from .network import Layer, Network, ResidualNetwork, as_network
 from .operator import ComposedOperator, TransitionOperator

@@ -39,13 +39,13 @@ from ._checks import check_order, check_points, check_probability
 from ._random import numpy_generator
 from ._warnings import SigdistWarning
 
-__all__ = ["Law", "EmpiricalLaw"]
+__all__ = ["Law"]
 
 # the quantiles between which expect() integrates piecewise: quad sees each part of the law at its scale
 _EXPECT_BREAKS = (1e-12, 1e-6, 1e-3, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999, 1 - 1e-6, 1 - 1e-12)
 
 
-def _power(x, order):
+def power(x, order):
     """``x^order`` for real ``x``: signed for odd integer orders, ``|x|^order`` otherwise."""
     x = np.asarray(x, dtype=np.float64)
     if float(order).is_integer():
@@ -114,7 +114,7 @@ class Law:
         return out
 
     def _moment(self, order):
-        return self.expect(lambda x: _power(x, order))
+        return self.expect(lambda x: power(x, order))
 
     def _rvs(self, size, rng):
         u = rng.random(size)
@@ -429,102 +429,3 @@ def _outer_integral(integrand, start, end, sign, tol, scale):
             return total, err, True
         a, width = b, width * 10.0
     return total, err, False
-
-
-class EmpiricalLaw(Law):
-    r"""The empirical law of a sample: ``F_n(x) = #\{X_i \le x\} / n``, with standard errors.
-
-    Parameters
-    ----------
-    samples : array_like
-        Finite draws (one-dimensional; ``n >= 1``).
-    label : str, optional
-        What the samples are of.
-
-    Notes
-    -----
-    A discrete law: every sample is an atom of mass ``1/n``, so ``pdf`` is not defined. The
-    standard errors are those of i.i.d. sampling: ``cdf_se(x) = sqrt(F_n (1 - F_n) / n)``,
-    ``moment_se(k) = sqrt(Var(X^k) / n)`` estimated from the sample.
-    """
-
-    def __init__(self, samples, label="X"):
-        x = check_points(samples, "samples").ravel()
-        if x.size == 0:
-            raise ValueError("samples must hold at least one value, got an empty array")
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"samples must be finite, got {int(np.sum(~np.isfinite(x)))} non-finite values")
-        self.samples = np.sort(x)
-        self.n = x.size
-        self.label = label
-        self._support = (float(self.samples[0]), float(self.samples[-1]))
-
-    def __repr__(self):
-        return f"EmpiricalLaw({self.label}, n={self.n}, mean={self.mean():.6g})"
-
-    def _cdf(self, x):
-        return np.searchsorted(self.samples, x, side="right") / self.n
-
-    def _sf(self, x):
-        return (self.n - np.searchsorted(self.samples, x, side="right")) / self.n
-
-    def cdf(self, x):
-        x = check_points(x, "x")
-        return self._nan_kept(x, self._cdf(np.nan_to_num(x)))
-
-    def sf(self, x):
-        x = check_points(x, "x")
-        return self._nan_kept(x, self._sf(np.nan_to_num(x)))
-
-    def pdf(self, x):
-        raise ValueError("an empirical law is discrete: it has no density (use cdf, or a histogram of .samples)")
-
-    logpdf = pdf
-
-    def ppf(self, q):
-        q = check_probability(q, "q")
-        idx = np.clip(np.ceil(q * self.n).astype(np.int64) - 1, 0, self.n - 1)
-        return self.samples[idx][()]
-
-    def isf(self, q):
-        q = check_probability(q, "q")
-        idx = np.clip(self.n - np.ceil(q * self.n).astype(np.int64), 0, self.n - 1)
-        return self.samples[idx][()]
-
-    def _rvs(self, size, rng):
-        return rng.choice(self.samples, size=size, replace=True)
-
-    def _moment(self, order):
-        return float(np.mean(_power(self.samples, order)))
-
-    def expect(self, func=None, lb=None, ub=None, conditional=False):
-        func = (lambda x: x) if func is None else func
-        keep = np.ones(self.n, dtype=bool)
-        if lb is not None:
-            keep &= self.samples >= float(lb)
-        if ub is not None:
-            keep &= self.samples <= float(ub)
-        total = float(np.sum(np.asarray(func(self.samples[keep]), dtype=np.float64))) / self.n
-        if conditional:
-            if not np.any(keep):
-                raise ValueError("conditional expectation over a range that holds no sample")
-            total *= self.n / np.count_nonzero(keep)
-        return total
-
-    def entropy(self):
-        raise ValueError("an empirical law is discrete: it has no differential entropy")
-
-    def cdf_se(self, x):
-        """Standard error of :meth:`cdf` at ``x``: ``sqrt(F_n (1 - F_n) / n)``."""
-        f = self.cdf(x)
-        return np.sqrt(f * (1.0 - f) / self.n)
-
-    def moment_se(self, order):
-        """Standard error of :meth:`moment` (``sqrt(Var(X^k) / n)`` from the sample; 0 for ``n = 1``)."""
-        order = check_order(order)
-        v = _power(self.samples, order)
-        return 0.0 if self.n == 1 else float(np.std(v, ddof=1) / math.sqrt(self.n))
-
-    def mean_se(self):
-        """Standard error of the mean."""
-        return self.moment_se(1)
