@@ -51,9 +51,9 @@ def main(argv=None):
     m = mc()
     t_mc = time.perf_counter() - t0
     per_network = t_mc / n_mc
-    rel_sd = float(np.sqrt(exact.var[-1]) / exact.mean[-1])  # exact sd of M_d / E[M_d]
+    rel_sd = float(np.sqrt(exact.length_variance[-1]) / exact.length_mean[-1])  # exact sd of M_d / E[M_d]
     print(f"Monte Carlo (reduced chain, numpy): {per_network * 1e3:.2f} ms per network; sample mean {m.mean():.3g} "
-          f"(exact {exact.mean[-1]:.3g}); exact relative sd of M_d {rel_sd:.3g}")
+          f"(exact {exact.length_mean[-1]:.3g}); exact relative sd of M_d {rel_sd:.3g}")
     for target in (1e-3, 1e-12):
         n_needed = (rel_sd / target) ** 2
         t_needed = n_needed * per_network

@@ -236,11 +236,59 @@ def _spectrum(parser, args):
     return 0
 
 
-def _lengths(parser, args):
-    from .lengths import lengths_report
+def _parse_widths(spec):
+    """``"20x100"`` (width x depth) or ``"30,10,30"`` -> hidden widths n_1..n_d."""
+    from ._checks import check_width
 
+    spec = str(spec).strip()
     try:
-        report = lengths_report(args.widths, args.initializer, args.sigma_b2)
+        if "x" in spec:
+            width, depth = spec.split("x")
+            width, depth = int(width), int(depth)
+            if depth < 1:
+                raise ValueError(f"depth must be an integer >= 1, got {depth} in --widths {spec!r}")
+            return [check_width(width, "width")] * depth
+        return [check_width(int(w), f"widths[{i}]") for i, w in enumerate(spec.split(","))]
+    except ValueError as err:
+        if "must" in str(err):
+            raise
+        raise ValueError(f"widths must be WIDTHxDEPTH or a comma list of integers >= 1, got {spec!r}") from None
+
+
+def _lengths_report(widths, initializer="he_normal", sigma_b2=0.0) -> dict:
+    """The lines ``sigdist lengths`` prints: E[M_d], Var[M_d], sum 1/n_j, E[empirical variance] and Theorem 5's
+    bounds, for hidden widths given as ``"20x100"`` or ``"30,10,30"`` (``n_0 = n_1``, input
+    ``x0 = (1, ..., 1)``, so ``M_0 = 1``)."""
+    import numpy as np
+
+    from .initializers import initializer_network
+    from .length_bounds import theorem5_bounds
+    from .lengths import length_moments
+
+    hidden = _parse_widths(widths)
+    net = initializer_network(initializer, [hidden[0], *hidden], sigma_b2)
+    x0 = np.ones(hidden[0])
+    r = length_moments(net, x0=x0)
+    out = {"network": f"{initializer}, depth {net.depth}, widths {hidden[0]}..{hidden[-1]}, sigma_b2 = {sigma_b2:g}",
+           "E[M_d]": f"{r.length_mean[-1]:.10g}", "E[M_d^2]": f"{r.length_second_moment[-1]:.10g}",
+           "Var[M_d]": f"{r.length_variance[-1]:.10g}", "log_E[M_d^2]": f"{r.log_length_second_moment[-1]:.10g}",
+           "sum_1/n_j": f"{r.sum_reciprocal_widths:.10g}", "E[empirical_variance]": f"{r.empirical_variance():.10g}"}
+    try:
+        t = theorem5_bounds(net, x0=x0)
+    except ValueError as err:
+        out["theorem5"] = f"not applicable: {err}"
+        return out
+    out.update({"thm5_lower": f"{t.lower[-1]:.10g}", "thm5_upper(C1,C2)": f"{t.upper[-1]:.10g}",
+                "C1,C2": f"{t.C1:g}, {t.C2:g}", "upper_holds(C1,C2)": f"{bool(t.upper_holds[-1])}"})
+    if t.upper_gaussian is not None:
+        out.update({"thm5_upper(C1=C2=4)": f"{t.upper_gaussian[-1]:.10g}",
+                    "upper_holds(C1=C2=4)": f"{bool(t.upper_gaussian_holds[-1])}"})
+    return out
+
+
+def _lengths(parser, args):
+    try:
+        report = _lengths_report(args.widths, args.initializer, args.sigma_b2)
     except ValueError as err:
         parser.error(str(err))
     for key, value in report.items():

@@ -2,7 +2,7 @@
 
     python validation/fig1a_initializers.py [--quick] [--out fig1a_initializers.png]
 
-Exact E[M_d] / M_0 = prod_j fan_in_j E[W_j^2] / 2 (sigdist.lengths.length_moments, input act_0 = ones) for
+Exact E[M_d] / M_0 = prod_j fan_in_j E[W_j^2] / 2 (sigdist.lengths.length_moments, input x0 = ones) for
 He normal, He normal truncated at 2 sigma (PyTorch trunc_normal_, Keras <= 2.1 he_normal), He uniform,
 2x He normal, LeCun normal / uniform, Glorot normal / uniform, depths 10..100 (width = depth), beside real
 networks (sigdist.montecarlo.simulate, 1000 networks, 200 with --quick) at a few depths. Checks: every Monte
@@ -16,7 +16,8 @@ import sys
 
 import numpy as np
 
-from sigdist.lengths import KNOWN_INITIALIZERS, initializer_network, length_moments
+from sigdist.initializers import KNOWN_INITIALIZERS, initializer_network
+from sigdist.lengths import length_moments
 
 
 def main(argv=None):
@@ -25,7 +26,7 @@ def main(argv=None):
     ap.add_argument("--out", default="fig1a_initializers.png")
     args = ap.parse_args(argv)
     depths = np.arange(10, 101, 10)
-    curves = {name: np.array([length_moments(initializer_network(name, [d] * (d + 1)), np.ones(d)).mean[-1]
+    curves = {name: np.array([length_moments(initializer_network(name, [d] * (d + 1)), x0=np.ones(d)).length_mean[-1]
                               for d in depths]) for name in KNOWN_INITIALIZERS}
     ok = bool(np.allclose(curves["he_normal_truncated"], 0.7737413035499232 ** depths, rtol=1e-10))
     print(f"{'initializer':>20} " + " ".join(f"{'d=' + str(d):>9}" for d in depths))

@@ -6,7 +6,7 @@ Residual width 5, modules of one relu hidden layer of width 5 (He weights, no bi
 eta_l = b^l, b in {0.5, 0.75, 0.9}, L = 1..30 (1..12 with --quick). Two module models:
 
 * linear read-out (x + eta W2 relu(W1 x)): exact E[M_L] = M_0 prod (1 + 2 eta_l^2)
-  (sigdist.lengths.residual_length_moments), checked against real networks;
+  (sigdist.residual_lengths.residual_length_moments), checked against real networks;
 * relu read-out (x + eta relu(W2 relu(W1 x)), the paper's Definition: relu on every layer,
   ResidualNetwork.uniform): no closed recursion; Monte Carlo of real networks (40000 networks, 4000 quick).
 
@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 from sigdist import ResidualNetwork
-from sigdist.lengths import linear_readout_residual, residual_length_moments
+from sigdist.residual_lengths import linear_readout_residual, residual_length_moments
 
 WIDTH, HIDDEN = 5, [5]
 
@@ -52,7 +52,7 @@ def main(argv=None):
         print("torch missing: no Monte Carlo")
     for kind in kinds:
         etas = scales(kind, L)
-        exact[kind] = residual_length_moments(linear_readout_residual(WIDTH, HIDDEN, etas), input=x0).mean
+        exact[kind] = residual_length_moments(linear_readout_residual(WIDTH, HIDDEN, etas), x0=x0).length_mean
         if simulate is None:
             continue
         m_lin = simulate(linear_readout_residual(WIDTH, HIDDEN, etas), x0, n_net, seed=int(100 * kind),
@@ -92,7 +92,7 @@ def main(argv=None):
               f"~ {f['sum eta^2'][0]:.3f} sum eta^2 (rms residual {f['sum eta^2'][1]:.3f})")
     # eta_l = 1/l separates the two criteria: sum eta = inf, sum eta^2 < inf (Theorem 6, eq. 8)
     harmonic = 1.0 / np.arange(1, 1001)
-    lin = residual_length_moments(linear_readout_residual(WIDTH, HIDDEN, harmonic), input=x0).mean
+    lin = residual_length_moments(linear_readout_residual(WIDTH, HIDDEN, harmonic), x0=x0).length_mean
     limit = float(np.prod(1 + 2 * harmonic ** 2))
     print(f"eta_l = 1/l, linear read-out (exact): E[M_L] = {lin[9]:.5f}, {lin[99]:.5f}, {lin[999]:.5f} at L = 10, "
           f"100, 1000: bounded (prod (1 + 2/l^2) -> sinh(pi sqrt 2)/(pi sqrt 2) = "

@@ -47,7 +47,7 @@ def main(argv=None):
         for d in depths:
             widths = architecture(kind, d)
             r = length_moments(Network.he([widths[0], *widths]))
-            rows.append((float(np.sum(1.0 / np.array(widths))), r.empirical_variance(), r.second_moment[-1]))
+            rows.append((float(np.sum(1.0 / np.array(widths))), r.empirical_variance(), r.length_second_moment[-1]))
             if d in (10, 50, 100):
                 print(f"{kind:>4} {d:>4} {rows[-1][0]:>9.4f} {rows[-1][1]:>12.5g} {rows[-1][2]:>11.5g}")
         table[kind] = np.array(rows)
