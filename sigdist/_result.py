@@ -57,6 +57,8 @@ class Result:
         data, attrs = {}, {}
         for name, value in self._fields():
             if name in self._dims:
+                if value is None:  # a quantity that does not apply to this result: not in the data set
+                    continue
                 data[name] = (self._dims[name], np.asarray(value))
             elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
                 data[name] = ((), value)

@@ -13,7 +13,6 @@ NeurIPS 2018: Theorem 5 (eq. 5), Corollaries 1 and 2 (eq. 6).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import numbers
 import warnings
@@ -70,14 +69,6 @@ class Theorem5Bounds(Result):
     _dims = {name: ("layer",) for name in ("exact", "lower", "upper", "upper_gaussian", "sum_reciprocal_widths",
                                            "log_exact", "log_upper", "log_upper_gaussian")}
     _coords = {"layer": lambda self: np.arange(1, len(self.exact) + 1)}
-
-    def to_xarray(self):
-        """An ``xarray.Dataset`` labelled by ``layer``; ``upper_gaussian`` is NaN where the theorem does not allow
-        :math:`C_1 = C_2 = 4` (the Result base cannot label a None field)."""
-        if self.upper_gaussian is not None:
-            return super().to_xarray()
-        nan = np.full(len(self.exact), np.nan)
-        return Result.to_xarray(dataclasses.replace(self, upper_gaussian=nan, log_upper_gaussian=nan))
 
     @property
     def lower_holds(self):
