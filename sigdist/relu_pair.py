@@ -254,10 +254,13 @@ class ProductLaw(Law):
         self.v11, self.v22, self.v12 = check_covariance(v11, v22, v12)
         self._scale = math.sqrt(self.v11) * math.sqrt(self.v22)
         self.rho = self.v12 / self._scale
+        # det V = v11 v22 (1 - rho^2) below roundoff of v11 v22: h2 is a multiple of h1, and rho is +-1
+        # exactly (arcsin's infinite slope at 1 would turn the rounding of rho into an atom error of 1e-8)
+        self._degenerate = 1.0 - self.rho * self.rho <= 1e-14
+        if self._degenerate:
+            self.rho = math.copysign(1.0, self.rho)
         self.det = max(self.v11 * self.v22 - self.v12 * self.v12, 0.0)
         self.atom = 1.0 - float(orthant_probability(self.rho))
-        # det V below roundoff of v11 v22: h2 is a multiple of h1 (rho = +-1)
-        self._degenerate = self.det <= 1e-14 * self._scale ** 2
 
     def __repr__(self):
         return f"ProductLaw(v11={self.v11:.6g}, v22={self.v22:.6g}, v12={self.v12:.6g}, atom={self.atom:.6g})"
@@ -292,6 +295,8 @@ class ProductLaw(Law):
     def _cdf_one(self, x):
         if x <= 0 or self.continuous_mass == 0:
             return 0.0
+        if self._degenerate:  # rho = 1: P(g > 0, scale g^2 <= x) = erf(sqrt(x / (2 scale))) / 2
+            return 0.5 * math.erf(math.sqrt(x / (2 * self._scale)))
         if x > 1e3 * self._scale:  # far right (x = inf included): the tail integral is the accurate one
             return self.continuous_mass - self._sf_one(x)
         knot = min(x, self._knot)
@@ -302,6 +307,8 @@ class ProductLaw(Law):
             return 0.0
         if x <= 0:
             return self.continuous_mass
+        if self._degenerate:
+            return 0.5 * math.erfc(math.sqrt(x / (2 * self._scale)))
         knot = max(x, self._knot)
         return (self._integral(x, knot) if knot > x else 0.0) + self._integral(knot, math.inf)
 
