@@ -138,7 +138,7 @@ def pair_samples(network, y1, y2, y12, *, n_networks=100_000, seed=None, chunk=2
     seed : optional
         Any seed sigdist takes (int, ``SeedSequence``, numpy ``Generator``, ``torch.Generator``).
     chunk : int, optional
-        Networks drawn at once (memory ``~ 2 chunk N`` floats); the numbers do not depend on it.
+        Networks drawn at once (memory ``~ 2 chunk N`` floats).
 
     Returns
     -------
