@@ -71,3 +71,37 @@ def test_scalar_product_law_refuses_bad_inputs_by_name():
         scalar_product_law(Layer(10, 1.0), 1.0, 1.0, 1.5)
     with pytest.raises(ValueError, match="lattice_size"):
         scalar_product_law(Layer(10, 1.0), 1.0, 1.0, 0.5, lattice_size=8)
+
+
+def test_scalar_product_law_answers_the_law_contract_against_real_sums():
+    layer, y1, y2, y12 = Layer(4, 1.0), 1.0, 1.0, 0.3
+    law = scalar_product_law(layer, y1, y2, y12, lattice_size=1024, tol=1e-2)  # estimate 2.5e-3
+    rng = np.random.default_rng(21)
+    h = rng.multivariate_normal([0, 0], [[y1, y12], [y12, y2]], size=(200_000, 4))
+    sums = np.sort((np.maximum(h[..., 0], 0) * np.maximum(h[..., 1], 0)).sum(axis=1))
+    F = lambda x: np.searchsorted(sums, x, side="right") / sums.size  # noqa: E731
+    # allowed: the Monte Carlo z-score plus the law's own sup-norm CDF error estimate
+    slack = lambda f: 4 * math.sqrt(max(f * (1 - f), 1e-12) / sums.size) + law.error_estimate  # noqa: E731
+    for q in (0.7, 0.9, 0.99):
+        x = float(law.ppf(q))
+        assert abs(F(x) - q) < slack(q), q
+        y = float(law.isf(1 - q))
+        assert abs(F(y) - q) < slack(q), q
+        assert abs(float(law.sf(x)) - (1 - F(x))) < slack(q)
+    assert law.support()[0] == 0.0 and law.median() == float(law.ppf(0.5))
+    lo, hi = law.interval(0.9)
+    assert abs(F(hi) - F(lo) - 0.9) < 2 * slack(0.9) + law.atom * (lo == 0.0)
+    z = (sums.mean() - law.mean()) / (sums.std(ddof=1) / math.sqrt(sums.size))
+    assert abs(z) < 4
+    assert law.std() == pytest.approx(math.sqrt(law.var()), rel=1e-14)
+    x = law.rvs(100_000, random_state=2)
+    assert np.array_equal(x, law.rvs(100_000, random_state=2))
+    assert abs(np.mean(x == 0) - law.atom) < 4 * math.sqrt(law.atom * (1 - law.atom) / x.size)
+    from sigdist import Law
+
+    if not isinstance(law, Law):
+        pytest.skip("SquaredNormLaw is not a sigdist.Law yet: stats, expect and logcdf come with the laws branch")
+    m, v = law.stats("mv")
+    assert (m, v) == (law.mean(), law.var())
+    # E X = int_0^inf (1 - F): a sup-norm CDF error e over [0, isf(1e-12)] moves it by at most e isf(1e-12)
+    assert law.expect() == pytest.approx(law.mean(), abs=law.error_estimate * float(law.isf(1e-12)))
