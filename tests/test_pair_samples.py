@@ -131,3 +131,10 @@ def test_shared_pair_samples_refuse_mixed_sharing():
     mixed = Network(list(Network.gsm([4, 4])) + list(Network.looks_linear([4, 4])))
     with pytest.raises(ValueError, match="share parameters the same way"):
         shared_pair_samples(mixed, 1.0, 1.0, 0.0)
+
+
+def test_pair_samples_take_a_torch_generator_as_seed():
+    torch = pytest.importorskip("torch")
+    a = pair_samples([5, 5], 1.0, 1.0, 0.5, n_networks=10, seed=torch.Generator().manual_seed(0))
+    b = pair_samples([5, 5], 1.0, 1.0, 0.5, n_networks=10, seed=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(a.y12, b.y12)
