@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, optimize, special, stats
+from scipy import integrate, special, stats
 
 from sigdist import Law, Layer
 from sigdist.relu_pair import (EQ10_APPROXIMATION_WORST_ERROR, ProductLaw, correlation_map, layer_covariance,
