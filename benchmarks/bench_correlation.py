@@ -2,7 +2,7 @@
 
     python benchmarks/bench_correlation.py [--quick]
 
-He relu, N = 200, 10 layers, two inputs. sigdist.correlation.pair_laws (numpy, exact reduced sampler: 2N
+He relu, N = 200, 10 layers, two inputs. sigdist.pair_samples.pair_samples (numpy, exact reduced sampler: 2N
 normals per layer per network) against sigdist.montecarlo.simulate(method="full") (real networks, N^2
 normals per layer per network), and against the floor: numpy's generator drawing the pair chain's normals.
 """
@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from sigdist import Network
-from sigdist.correlation import pair_laws
+from sigdist.pair_samples import pair_samples
 from _timing import best_time
 
 
@@ -25,7 +25,7 @@ def main(argv=None):
     width, depth = 200, 10
     net = Network.he([width] * (depth + 1))
     n_pair = 5000 if args.quick else 50_000
-    t_pair = best_time(lambda: pair_laws(net, 1.0, 1.0, 0.5, n_samples=n_pair, seed=0))
+    t_pair = best_time(lambda: pair_samples(net, 1.0, 1.0, 0.5, n_networks=n_pair, seed=0))
     rng = np.random.default_rng(0)
     t_floor = best_time(lambda: rng.standard_normal((depth, 2, n_pair, width)) if args.quick else
                    [rng.standard_normal((2, n_pair, width)) for _ in range(depth)])

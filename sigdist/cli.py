@@ -137,7 +137,9 @@ def _demo(parser, args):
 
 
 def _cosine(parser, args):
-    from .correlation import mean_field_cosines, pair_laws
+    import numpy as np
+
+    from .correlation import mean_field_cosines, pair_samples
     from .network import Network
 
     _require_memory(parser, 8 * 3 * args.samples * args.depth, "--samples or --depth")
@@ -145,12 +147,12 @@ def _cosine(parser, args):
     try:
         net = Network.constant(args.width, args.depth, args.sigma_w2 if args.sigma_w2 is not None else 2.0 / args.width,
                                args.sigma_b2)
-        chain = pair_laws(net, 1.0, 1.0, args.cos, n_samples=args.samples, seed=args.seed, chunk=chunk)
+        samples = pair_samples(net, 1.0, 1.0, args.cos, n_networks=args.samples, seed=args.seed, chunk=chunk)
         field = mean_field_cosines(net, 1.0, 1.0, args.cos)
     except ValueError as err:
         parser.error(str(err))
-    mean, se = chain.cosine_mean
-    q = chain.cosine_quantiles([0.05, 0.5, 0.95])
+    mean, se = samples.cosine_mean, samples.cosine_mean_se
+    q = np.nanquantile(samples.cosines, [0.05, 0.5, 0.95], axis=0)  # interpolated between order statistics
     print(f"relu, N = {args.width}, sigma_w^2 = {net[0].sigma_w2:.6g}, sigma_b^2 = {args.sigma_b2:g}, "
           f"input cosine {args.cos:g}, {args.samples} samples of the exact pair chain")
     print(f"{'l':>3} {'mean cos':>9} {'s.e.':>8} {'q05':>8} {'q50':>8} {'q95':>8} {'c-map':>8}")

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from sigdist import Network
-from sigdist.correlation import pair_laws, shared_pair_laws
+from sigdist.correlation import pair_samples, shared_pair_samples
 
 
 def main(argv=None):
@@ -27,11 +27,12 @@ def main(argv=None):
     args = ap.parse_args(argv)
     width, depth, c0 = 20, (10 if args.quick else 20), 0.3
     n = 5000 if args.quick else 100_000
-    he = pair_laws(Network.constant(width, depth, 2 / width), 1.0, 1.0, c0, n_samples=n, seed=1)
-    gsm = shared_pair_laws(Network.gsm([width] * (depth + 1)), 1.0, 1.0, c0, n_samples=n, seed=2)
-    ll = shared_pair_laws(Network.looks_linear([width] * (depth + 1)), 1.0, 1.0, c0, n_samples=n, seed=3)
-    rows = {"He (x)": he.cosine_mean, "GSM (x)": gsm.cosine_mean, "GSM (signal)": gsm.signal.cosine_mean,
-            "looks-linear (x)": ll.cosine_mean, "looks-linear (signal)": ll.signal.cosine_mean}
+    he = pair_samples(Network.constant(width, depth, 2 / width), 1.0, 1.0, c0, n_networks=n, seed=1)
+    gsm = shared_pair_samples(Network.gsm([width] * (depth + 1)), 1.0, 1.0, c0, n_networks=n, seed=2)
+    ll = shared_pair_samples(Network.looks_linear([width] * (depth + 1)), 1.0, 1.0, c0, n_networks=n, seed=3)
+    rows = {name: (s.cosine_mean, s.cosine_mean_se) for name, s in (
+        ("He (x)", he), ("GSM (x)", gsm), ("GSM (signal)", gsm.signal), ("looks-linear (x)", ll),
+        ("looks-linear (signal)", ll.signal))}
     print(f"{'layer':>5} " + " ".join(f"{k:>22}" for k in rows))
     for l in range(depth):
         print(f"{l + 1:>5} " + " ".join(f"{m[l]:>14.4f} +- {s[l]:.4f}" for m, s in rows.values()))
