@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy import special
 
-from ._law import EmpiricalLaw
+from .empirical import EmpiricalLaw
 from .network import as_network, check_layer
 from .pair_samples import pair_samples
 from .relu_pair import check_pair_inputs, layer_covariance, mean_scalar_product, relu_moment

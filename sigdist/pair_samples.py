@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import check_integer
-from ._law import EmpiricalLaw
+from .empirical import EmpiricalLaw
 from ._random import numpy_generator
 from ._result import Result
 from .network import as_network
