@@ -107,8 +107,8 @@ def test_from_torch_reads_a_plain_pytorch_model():
     assert net.input_width == 10 and net.widths == [32, 16, 3]
     assert [l.activation.name for l in net] == ["relu", "gelu", "linear"]
     # the variances are the mean squares of the actual parameters; no bias reads as sigma_b2 = 0
-    assert net[0].sigma_w2 == pytest.approx(float(model[0].weight.double().pow(2).mean()), rel=1e-12)
-    assert net[0].sigma_b2 == pytest.approx(float(model[0].bias.double().pow(2).mean()), rel=1e-12)
+    assert net[0].sigma_w2 == pytest.approx(float(model[0].weight.detach().double().pow(2).mean()), rel=1e-12)
+    assert net[0].sigma_b2 == pytest.approx(float(model[0].bias.detach().double().pow(2).mean()), rel=1e-12)
     assert net[1].sigma_b2 == 0.0
     given = Network.from_torch(model, sigma_w2=[0.2, 0.125, 2 / 16], sigma_b2=0.0)
     assert [l.sigma_w2 for l in given] == [0.2, 0.125, 0.125] and all(l.sigma_b2 == 0 for l in given)
