@@ -19,6 +19,7 @@ import torch
 
 import sigdist
 from sigdist.montecarlo import simulate
+from sigdist.montecarlo._torch import resolve_device
 
 
 def timed(f, device, repeat=3):
@@ -41,7 +42,7 @@ def main(argv=None):
     ap.add_argument("--width", type=int, default=200)
     ap.add_argument("--depth", type=int, default=9)
     args = ap.parse_args(argv)
-    device = sigdist.montecarlo._torch.resolve_device(args.device)
+    device = resolve_device(args.device)
     n, depth = args.width, args.depth
     net = sigdist.Network.he([n] * (depth + 1))
     x = np.zeros(n)

@@ -64,9 +64,9 @@ def test_simulation_is_seeded_and_checks_its_input():
     np.testing.assert_array_equal(a, dense_squared_norms(net, np.ones(5), 10, seed=11))
     with pytest.raises(ValueError, match="n_networks"):
         dense_squared_norms(net, np.ones(5), 0)
-    with pytest.raises(ValueError, match="input width"):
+    with pytest.raises(ValueError, match="x0 must have the network's input width"):
         dense_squared_norms(net, np.ones(4), 10)
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="x0 must be finite"):
         dense_squared_norms(net, np.array([1, 2, np.nan, 0, 0.0]), 10)
 
 
@@ -94,7 +94,7 @@ def test_monte_carlo_refuses_an_activation_that_returns_nan():
     with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):
         dense_squared_norms(net, np.ones(4), 50, seed=0)
     with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):
-        smc_moment(net, 1.0, n_particles=100, n_replicates=2, seed=0)
+        smc_moment(net, 1.0, n_networks=100, n_replicates=2, seed=0)
     # the exact route refuses it the same way, naming the activation
     with pytest.raises(ValueError, match="activation 'broken' returned non-finite values"):
         sigdist.squared_norm_law(net, 1.0)
@@ -109,3 +109,46 @@ def test_compare_refuses_what_is_not_a_law():
         compare(stats.expon(), None)
     with pytest.raises(ValueError, match="moments must be"):
         compare(stats.expon(), np.arange(1.0, 20.0), moments=(0,))
+
+
+def test_dense_squared_norms_reads_any_network_spec_and_any_seed():
+    # a list of widths means He relu layers; a numpy Generator continues its stream
+    x0 = np.ones(5)
+    a = dense_squared_norms([5, 6, 3], x0, 20, seed=4)
+    np.testing.assert_array_equal(a, dense_squared_norms(Network.he([5, 6, 3]), x0, 20, seed=4))
+    np.testing.assert_array_equal(a, dense_squared_norms([5, 6, 3], x0, 20, seed=np.random.default_rng(4)))
+    np.testing.assert_array_equal(a, dense_squared_norms([5, 6, 3], x0, 20, seed=np.random.SeedSequence(4)))
+    with pytest.raises(ValueError, match="network must be"):
+        dense_squared_norms("he", x0, 2)
+    with pytest.raises(ValueError, match="x0 must be an array of numbers"):
+        dense_squared_norms([5, 6], None, 2)
+
+
+def test_smc_result_is_a_result_with_standard_errors_per_layer():
+    from sigdist.montecarlo import smc_moment
+
+    net = Network.constant(4, 3, 0.5)
+    res = smc_moment(net, 1.0, 2, n_networks=200, n_replicates=4, seed=1)
+    assert isinstance(res, sigdist.Result)
+    assert res.estimate.shape == res.estimate_se.shape == (3,) and res.replicates.shape == (4, 3)
+    np.testing.assert_allclose(res.estimate_se, res.replicates.std(axis=0, ddof=1) / 2)
+    assert len(repr(res).splitlines()) < 10
+    ds = res.to_xarray()
+    assert ds["estimate"].dims == ("layer",) and list(ds["layer"].values) == [1, 2, 3]
+    assert ds["replicates"].dims == ("replicate", "layer")
+    with pytest.raises(ValueError, match="n_networks"):
+        smc_moment(net, 1.0, 2, n_networks=0)
+
+
+def test_comparison_is_a_result_with_moment_z_by_order():
+    from sigdist.montecarlo import compare
+
+    z = np.random.default_rng(0).exponential(size=400)
+    res = compare(stats.expon(), z, moments=(1, 2, 3))
+    assert isinstance(res, sigdist.Result) and res.passes()
+    ds = res.to_xarray()
+    assert list(ds["order"].values) == [1, 2, 3]
+    for k in (1, 2, 3):
+        assert float(ds["moment_z"].sel(order=k)) == res.moment_z[k]
+    # the same samples against a law with another mean fail
+    assert not compare(stats.expon(scale=1.5), z).passes()

@@ -1,10 +1,10 @@
 """Monte Carlo of real networks, for cross-checking every exact result.
 
-Without torch: ``dense_squared_norms`` (real dense networks in numpy), ``compare``
-and ``ks_distance``. With the optional extra ``sigdist[mc]`` (torch): ``simulate``
-(batched real networks and the exact reduced sampler, CPU or CUDA),
-and ``Simulation``. ``smc_moment`` (sequential Monte Carlo for heavy-tailed moments)
-runs in numpy.
+Without torch: ``dense_squared_norms`` (real dense networks in numpy), ``smc_moment``
+(sequential Monte Carlo for heavy-tailed moments), ``compare`` and ``ks_distance``.
+With the optional extra ``sigdist[mc]`` (torch): ``simulate`` (batched real networks and
+the exact reduced sampler, CPU or CUDA) and its result ``Simulation``; the networks it
+draws are the modules ``Network.to_torch`` builds (one construction, :mod:`sigdist._torch_io`).
 """
 
 from ._compare import Comparison, compare, ks_distance

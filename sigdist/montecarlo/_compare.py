@@ -9,6 +9,7 @@ import numpy as np
 from scipy import special, stats
 
 from .._checks import check_integer
+from .._result import Result
 
 __all__ = ["Comparison", "compare", "ks_distance"]
 
@@ -31,14 +32,15 @@ def ks_distance(samples, cdf, atom=0.0):
     return float(d)
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False, eq=False)
+class Comparison(Result):
     """Outcome of :func:`compare`.
 
     ``ks_pvalue`` is exact for a continuous law; with an atom the KS test is
     conservative (the p-value is too large). ``chi2_*`` is the binned test on
-    equiprobable bins of the law (the atom its own bin). ``moment_z[k]`` is
-    ``(mean(z^k) - E[z^k]) / se``, with the sample standard error.
+    equiprobable bins of the law (the atom its own bin). ``moment_z[k]`` (a dict
+    keyed by the order ``k``) is ``(mean(z^k) - E[z^k]) / se``, with the sample
+    standard error; ``to_xarray()`` shows it along the dim ``order``.
     """
 
     n: int
@@ -53,6 +55,13 @@ class Comparison:
         """KS and chi2 p-values above ``level`` and every moment |z| below ``z_max``."""
         return (self.ks_pvalue > level and self.chi2_pvalue > level
                 and all(abs(z) < z_max for z in self.moment_z.values()))
+
+    def to_xarray(self):
+        """The base class's Dataset with ``moment_z`` along the dim ``order``."""
+        ds = super().to_xarray()
+        orders = np.array(sorted(self.moment_z), dtype=np.int64)
+        return ds.assign(moment_z=("order", np.array([self.moment_z[k] for k in orders], dtype=np.float64))
+                         ).assign_coords(order=orders)
 
 
 def compare(law, samples, *, bins=None, moments=(1, 2)):
@@ -112,5 +121,5 @@ def compare(law, samples, *, bins=None, moments=(1, 2)):
         zk = z**order
         se = zk.std(ddof=1) / math.sqrt(n)
         exact = float(law.moment(order))
-        mz[int(order)] = (zk.mean() - exact) / se if se > 0 else (0.0 if zk.mean() == exact else math.inf)
+        mz[int(order)] = float((zk.mean() - exact) / se) if se > 0 else (0.0 if zk.mean() == exact else math.inf)
     return Comparison(n, d, ks_p, chi2, dof, chi2_p, mz)

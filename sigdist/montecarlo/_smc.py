@@ -23,56 +23,75 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_input_norm, check_integer, check_positive, check_seed
-from ..network import Network, require_gaussian_iid
+from .._checks import check_input_norm, check_integer, check_positive
+from .._random import numpy_generator
+from .._result import Result
+from ..network import as_network, require_gaussian_iid
 
 __all__ = ["SMCResult", "smc_moment"]
 
 
-@dataclass(frozen=True)
-class SMCResult:
-    """Per-layer estimates of ``E[z_l^power]`` (``l = 1..L``) with standard errors over replicates."""
+@dataclass(frozen=True, repr=False, eq=False)
+class SMCResult(Result):
+    """Per-layer estimates of ``E[z_l^power]`` (``l = 1..L``) with standard errors over replicates.
+
+    Attributes
+    ----------
+    estimate : ndarray, shape (L,)
+        The mean of the replicate estimates (dims ``layer``).
+    estimate_se : ndarray, shape (L,)
+        Its standard error: the replicates' standard deviation over ``sqrt(n_replicates)``.
+    replicates : ndarray, shape (n_replicates, L)
+        The independent replicate estimates (dims ``replicate, layer``).
+    power : float
+        ``p``.
+    """
 
     estimate: np.ndarray
-    standard_error: np.ndarray
-    replicates: np.ndarray  # (n_replicates, L)
+    estimate_se: np.ndarray
+    replicates: np.ndarray
     power: float
 
+    _dims = {"estimate": ("layer",), "estimate_se": ("layer",), "replicates": ("replicate", "layer")}
+    _coords = {"layer": lambda self: np.arange(1, self.estimate.size + 1)}
 
-def smc_moment(network: Network, y0=1.0, power=2.0, *, n_particles=10_000, n_replicates=16, seed=None):
+
+def smc_moment(network, y0=1.0, power=2.0, *, n_networks=10_000, n_replicates=16, seed=None):
     """Estimate ``E[|x_l|^(2 power)] = E[z_l^power]`` for every layer by sequential Monte Carlo.
 
     Parameters
     ----------
-    network : Network
-        i.i.d. Gaussian layers, any activation.
+    network : Network, Layer, list of Layer or list of widths
+        Anything :func:`sigdist.as_network` takes; i.i.d. Gaussian layers, any activation.
     y0 : float
         ``|x_0|^2``.
     power : float
         ``p > 0``.
-    n_particles, n_replicates : int
-    seed : int or numpy.random.Generator
+    n_networks : int
+        Particles per replicate (each particle is one network's chain ``z_1, ..., z_L``).
+    n_replicates : int
+        Independent runs (``>= 2``): their spread gives ``estimate_se``.
+    seed : None, int, numpy SeedSequence or Generator, or torch.Generator
 
     Returns
     -------
     SMCResult
     """
-    if not isinstance(network, Network):
-        raise ValueError(f"network must be a sigdist.Network, got {type(network).__name__}")
+    network = as_network(network)
     for layer in network:
         require_gaussian_iid(layer)
     y0 = check_input_norm(y0, "y0")
     power = check_positive(power, "power")
-    n_particles = check_integer(n_particles, "n_particles")
+    n_networks = check_integer(n_networks, "n_networks")
     n_replicates = check_integer(n_replicates, "n_replicates", 2)
-    rng = np.random.default_rng(check_seed(seed))
+    rng = numpy_generator(seed)
     # c > 0 keeps w(z) > 0 where the chain can return from z = 0 (sigma_b > 0)
     c = 0.0 if all(layer.sigma_b2 == 0 for layer in network) else min(
         l.sigma_b2 * l.width for l in network if l.sigma_b2 > 0)
     if y0 + c == 0:
         return SMCResult(np.zeros(network.depth), np.zeros(network.depth), np.zeros((n_replicates, network.depth)),
                          power)
-    reps = np.array([_one_run(network, y0, power, c, n_particles, rng) for _ in range(n_replicates)])
+    reps = np.array([_one_run(network, y0, power, c, n_networks, rng) for _ in range(n_replicates)])
     return SMCResult(reps.mean(axis=0), reps.std(axis=0, ddof=1) / math.sqrt(n_replicates), reps, power)
 
 

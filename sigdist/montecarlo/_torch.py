@@ -22,8 +22,11 @@ import numpy as np
 import torch
 
 from .._checks import check_integer
+from .._law import EmpiricalLaw
 from .._random import torch_generator
-from ..network import Layer, Network, ResidualNetwork
+from .._result import Result
+from .._torch_io import batch_normalise, draw_biases, draw_weights
+from ..network import ResidualNetwork, as_network
 from ._numpy import check_inputs
 
 __all__ = ["Simulation", "simulate", "resolve_device", "make_generator"]
@@ -59,15 +62,16 @@ def make_generator(seed, device: torch.device) -> torch.Generator:
     return torch_generator(seed, device)
 
 
-@dataclass
-class Simulation:
-    """Result of :func:`simulate`: numpy arrays indexed ``[network, layer - 1, input...]``.
+@dataclass(frozen=True, repr=False, eq=False)
+class Simulation(Result):
+    """Result of :func:`simulate`: numpy arrays indexed ``[network, layer - 1, input, ...]``.
 
     Attributes
     ----------
     squared_norms : ndarray, shape (n_networks, L, n_inputs)
+        ``|x^(l)|^2`` of every drawn network, layer and input (dims ``network, layer, input``).
     dots : ndarray, shape (n_networks, L, n_inputs, n_inputs) or None
-        Gram matrices ``<x_i, x_j>`` (for two or more inputs).
+        Gram matrices ``<x_i, x_j>`` (for two or more inputs; dims ``network, layer, input, input2``).
     cosines : ndarray, same shape as ``dots``, or None
         ``<x_i, x_j> / (|x_i| |x_j|)``, NaN where a signal is exactly 0.
     activations : dict {layer: ndarray (n_networks, n_inputs, N_l)}
@@ -78,35 +82,76 @@ class Simulation:
     """
 
     squared_norms: np.ndarray
-    dots: np.ndarray | None
-    cosines: np.ndarray | None
+    dots: np.ndarray | None = None
+    cosines: np.ndarray | None = None
     activations: dict = field(default_factory=dict)
     method: str = "full"
     device: str = "cpu"
 
     @property
+    def _dims(self):
+        # dots and cosines exist only for two or more inputs
+        dims = {"squared_norms": ("network", "layer", "input")}
+        if self.dots is not None:
+            dims.update(dots=("network", "layer", "input", "input2"), cosines=("network", "layer", "input", "input2"))
+        return dims
+
+    _coords = {"layer": lambda self: np.arange(1, self.depth + 1)}
+
+    @property
     def n_networks(self) -> int:
         return self.squared_norms.shape[0]
 
+    @property
+    def depth(self) -> int:
+        return self.squared_norms.shape[1]
 
-def simulate(network, inputs, n_networks, *, seed=None, device="auto", dtype=torch.float64, chunk=None,
+    def squared_norm_law(self, layer=None, input_index=0) -> EmpiricalLaw:
+        """The empirical law of ``|x^(layer)|^2`` over the drawn networks, for one input.
+
+        Parameters
+        ----------
+        layer : int, optional
+            ``1..L`` (default: the last layer).
+        input_index : int, optional
+            Row of ``x0`` (default 0).
+
+        Returns
+        -------
+        EmpiricalLaw
+            With ``cdf_se`` and ``moment_se`` for comparison with an exact law.
+        """
+        depth, n_in = self.squared_norms.shape[1:]
+        layer = depth if layer is None else layer
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= depth:
+            raise ValueError(f"layer must be an integer in 1..{depth}, got {layer!r}")
+        if isinstance(input_index, bool) or not isinstance(input_index, (int, np.integer)) or not (
+                0 <= input_index < n_in):
+            raise ValueError(f"input_index must be an integer in 0..{n_in - 1}, got {input_index!r}")
+        return EmpiricalLaw(self.squared_norms[:, layer - 1, input_index], label=f"|x^({layer})|^2")
+
+
+def simulate(network, x0, n_networks, *, seed=None, device="auto", dtype=torch.float64, chunk=None,
              method="auto", record=(), memory=_DEFAULT_MEMORY):
     """Simulate ``n_networks`` independently initialised networks on the same inputs.
 
     Parameters
     ----------
-    network : Network or ResidualNetwork
-    inputs : array_like, shape (N_0,) or (n_inputs, N_0)
+    network : Network, ResidualNetwork, Layer, list of Layer or list of widths
+        Anything :func:`sigdist.as_network` takes (``input_width`` must be known).
+    x0 : array_like, shape (N_0,) or (n_inputs, N_0)
+        The input vector, or a batch of inputs (one per row; batch norm normalises over them).
     n_networks : int
         ``>= 1``.
-    seed : int, torch.Generator or None
-        Same seed, same device: same numbers.
+    seed : None, int, numpy SeedSequence or Generator, or torch.Generator
+        Same seed, same device: same numbers (:func:`sigdist._random.torch_generator`).
     device : {"auto", "cpu", "cuda", "cuda:k"} or torch.device
     dtype : torch.dtype
         ``torch.float64`` (default) or ``torch.float32``.
     chunk : int, optional
         Networks simulated at once; by default as many as keep the weights drawn at
-        once under ``memory`` bytes.
+        once under ``memory`` bytes. ``chunk=1`` draws network after network, each with
+        the parameters ``Network.to_torch`` draws from the same stream.
     method : {"auto", "full", "reduced"}
         ``"auto"`` takes the exact reduced sampler whenever every layer has i.i.d.
         Gaussian weights (no sharing, batch norm or residual connections).
@@ -117,11 +162,12 @@ def simulate(network, inputs, n_networks, *, seed=None, device="auto", dtype=tor
     -------
     Simulation
     """
-    n_networks = check_integer(n_networks, "n_networks")
+    network = as_network(network, residual=True)
     residual = isinstance(network, ResidualNetwork)
-    if not residual and not isinstance(network, Network):
-        raise ValueError(f"network must be a sigdist.Network or ResidualNetwork, got {type(network).__name__}")
-    x = check_inputs(inputs, network.input_width)
+    if network.input_width is None:
+        raise ValueError("network must know its input_width to be simulated (Network(layers, input_width=N_0))")
+    n_networks = check_integer(n_networks, "n_networks")
+    x = check_inputs(x0, network.input_width)
     dev = resolve_device(device)
     if dtype not in (torch.float64, torch.float32):
         raise ValueError(f"dtype must be torch.float64 or torch.float32, got {dtype}")
@@ -145,13 +191,13 @@ def simulate(network, inputs, n_networks, *, seed=None, device="auto", dtype=tor
         chunk = _default_chunk(network, n_in, use_reduced, memory, dtype)
     else:
         chunk = check_integer(chunk, "chunk")
-    x0 = torch.as_tensor(x, dtype=dtype, device=dev)
+    xt = torch.as_tensor(x, dtype=dtype, device=dev)
     norms = np.empty((n_networks, depth, n_in))
     grams = np.empty((n_networks, depth, n_in, n_in)) if n_in > 1 else None
     acts = {r: [] for r in record}
     for start in range(0, n_networks, chunk):
         b = min(chunk, n_networks - start)
-        xb = x0.expand(b, n_in, x0.shape[1])
+        xb = xt.expand(b, n_in, xt.shape[1])
         if residual:
             layer_outputs = _run_residual(network, xb, gen)
         elif use_reduced:
@@ -187,50 +233,25 @@ def _default_chunk(network, n_in, reduced, memory, dtype):
 
 # -- samplers ------------------------------------------------------------------------------------
 
-def _weights(layer: Layer, b, fan_in, gen, like):
-    """Weight matrices (b, N_l, fan_in) of one layer, with its weight law and sharing scheme."""
-    sigma = math.sqrt(layer.sigma_w2)
-    if layer.sharing == "none":
-        return sigma * _draw(layer.weight_law, (b, layer.width, fan_in), gen, like)
-    if fan_in % 2:
-        raise ValueError(f"sharing={layer.sharing!r} needs an even input width, got {fan_in}")
-    rows, cols = layer.width // 2, fan_in // 2
-    if layer.sharing == "gsm":
-        w0 = sigma * _draw(layer.weight_law, (b, rows, cols), gen, like)
-    else:  # looks_linear: Haar-random (semi-)orthogonal W0 by QR with the sign fix of Mezzadri (2007)
-        g = torch.randn((b, max(rows, cols), min(rows, cols)), generator=gen, dtype=like.dtype, device=like.device)
-        q, r = torch.linalg.qr(g)
-        q = q * torch.sign(torch.diagonal(r, dim1=1, dim2=2)).unsqueeze(1)
-        w0 = sigma * (q if rows >= cols else q.transpose(1, 2))
-    top = torch.cat([w0, -w0], dim=2)
-    return torch.cat([top, -top], dim=1)
-
-
-def _draw(law, shape, gen, like):
-    """Draws of the weight law's standard form (unit variance; the truncated normal 0.774)."""
-    return law.sample_torch(gen, shape, like.dtype, like.device)
-
-
-def _activate(layer: Layer, h):
-    if layer.batch_norm:
-        # BN over the batch of inputs (axis 1): divide each unit by its root mean square; a unit that is
-        # exactly 0 on every input (a dead previous layer with sigma_b = 0) stays 0 instead of 0/0
-        ms = torch.mean(h * h, dim=1, keepdim=True)
-        h = torch.where(ms > 0, h / torch.sqrt(torch.where(ms > 0, ms, torch.ones_like(ms))), torch.zeros_like(h))
-    return layer.activation.torch(h)
-
-
 def _run_full(network, x, gen):
-    """Real networks: x (b, n_in, N_0) -> list of (b, n_in, N_l) activations."""
+    """Real networks: x (b, n_in, N_0) -> list of (b, n_in, N_l) activations.
+
+    Parameters come from :func:`sigdist._torch_io.draw_weights` and ``draw_biases``, the code
+    ``Network.to_torch`` builds its module with, in the same order (weights, then biases, layer by layer).
+    """
     outputs = []
     b = x.shape[0]
     for layer in network:
-        w = _weights(layer, b, x.shape[2], gen, x)
+        w = draw_weights(layer, b, x.shape[2], gen, x.device, x.dtype)
+        bias = draw_biases(layer, b, gen, x.device, x.dtype)
         h = x @ w.transpose(1, 2)
-        if layer.sigma_b2 > 0:
-            h = h + math.sqrt(layer.sigma_b2) * torch.randn((b, 1, layer.width), generator=gen, dtype=x.dtype,
-                                                             device=x.device)
-        x = _activate(layer, h)
+        if layer.residual:  # Daneshmand et al. eq. 1: x + gamma W x
+            h = x + layer.gamma * h
+        if bias is not None:
+            h = h + bias.unsqueeze(1)
+        if layer.batch_norm:  # over the batch of inputs (axis 1)
+            h = batch_normalise(h, dim=1)
+        x = layer.activation.torch(h)
         outputs.append(x)
     return outputs
 
@@ -246,7 +267,7 @@ def _run_reduced(network, x, gen):
         factor = _psd_factor(v, eye)
         g = torch.randn((b, layer.width, n_in), generator=gen, dtype=x.dtype, device=x.device)
         h = (g @ factor.transpose(1, 2)).transpose(1, 2)  # (b, n_in, N_l), columns ~ N(0, V)
-        x = _activate(layer, h)
+        x = layer.activation.torch(h)  # no batch norm here: the reduced sampler is for i.i.d. Gaussian layers
         gram = x @ x.transpose(1, 2)
         outputs.append(x)
     return outputs
