@@ -36,10 +36,9 @@ from torch import nn
 
 from ._random import torch_generator
 from .activations import Activation
-from .network import Layer, Network, as_network
 
 __all__ = ["BatchRMSNorm", "ResidualLinear", "SigdistActivation", "batch_normalise", "draw_biases",
-           "draw_weights", "from_torch", "to_torch"]
+           "draw_weights", "read_sequential", "to_torch"]
 
 #: torch activation modules read by :func:`from_torch`, with the sigdist activation each means
 SUPPORTED_MODULES = ("Linear", "ReLU", "LeakyReLU(negative_slope)", "Tanh", "GELU(approximate='none')", "Identity",
@@ -48,7 +47,7 @@ SUPPORTED_MODULES = ("Linear", "ReLU", "LeakyReLU(negative_slope)", "Tanh", "GEL
 
 # -- the one construction --------------------------------------------------------------------------
 
-def draw_weights(layer: Layer, n: int, fan_in: int, generator, device, dtype=torch.float64) -> torch.Tensor:
+def draw_weights(layer, n: int, fan_in: int, generator, device, dtype=torch.float64) -> torch.Tensor:
     """Weight matrices ``W`` of ``n`` independent copies of ``layer``, shape ``(n, N_l, fan_in)``.
 
     ``W = sqrt(sigma_w2) U`` with ``U`` from ``layer.weight_law.sample_torch``; with sharing,
@@ -73,7 +72,7 @@ def draw_weights(layer: Layer, n: int, fan_in: int, generator, device, dtype=tor
     return torch.cat([top, -top], dim=1)
 
 
-def draw_biases(layer: Layer, n: int, generator, device, dtype=torch.float64):
+def draw_biases(layer, n: int, generator, device, dtype=torch.float64):
     """Biases ``b ~ N(0, sigma_b2)`` of ``n`` copies of ``layer``, shape ``(n, N_l)``; None if ``sigma_b2 = 0``."""
     if layer.sigma_b2 == 0:
         return None
@@ -133,7 +132,7 @@ class SigdistActivation(nn.Module):
         return self.activation.name
 
 
-def _activation_module(layer: Layer):
+def _activation_module(layer):
     name = layer.activation.name
     if name == "relu":
         return nn.ReLU()
@@ -185,7 +184,6 @@ def to_torch(network, seed=None, *, dtype=None, device="cpu") -> nn.Sequential:
       (3): ReLU()
     )
     """
-    network = as_network(network)
     if network.input_width is None:
         raise ValueError("network must know its input_width to be built in torch (Network(layers, input_width=N_0))")
     if dtype is None:
@@ -266,7 +264,7 @@ def _read_activation(module, index):
     return None
 
 
-def from_torch(module, *, input_width=None, sigma_w2=None, sigma_b2=None) -> Network:
+def read_sequential(module, *, input_width=None, sigma_w2=None, sigma_b2=None):
     """The spec of a real ``torch.nn.Sequential`` of Linear layers and supported activations.
 
     Each ``nn.Linear`` (or :class:`ResidualLinear`) starts a layer; the activation module after it
@@ -288,7 +286,10 @@ def from_torch(module, *, input_width=None, sigma_w2=None, sigma_b2=None) -> Net
 
     Returns
     -------
-    Network
+    layers : list of dict
+        The keyword arguments of each :class:`~sigdist.network.Layer` (``Network.from_torch`` builds them:
+        this module does not import the network spec, which imports it).
+    input_width : int
 
     Raises
     ------
@@ -351,9 +352,9 @@ def from_torch(module, *, input_width=None, sigma_w2=None, sigma_b2=None) -> Net
             b = bias.detach().to(torch.float64)
             var_b = sb2[k] if sb2[k] is not None else float(torch.mean(b * b))
         activation, slope = group["activation"] or ("linear", 0.01)
-        layers.append(Layer(int(out_features), var_w, var_b, activation, negative_slope=slope,
-                            batch_norm=group["batch_norm"], gamma=gamma))
+        layers.append(dict(width=int(out_features), sigma_w2=var_w, sigma_b2=var_b, activation=activation,
+                           negative_slope=slope, batch_norm=group["batch_norm"], gamma=gamma))
         fan_in = int(out_features)
     if input_width is not None and input_width != first_in:
         raise ValueError(f"input_width must equal the first layer's in_features {first_in}, got {input_width!r}")
-    return Network(layers, input_width=int(first_in))
+    return layers, int(first_in)

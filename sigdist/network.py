@@ -235,16 +235,31 @@ class Network:
     def from_torch(cls, module, *, input_width=None, sigma_w2=None, sigma_b2=None):
         """The spec of a real ``torch.nn.Sequential`` of Linear layers and supported activations.
 
-        See :func:`sigdist._torch_io.from_torch`.
-        """
-        from ._torch_io import from_torch
+        Each ``nn.Linear`` starts a layer (its width, whether it has a bias); the activation module
+        after it (``ReLU``, ``LeakyReLU``, ``Tanh``, ``GELU``, ``Identity``) is its activation. The
+        variances are the mean squares of the module's actual weight and bias entries unless given
+        (one number, or one per layer). Details: :func:`sigdist._torch_io.read_sequential`.
 
-        return from_torch(module, input_width=input_width, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+        Examples
+        --------
+        >>> import torch, sigdist
+        >>> module = torch.nn.Sequential(torch.nn.Linear(5, 3, bias=False), torch.nn.ReLU())
+        >>> sigdist.Network.from_torch(module, sigma_w2=0.4)
+        Network(depth=1, input_width=5, layers=[(3, 0.4, 0, relu)])
+        """
+        from ._torch_io import read_sequential
+
+        layers, n0 = read_sequential(module, input_width=input_width, sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+        return cls([Layer(**kwargs) for kwargs in layers], input_width=n0)
 
     def to_torch(self, seed=None, *, dtype=None, device="cpu"):
         """A real ``torch.nn.Sequential`` initialised as this spec says (the Monte Carlo engine's construction).
 
-        See :func:`sigdist._torch_io.to_torch`.
+        Weights are ``sqrt(sigma_w2)`` times draws of the layer's weight law, biases ``N(0, sigma_b2)``
+        (no bias when ``sigma_b2 = 0``), with the layer's sharing, batch norm and skip connection.
+        ``seed=s`` gives the weights of the first network of
+        ``montecarlo.simulate(network, x0, n, seed=s, method="full", chunk=1)``.
+        Details: :func:`sigdist._torch_io.to_torch`.
         """
         from ._torch_io import to_torch
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .._checks import check_integer
-from .._law import EmpiricalLaw
+from ..empirical import EmpiricalLaw
 from .._random import torch_generator
 from .._result import Result
 from .._torch_io import batch_normalise, draw_biases, draw_weights
