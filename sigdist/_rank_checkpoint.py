@@ -19,7 +19,8 @@ from ._checks import check_bool, check_integer, check_positive
 from ._rank_checks import check_dtype, check_gamma, check_rows, check_tau
 from .weights import get_weight_law
 
-__all__ = ["FORMAT_VERSION", "read_checkpoint", "recorded", "write_checkpoint"]
+__all__ = ["FORMAT_VERSION", "numpy_generators", "read_checkpoint", "recorded", "torch_generator_from_state",
+           "write_checkpoint"]
 
 FORMAT_VERSION = 2
 
@@ -35,12 +36,55 @@ def recorded(n_steps, burn_in, thin):
     return max(0, n_steps // thin - burn_in // thin)
 
 
-def write_checkpoint(path, meta, arrays):
-    """Write ``meta`` (JSON) and ``arrays`` to ``path`` atomically: an interrupt never leaves half a file."""
+def write_checkpoint(path, chain, snap):
+    """Write a chain's committed snapshot ``snap`` (its state, streams and statistics) to ``path`` atomically.
+
+    ``chain`` gives the settings (its public attributes); an interrupt never leaves half a file (``os.replace``).
+    """
+    meta = {"version": FORMAT_VERSION, "width": chain.width, "gamma": chain.gamma, "sigma_w2": chain.sigma_w2,
+            "weight_law": chain.weight_law.name, "n_networks": chain.n_networks, "batch": chain.batch,
+            "center": chain.center, "dtype": chain.dtype_name, "backend": chain.backend, "device": str(chain.device),
+            "n_steps": snap["n_steps"], "burn_in": chain.burn_in, "tau": chain.tau, "thin": chain.thin,
+            "soft_rank_thin": chain.soft_rank_thin, "lemma1_violations": snap["violations"],
+            "trace_every": snap["trace_every"]}
+    numpy = chain.backend == "numpy"
+    arrays = {"L": snap["L"] if numpy else snap["L"].cpu().numpy(),
+              "rng": np.array(snap["rng"]) if numpy else snap["rng"],
+              "trace_steps": np.array(snap["trace"][0], np.int64),
+              "trace_r": np.array(snap["trace"][1]).reshape(-1, chain.n_networks),
+              **snap["r"].state("r"), **snap["s"].state("s")}
     path = os.fspath(path)
     tmp = path + ".tmp.npz"
-    np.savez(tmp, meta=np.array(json.dumps({**meta, "version": FORMAT_VERSION})), **arrays)
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
     os.replace(tmp, path)
+
+
+def numpy_generators(path, arrays, n_networks):
+    """One numpy Generator per chain, in the PCG64 states the checkpoint recorded."""
+    gens = [np.random.Generator(np.random.PCG64()) for _ in range(n_networks)]
+    try:
+        states = json.loads(str(arrays["rng"]))
+        if not isinstance(states, list) or len(states) != n_networks:
+            raise ValueError(f"one state per chain ({n_networks})")
+        for g, state in zip(gens, states):
+            g.bit_generator.state = state
+    except (ValueError, TypeError, KeyError) as err:
+        raise ValueError(f"checkpoint {os.fspath(path)!r} is inconsistent: rng must hold numpy PCG64 states ({err})") \
+            from None
+    return gens
+
+
+def torch_generator_from_state(path, arrays, device):
+    """The torch Generator on ``device`` in the state the checkpoint recorded."""
+    import torch
+
+    gen = torch.Generator(device=device)
+    try:
+        gen.set_state(torch.from_numpy(arrays["rng"]))
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"checkpoint {os.fspath(path)!r} is inconsistent: rng must hold a torch generator state "
+                         f"({err})") from None
+    return gen
 
 
 def read_checkpoint(path):

@@ -126,7 +126,8 @@ def identical_layer(network, name="network", *, batch_norm, activations=("linear
     if layer.batch_norm != batch_norm:
         hint = ("(Network.bn_chain(width, depth, gamma) builds one)" if batch_norm
                 else "(the Lyapunov spectrum is that of the product of the layers' matrices)")
-        raise ValueError(f"{name} must have layers with batch_norm={batch_norm} {hint}, got batch_norm={layer.batch_norm}")
+        raise ValueError(f"{name} must have layers with batch_norm={batch_norm} {hint}, "
+                         f"got batch_norm={layer.batch_norm}")
     if layer.activation.name not in activations:
         raise ValueError(f"{name} must have layers with activation in {activations}, got "
                          f"activation={layer.activation.name!r}")

@@ -24,7 +24,7 @@ import numpy as np
 from ._checks import check_bool
 from ._rank_checks import check_gamma, check_matrix, check_rows
 
-__all__ = ["batch_norm", "bn_step", "gram_step", "residual_apply"]
+__all__ = ["batch_norm", "bn_step", "gram_factor", "gram_step", "residual_apply"]
 
 
 def residual_apply(W, X, gamma):
@@ -94,3 +94,21 @@ def gram_step(M, W, gamma):
         raise ValueError("W M W^T has a zero diagonal entry: batch norm divides by it")
     s = 1.0 / np.sqrt(diag)
     return G * s[..., :, None] * s[..., None, :]
+
+
+def gram_factor(X, center=False):
+    r"""A factor ``L`` with :math:`L L^\top = M(X P) = X P X^\top / N` (``P`` the centring projection, or ``I``).
+
+    Shape ``(..., d, min(d, N))``: ``X / sqrt(N)`` itself for :math:`N \le d`; for :math:`N > d` the transpose of
+    ``R`` in the QR factorisation :math:`(X/\sqrt N)^\top = Q R`, since then :math:`F F^\top = R^\top R`.
+    The BN chain runs on it (:class:`sigdist.rank_chain.RankChain`): rank measures need only ``M``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if check_bool(center, "center"):
+        X = X - X.mean(axis=-1, keepdims=True)
+    d, n = X.shape[-2:]
+    F = X / math.sqrt(n)
+    if n <= d:
+        return F
+    R = np.linalg.qr(np.swapaxes(F, -1, -2), mode="r")
+    return np.swapaxes(R, -1, -2).copy()

@@ -1,20 +1,13 @@
 r"""The batch-norm rank chain of Daneshmand et al. (2020): many seeded chains, long-run averages, checkpoints.
 
-A linear network of identical batch-normalised layers with residual strength :math:`\gamma` (eq. 1, 2
-with :math:`\alpha = 0`, :math:`\beta = 1`) is the Markov chain
-
-.. math:: H_{\ell+1} = \mathrm{BN}(\hat W_\ell H_\ell), \quad \hat W_\ell = I + \gamma W_\ell, \quad
-          \mathrm{BN}(H) = \mathrm{diag}(M(H))^{-1/2} H, \quad M(H) = H H^\top / N,
-
-``gamma = inf`` meaning :math:`\hat W = W` (no skip connection; BN removes the scale of ``W``). Every rank
-measure of :mod:`sigdist.rank` depends on ``H`` only through ``M``, so sigdist runs the chain on a factor
-:math:`M = L L^\top`, ``L`` of shape ``width x min(width, N)``: :math:`L_{\ell+1} = D \hat W L_\ell` with
-``D`` the inverse row norms of :math:`\hat W L_\ell` (one ``gemm`` per step,
-:math:`2 d^2 \min(d, N)` flops, plus :math:`d \min(d,N)^2` for ``r(H)``).
-
-Mean-centring (``center=True``) multiplies ``H`` from the right by the projection
-:math:`P = I - \mathbf{1}\mathbf{1}^\top/N`; since :math:`\hat W H P = (\hat W H) P` and BN rescales
-rows, a centred ``H`` stays centred, so in the linear chain centring acts only on :math:`H_0`.
+A linear network of identical batch-normalised layers (eq. 1, 2 with :math:`\alpha = 0`, :math:`\beta = 1`)
+is the Markov chain :math:`H_{\ell+1} = \mathrm{BN}(\hat W_\ell H_\ell)`, :math:`\hat W = I + \gamma W`
+(:mod:`sigdist.batchnorm`). Every rank measure depends on ``H`` only through :math:`M = H H^\top / N`, so the
+chain runs on a factor :math:`M = L L^\top` (:func:`sigdist.batchnorm.gram_factor`), ``L`` of shape
+``width x min(width, N)``: :math:`L_{\ell+1} = D \hat W L_\ell` with ``D`` the inverse row norms of
+:math:`\hat W L_\ell` (one ``gemm`` per step, :math:`2 d^2 \min(d, N)` flops, plus :math:`d \min(d,N)^2`
+for ``r(H)``). Mean-centring acts on :math:`H_0` only: :math:`\hat W H P = (\hat W H) P` for the centring
+projection ``P``, and BN rescales rows, so a centred ``H`` stays centred.
 """
 
 from __future__ import annotations
@@ -32,12 +25,13 @@ import numpy as np
 
 from ._batch_means import BatchMeans
 from ._checks import check_bool, check_integer, check_output_path
-from ._rank_checkpoint import read_checkpoint, write_checkpoint
+from ._device import cuda_available, resolve_device
+from ._rank_checkpoint import numpy_generators, read_checkpoint, torch_generator_from_state, write_checkpoint
 from ._rank_checks import check_dtype, check_matrix, check_rows, check_tau, identical_layer
 from ._random import spawn, torch_generator
 from ._result import Result
 from ._warnings import SigdistWarning
-from .batchnorm import residual_apply
+from .batchnorm import gram_factor, residual_apply
 from .network import Layer, Network
 from .rank import soft_rank_from_gram
 from .weights import WEIGHT_LAWS, get_weight_law
@@ -189,7 +183,7 @@ class RankChain:
                 X = np.empty((self.n_networks, self.width, self.batch))
                 for k, g in enumerate(self._gens):
                     WEIGHT_LAWS["gaussian"].fill(g, X[k])
-            self._L = _initial_factor(X, self.center).astype(self.dtype_name)
+            self._L = gram_factor(X, self.center).astype(self.dtype_name)
         else:
             import torch
 
@@ -198,7 +192,7 @@ class RankChain:
             if X is None:
                 X = torch.randn((self.n_networks, self.width, self.batch), generator=self._gen, device=self.device,
                                 dtype=torch.float64).cpu().numpy()
-            self._L = torch.as_tensor(_initial_factor(X, self.center), device=self.device).to(self._tdtype)
+            self._L = torch.as_tensor(gram_factor(X, self.center), device=self.device).to(self._tdtype)
 
     # -- construction helpers
     def _set_layer(self, layer):
@@ -460,18 +454,7 @@ class RankChain:
             self._gen.set_state(torch.from_numpy(snap["rng"]))
 
     def _save(self, path, snap):
-        meta = {"width": self.width, "gamma": self.gamma, "sigma_w2": self.sigma_w2,
-                "weight_law": self.weight_law.name, "n_networks": self.n_networks, "batch": self.batch,
-                "center": self.center, "dtype": self.dtype_name, "backend": self.backend, "device": str(self.device),
-                "n_steps": snap["n_steps"], "burn_in": self.burn_in, "tau": self.tau, "thin": self.thin,
-                "soft_rank_thin": self.soft_rank_thin, "lemma1_violations": snap["violations"],
-                "trace_every": snap["trace_every"]}
-        L = snap["L"] if self.backend == "numpy" else snap["L"].cpu().numpy()
-        arrays = {"L": L, "trace_steps": np.array(snap["trace"][0], np.int64),
-                  "trace_r": np.array(snap["trace"][1]).reshape(-1, self.n_networks),
-                  **snap["r"].state("r"), **snap["s"].state("s"),
-                  "rng": np.array(snap["rng"]) if self.backend == "numpy" else snap["rng"]}
-        write_checkpoint(path, meta, arrays)
+        write_checkpoint(path, self, snap)
 
     @classmethod
     def load(cls, path, *, device=None):
@@ -484,8 +467,8 @@ class RankChain:
         path = os.fspath(path)
         meta, arrays = read_checkpoint(path)
         self = cls.__new__(cls)
-        self._set_layer(Layer(meta["width"], meta["sigma_w2"], 0.0, "linear", weight_law=get_weight_law(meta["weight_law"]),
-                              batch_norm=True, gamma=meta["gamma"]))
+        self._set_layer(Layer(meta["width"], meta["sigma_w2"], 0.0, "linear", batch_norm=True, gamma=meta["gamma"],
+                              weight_law=get_weight_law(meta["weight_law"])))
         self.n_networks, self.batch = meta["n_networks"], meta["batch"]
         self.center, self.dtype_name = meta["center"], meta["dtype"]
         self.rank_dim = min(self.width, self.batch)
@@ -500,27 +483,13 @@ class RankChain:
         self._trace_r = [row.copy() for row in arrays["trace_r"]]
         if self.backend == "numpy":
             self._L = arrays["L"].astype(self.dtype_name)
-            self._gens = [np.random.Generator(np.random.PCG64()) for _ in range(self.n_networks)]
-            try:
-                states = json.loads(str(arrays["rng"]))
-                if not isinstance(states, list) or len(states) != self.n_networks:
-                    raise ValueError(f"one state per chain ({self.n_networks})")
-                for g, state in zip(self._gens, states):
-                    g.bit_generator.state = state
-            except (ValueError, TypeError, KeyError) as err:
-                raise ValueError(f"checkpoint {path!r} is inconsistent: rng must hold numpy PCG64 states ({err})") \
-                    from None
+            self._gens = numpy_generators(path, arrays, self.n_networks)
         else:
             import torch
 
             self._tdtype = getattr(torch, self.dtype_name)
             self._L = torch.as_tensor(arrays["L"], device=self.device).to(self._tdtype)
-            self._gen = torch.Generator(device=self.device)
-            try:
-                self._gen.set_state(torch.from_numpy(arrays["rng"]))
-            except (RuntimeError, TypeError) as err:
-                raise ValueError(f"checkpoint {path!r} is inconsistent: rng must hold a torch generator state "
-                                 f"({err})") from None
+            self._gen = torch_generator_from_state(path, arrays, self.device)
         return self
 
 
@@ -530,45 +499,9 @@ def _resolve_backend(backend, device):
         raise ValueError(f"backend must be 'numpy', 'torch' or None, got {backend!r}")
     if not isinstance(device, str) and type(device).__name__ != "device":
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:k', got {device!r}")
-    default_cpu = backend is None and (str(device) == "cpu" or (device == "auto" and not _cuda_available()))
+    default_cpu = backend is None and (str(device) == "cpu" or (device == "auto" and not cuda_available()))
     if backend == "numpy" or default_cpu:
         if str(device) not in ("cpu", "auto"):
             raise ValueError(f"the numpy backend runs on the CPU, got device={device!r}")
         return "numpy", "cpu"
-    try:
-        import torch
-    except ImportError:
-        raise ImportError("the torch backend needs torch: pip install \"sigdist[mc]\"") from None
-    if device == "auto":
-        return "torch", torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:k', got {device!r}") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be a CPU or CUDA device, got {device!r}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} asks for CUDA, but torch.cuda.is_available() is False here")
-    return "torch", dev
-
-
-def _cuda_available():
-    try:
-        import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available()
-
-
-def _initial_factor(X, center):
-    """``L`` with ``L L^T = X P X^T / N`` (``P`` the centring projection or I), shape (K, d, min(d, N))."""
-    X = np.asarray(X, dtype=np.float64)
-    if center:
-        X = X - X.mean(axis=-1, keepdims=True)
-    d, n = X.shape[-2:]
-    F = X / math.sqrt(n)
-    if n <= d:
-        return F
-    # N > d: compress to a d x d factor; (F^T = Q R) => F F^T = R^T R
-    R = np.linalg.qr(np.swapaxes(F, -1, -2), mode="r")
-    return np.swapaxes(R, -1, -2).copy()
+    return "torch", resolve_device(device)

@@ -19,7 +19,7 @@ from ._rank_checks import check_matrix, check_tau, check_tolerances
 from ._random import numpy_generator
 from ._result import Result
 from .batchnorm import residual_apply
-from .network import Network, as_network
+from .network import as_network
 from .rank import numerical_rank, rank_bound, soft_rank
 
 __all__ = ["RankProfile", "hidden_rank_profile"]

@@ -1,4 +1,4 @@
-"""Lyapunov spectra of products of random matrices (Daneshmand et al. 2020, Lemma 3) against the Gaussian closed form."""
+"""Lyapunov spectra of random matrix products (Daneshmand et al. 2020, Lemma 3) against the Gaussian closed form."""
 
 import math
 

@@ -4,7 +4,7 @@ chain against the width d, and the exponent of d (Theorem 2 says Omega(sqrt d)).
     python validation/fig3a_rank_scaling.py [--quick] [--steps 5000] [--out fig3a_rank_scaling.png]
 
 For each gamma in {0.1, 0.5, 1, inf} and d in {8, ..., 256} (8..32 with --quick), RankChain runs 4
-independent chains (Network.bn_chain(d, gamma=gamma), batch N = d, Gaussian H_0 and weights) for --steps layers after a burn-in of a tenth,
+independent chains (batch N = d, Gaussian H_0 and weights) for --steps layers after a burn-in of a tenth,
 and reports E[r(H)] and E[rank_1/2(H)] with batch-means standard errors. The exponent b of E[r] ~ d^b is
 a weighted least-squares fit of log E[r] on log d; its 95% interval uses the fit's residual scatter
 (t quantile with n - 2 dof) when that exceeds the Monte Carlo error. Also the regime N = d/4 < d that the

@@ -49,7 +49,8 @@ def main(argv=None):
     stationary = RankChain(Network.bn_chain(d, gamma=gamma), n_networks=4, seed=1).run(4000, burn_in=400, tau=0.5,
                                                                                     progress=False)
     tail = r[:, 2 * depth // 3:].mean(1)  # one value per independent chain, past the transient
-    z = (tail.mean() - stationary.r_mean) / math.hypot(tail.std(ddof=1) / math.sqrt(n_networks), stationary.r_se)
+    z = (tail.mean() - stationary.r_mean) / math.hypot(tail.std(ddof=1) / math.sqrt(n_networks),
+                                                      stationary.r_se)
     print(f"mean r(H) over layers {2 * depth // 3}..{depth}: {tail.mean():.3f}; stationary E[r] {stationary.r_mean:.3f} "
           f"+- {stationary.r_se:.3f} (z = {z:.2f})")
     ok = bool(mean_spec[-1, 0] < mean_spec[0, 0] and mean_spec[-1, 1] > 1e6 * mean_spec[0, 1] and abs(z) < 5)
