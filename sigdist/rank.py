@@ -17,6 +17,9 @@ Every function takes one matrix ``(d, N)`` or a stack ``(..., d, N)`` as a numpy
 :func:`rank_bound` is differentiable by autograd) and returns one value per matrix.
 Eigenvalues of ``M`` come from the smaller of the two Gram matrices ``H H^T / N`` and
 ``H^T H / N``, which share their nonzero eigenvalues.
+
+Where ``H`` comes from: :mod:`sigdist.batchnorm` (BN steps), :mod:`sigdist.rank_chain` (the BN chain),
+:mod:`sigdist.rank_profile` (real networks against depth); pre-training is :mod:`sigdist.pretraining`.
 """
 
 from __future__ import annotations
