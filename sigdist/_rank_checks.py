@@ -98,7 +98,7 @@ def _layer_key(layer: Layer):
 
 
 def identical_layer(network, name="network", *, batch_norm, activations=("linear",), min_width=2):
-    """The one layer of a network whose layers are all the same, checked for the rank chains.
+    """The one square layer of a network whose layers are all the same, checked for the rank chains.
 
     Parameters
     ----------
@@ -137,4 +137,7 @@ def identical_layer(network, name="network", *, batch_norm, activations=("linear
         raise ValueError(f"{name} must have layers without bias (sigma_b2 = 0), got sigma_b2={layer.sigma_b2}")
     if layer.sharing != "none":
         raise ValueError(f"{name} must have layers without parameter sharing, got sharing={layer.sharing!r}")
+    if network.input_width not in (None, layer.width):
+        raise ValueError(f"{name} must map its width to itself (square layers, one chain step each): input_width "
+                         f"{network.input_width} differs from the width {layer.width}")
     return network, layer

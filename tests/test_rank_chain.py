@@ -157,6 +157,7 @@ def test_result_is_a_short_labelled_result():
       Layer(8, 1.0, activation="linear", batch_norm=True, gamma=0.4)], "identical layers"),
     (Layer(8, 1.0, 0.1, activation="linear", batch_norm=True), "sigma_b2"),
     (8, "network must be"),
+    (Network([Layer(8, 1.0, activation="linear", batch_norm=True)], input_width=5), "input_width 5"),
 ])
 def test_network_must_be_identical_linear_bn_layers(network, match):
     with pytest.raises(ValueError, match=match):
