@@ -25,7 +25,9 @@ import time
 
 import numpy as np
 
-from sigdist.batchnorm import RankChain, _fill_gaussian
+from sigdist import Network
+from sigdist.rank_chain import RankChain
+from sigdist.weights import WEIGHT_LAWS
 from _timing import best_time
 
 
@@ -58,8 +60,9 @@ def main(argv=None):
     peak = 2 * 1024 ** 3 / best_time(lambda: a @ a)
     rng = np.random.default_rng(0)
     buf = np.empty(1 << 22)
-    _fill_gaussian(rng, buf[:10])
-    normal_rate = buf.size / best_time(lambda: _fill_gaussian(rng, buf)) * (os.cpu_count() or 1)
+    gaussian = WEIGHT_LAWS["gaussian"]
+    gaussian.fill(rng, buf[:10])  # compile the numba kernel first
+    normal_rate = buf.size / best_time(lambda: gaussian.fill(rng, buf)) * (os.cpu_count() or 1)
     print(f"CPU: {os.cpu_count()} cores, dgemm peak {peak / 1e9:.1f} GFlop/s, numba ziggurat "
           f"{normal_rate / 1e9:.2f} G normals/s on all cores; torch {torch.__version__}, device {dev}")
     gamma = 0.5
@@ -73,7 +76,7 @@ def main(argv=None):
         backend = dict(backend="torch", device=args.device) if cuda else {}
 
         def run(soft_thin):
-            chain = RankChain(d, gamma, n_chains=chains, seed=0, **backend)
+            chain = RankChain(Network.bn_chain(d, gamma=gamma), n_networks=chains, seed=0, **backend)
             chain.run(2, tau=0.5, soft_rank_thin=soft_thin, progress=False)  # warm up (numba, BLAS threads)
             t0 = time.perf_counter()
             chain.run(2 + steps, tau=0.5, soft_rank_thin=soft_thin, progress=False)

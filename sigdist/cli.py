@@ -165,7 +165,8 @@ def _rank(parser, args):
     import math
     import os
 
-    from .batchnorm import RankChain
+    from .network import Network
+    from .rank_chain import RankChain
 
     burn_in = args.steps // 10 if args.burn_in is None else args.burn_in
     batch = args.width if args.batch is None else args.batch
@@ -179,10 +180,10 @@ def _rank(parser, args):
     try:
         if args.checkpoint and os.path.exists(args.checkpoint):
             chain = RankChain.load(args.checkpoint)
-            print(f"resuming {args.checkpoint} at step {chain.steps}")
+            print(f"resuming {args.checkpoint} at step {chain.n_steps}")
         else:
-            chain = RankChain(args.width, args.gamma, n_chains=args.chains, batch=args.batch, seed=args.seed,
-                              device=args.device, weight_law=args.weights)
+            network = Network.bn_chain(args.width, gamma=args.gamma, weight_law=args.weights)
+            chain = RankChain(network, n_networks=args.chains, batch=args.batch, seed=args.seed, device=args.device)
         res = chain.run(args.steps, burn_in=burn_in, tau=args.tau, checkpoint=args.checkpoint or None)
     except (ValueError, RuntimeError, OSError, ArithmeticError) as err:  # RuntimeError: CUDA asked for where
         parser.error(str(err))  # there is none; ArithmeticError: the chain's state became zero or non-finite
@@ -190,9 +191,10 @@ def _rank(parser, args):
         where = f"; the state is saved in {args.checkpoint}, run the same command to resume" if args.checkpoint else ""
         print(f"interrupted{where}", file=sys.stderr)
         return 130
-    print(f"linear BN chain: d = {res.d}, N = {res.batch}, gamma = {res.gamma:g}, {res.n_chains} chains x "
-          f"{res.steps} steps (burn-in {res.burn_in}), {args.weights} weights")
-    print(f"E[r(H)]        = {res.r_mean:.6f} +- {res.r_se:.2e}   (r / sqrt(d) = {res.r_mean / math.sqrt(res.d):.4f})")
+    print(f"linear BN chain: width = {res.width}, N = {res.batch}, gamma = {res.gamma:g}, {res.n_networks} chains x "
+          f"{res.n_steps} steps (burn-in {res.burn_in}), {chain.weight_law.name} weights")
+    print(f"E[r(H)]        = {res.r_mean:.6f} +- {res.r_se:.2e}   "
+          f"(r / sqrt(width) = {res.r_mean / math.sqrt(res.width):.4f})")
     print(f"E[rank_tau(H)] = {res.soft_rank_mean:.6f} +- {res.soft_rank_se:.2e}   (tau = {res.tau:g})")
     print(f"integrated autocorrelation time of r: {res.tau_int_r:.2f} steps; batch means: {res.n_blocks} blocks of "
           f"{res.block_len} per chain; Lemma 1 violations: {res.lemma1_violations}")

@@ -58,7 +58,7 @@ def finish_figure(fig, path, ok, dpi=120):
 
 
 def plot_rank_trace(result, path):
-    """Trace of ``r(H_l)`` of a :class:`sigdist.batchnorm.RankChainResult`, with its long-run mean and +-2 s.e."""
+    """Trace of ``r(H_l)`` of a :class:`sigdist.rank_chain.RankChainResult`, with its long-run mean and +-2 s.e."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for k in range(result.trace_r.shape[1]):
@@ -69,7 +69,7 @@ def plot_rank_trace(result, path):
     ax.axvline(result.burn_in, color="0.5", lw=0.8, ls="--", label="burn-in")
     ax.set_xlabel("layer (chain step)")
     ax.set_ylabel("r(H)")
-    ax.set_title(f"BN rank chain: d = {result.d}, N = {result.batch}, gamma = {result.gamma:g}")
+    ax.set_title(f"BN rank chain: width = {result.width}, N = {result.batch}, gamma = {result.gamma:g}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -17,6 +17,9 @@ Every function takes one matrix ``(d, N)`` or a stack ``(..., d, N)`` as a numpy
 :func:`rank_bound` is differentiable by autograd) and returns one value per matrix.
 Eigenvalues of ``M`` come from the smaller of the two Gram matrices ``H H^T / N`` and
 ``H^T H / N``, which share their nonzero eigenvalues.
+
+Where ``H`` comes from: :mod:`sigdist.batchnorm` (BN steps), :mod:`sigdist.rank_chain` (the BN chain),
+:mod:`sigdist.rank_profile` (real networks against depth); pre-training is :mod:`sigdist.pretraining`.
 """
 
 from __future__ import annotations
@@ -26,51 +29,9 @@ import numbers
 
 import numpy as np
 
-__all__ = ["maximize_rank_bound", "numerical_rank", "rank_bound", "rank_bound_grad", "soft_rank", "soft_rank_from_gram",
-           "stable_rank"]
+from ._rank_checks import check_matrix, check_tau, check_tolerances, is_torch
 
-
-def _is_torch(x):
-    return type(x).__module__.startswith("torch")
-
-
-def _check_matrix(H, name="H"):
-    """A float array or tensor with at least two dimensions and finite entries."""
-    if _is_torch(H):
-        import torch
-
-        if H.ndim < 2 or H.shape[-1] < 1 or H.shape[-2] < 1:
-            raise ValueError(f"{name} must have shape (d, N) or (..., d, N) with d, N >= 1, got shape "
-                             f"{tuple(H.shape)}")
-        if not H.is_floating_point():
-            H = H.to(torch.float64)
-        if not bool(torch.isfinite(H).all()):
-            raise ValueError(f"{name} has non-finite entries (nan or inf)")
-        return H
-    H = np.asarray(H, dtype=np.float64)
-    if H.ndim < 2:
-        raise ValueError(f"{name} must have shape (d, N) or (..., d, N), got shape {H.shape}")
-    if H.shape[-1] < 1 or H.shape[-2] < 1:
-        raise ValueError(f"{name} must have d >= 1 rows and N >= 1 columns, got shape {H.shape}")
-    if not np.isfinite(H).all():
-        bad = np.argwhere(~np.isfinite(H))[0]
-        raise ValueError(f"{name} has a non-finite entry at index {tuple(int(i) for i in bad)}")
-    return H
-
-
-def _check_tau(tau):
-    if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not (0.0 <= tau <= 1.0):
-        raise ValueError(f"tau must be a number in [0, 1], got {tau!r}")
-    return float(tau)
-
-
-def _check_tolerances(rtol, atol):
-    """``rtol`` in [0, 1) and ``atol`` >= 0, both finite numbers (for :func:`numerical_rank`)."""
-    for value, name in ((rtol, "rtol"), (atol, "atol")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if rtol >= 1:
-        raise ValueError(f"rtol must be in [0, 1), got {rtol!r}")
+__all__ = ["numerical_rank", "rank_bound", "rank_bound_grad", "soft_rank", "soft_rank_from_gram", "stable_rank"]
 
 
 def _rescaled(H, what):
@@ -79,7 +40,7 @@ def _rescaled(H, what):
     The scale-invariant measures are computed on ``H / c``: ``H H^T`` of entries near 1e-200 underflows to 0 and
     near 1e200 overflows to inf, which made them NaN. ``what`` names the measure for the error on a zero matrix.
     """
-    if _is_torch(H):
+    if is_torch(H):
         scale = H.detach().abs().amax(dim=(-2, -1), keepdim=True)  # detached: r(H / c) is r(H) for any c > 0
         if bool((scale == 0).any()):
             raise ValueError(f"H is zero: {what} is undefined")
@@ -93,7 +54,7 @@ def _rescaled(H, what):
 def _small_gram(H):
     """The smaller of ``H H^T / N`` and ``H^T H / N``: same nonzero spectrum as ``M(H)``."""
     n = H.shape[-1]
-    Ht = H.transpose(-1, -2) if _is_torch(H) else np.swapaxes(H, -1, -2)
+    Ht = H.transpose(-1, -2) if is_torch(H) else np.swapaxes(H, -1, -2)
     return (H @ Ht if H.shape[-2] <= n else Ht @ H) / n
 
 
@@ -114,17 +75,17 @@ def soft_rank(H, tau=0.5):
     ----------
     Daneshmand et al. (2020), eq. 3.
     """
-    H = _check_matrix(H)
-    tau = _check_tau(tau)
+    H = check_matrix(H)
+    tau = check_tau(tau)
     d = H.shape[-2]
     if tau == 0.0:
         shape = H.shape[:-2]
-        if _is_torch(H):
+        if is_torch(H):
             import torch
 
             return torch.full(shape, d, dtype=torch.int64, device=H.device)
         return np.full(shape, d, dtype=np.int64) if shape else d
-    if _is_torch(H):
+    if is_torch(H):
         import torch
 
         return (torch.linalg.eigvalsh(_small_gram(H)) >= tau).sum(-1)
@@ -192,9 +153,9 @@ def rank_bound(H):
     ----------
     Daneshmand et al. (2020), eq. 4 and Lemma 1.
     """
-    H, _ = _rescaled(_check_matrix(H), "r(H) = Tr(M)^2 / ||M||_F^2")  # r is scale-invariant
+    H, _ = _rescaled(check_matrix(H), "r(H) = Tr(M)^2 / ||M||_F^2")  # r is scale-invariant
     G = _small_gram(H)  # same trace and Frobenius norm as M
-    if _is_torch(H):
+    if is_torch(H):
         trace = G.diagonal(dim1=-2, dim2=-1).sum(-1)
         frob2 = (G * G).sum((-1, -2))
         return trace * trace / frob2
@@ -202,7 +163,6 @@ def rank_bound(H):
     frob2 = np.einsum("...ij,...ij->...", G, G)
     out = trace * trace / frob2
     return float(out) if np.ndim(out) == 0 else out
-
 
 
 def rank_bound_grad(H):
@@ -217,10 +177,10 @@ def rank_bound_grad(H):
     multiple of a projection (all nonzero eigenvalues equal: ``r`` is then maximal on that rank).
     A torch tensor is evaluated in numpy (use autograd on :func:`rank_bound` to stay in torch).
     """
-    if _is_torch(H):
+    if is_torch(H):
         H = H.detach().cpu().numpy()
     # r(cH) = r(H), so the gradient at H is the gradient at H / c divided by c: computed there, in range
-    H, scale = _rescaled(_check_matrix(H), "r(H) = Tr(M)^2 / ||M||_F^2")
+    H, scale = _rescaled(check_matrix(H), "r(H) = Tr(M)^2 / ||M||_F^2")
     n = H.shape[-1]
     Ht = np.swapaxes(H, -1, -2)
     M = H @ Ht / n
@@ -231,8 +191,8 @@ def rank_bound_grad(H):
 
 def stable_rank(H):
     r"""Stable rank :math:`\|H\|_F^2 / \|H\|_2^2 = \sum_i \sigma_i^2 / \sigma_1^2`, in ``[1, rank(H)]``."""
-    H, _ = _rescaled(_check_matrix(H), "the stable rank")  # scale-invariant: squares of 1e200 overflowed
-    if _is_torch(H):
+    H, _ = _rescaled(check_matrix(H), "the stable rank")  # scale-invariant: squares of 1e200 overflowed
+    if is_torch(H):
         import torch
 
         s = torch.linalg.svdvals(H)
@@ -257,9 +217,9 @@ def numerical_rank(H, *, rtol, atol=0.0):
     atol : float >= 0
         Absolute tolerance.
     """
-    _check_tolerances(rtol, atol)
-    H = _check_matrix(H)
-    if _is_torch(H):
+    check_tolerances(rtol, atol)
+    H = check_matrix(H)
+    if is_torch(H):
         import torch
 
         s = torch.linalg.svdvals(H)
@@ -269,71 +229,3 @@ def numerical_rank(H, *, rtol, atol=0.0):
     cut = np.maximum(atol, rtol * s[..., :1])
     count = (s > cut).sum(-1)
     return int(count) if np.ndim(count) == 0 else count.astype(np.int64)
-
-
-def maximize_rank_bound(weights, inputs, *, n_iter=25, lr=1e-2, activation="relu"):
-    r"""Rank-increasing pre-training (§4, App. G): layer by layer, gradient ascent on :math:`r(H_\ell)`.
-
-    For :math:`\ell = 1..L`, with :math:`H_\ell = \phi(W_\ell H_{\ell-1})` and the earlier layers fixed,
-    ``n_iter`` Adam steps increase :func:`rank_bound` of :math:`H_\ell` (differentiated by torch
-    autograd). ``r`` is invariant to the scale of :math:`W_\ell`, so ``lr`` is relative to the entries' size.
-
-    Parameters
-    ----------
-    weights : sequence of array_like or torch.Tensor, shapes (d_l, d_{l-1})
-        Initial weights (not modified).
-    inputs : array_like or torch.Tensor, shape (d_0, N)
-        The batch :math:`H_0` (columns are samples).
-    n_iter : int >= 0
-    lr : float > 0
-    activation : {"relu", "linear", "tanh"}
-
-    Returns
-    -------
-    new_weights : list of torch.Tensor
-    r_before, r_after : ndarray, shape (L,)
-        :math:`r(H_\ell)` with the initial weights (propagated through the initial network) and after
-        pre-training (propagated through the pre-trained one).
-    """
-    import torch
-
-    if isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 0:
-        raise ValueError(f"n_iter must be an integer >= 0, got {n_iter!r}")
-    if isinstance(lr, bool) or not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    phis = {"relu": torch.relu, "linear": lambda x: x, "tanh": torch.tanh}
-    if activation not in phis:
-        raise ValueError(f"activation must be one of {sorted(phis)}, got {activation!r}")
-    phi = phis[activation]
-    X = torch.as_tensor(_check_matrix(inputs, "inputs"), dtype=torch.float64)
-    # detach: weights may be nn.Parameters; pre-training starts new leaves from their values
-    weights = [torch.as_tensor(_check_matrix(w, f"weights[{i}]"), dtype=torch.float64).detach().clone()
-               for i, w in enumerate(weights)]
-    if not weights:
-        raise ValueError("weights must hold at least one layer (depth >= 1)")
-    width = X.shape[0]
-    for i, w in enumerate(weights):
-        if w.ndim != 2 or w.shape[1] != width:
-            raise ValueError(f"weights[{i}] must have shape (d_{i + 1}, {width}), got {tuple(w.shape)}")
-        if not bool(w.any()):
-            raise ValueError(f"weights[{i}] is all zero: r(H) of its output is undefined")
-        width = w.shape[0]
-    with torch.no_grad():
-        H, before = X, []
-        for w in weights:
-            H = phi(w @ H)
-            before.append(float(rank_bound(H)))
-    H, after, trained = X, [], []
-    for w in weights:
-        w = w.clone().requires_grad_(True)
-        opt = torch.optim.Adam([w], lr=lr * float(w.detach().abs().mean()))
-        for _ in range(n_iter):
-            opt.zero_grad()
-            (-rank_bound(phi(w @ H))).backward()
-            opt.step()
-        w = w.detach()
-        with torch.no_grad():
-            H = phi(w @ H)
-            after.append(float(rank_bound(H)))
-        trained.append(w)
-    return trained, np.array(before), np.array(after)

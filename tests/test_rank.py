@@ -48,21 +48,21 @@ def test_inertia_count_equals_eigenvalue_count(seed, n, tau):
     assert soft_rank_from_gram(M, tau) == np.count_nonzero(eig >= tau)
 
 
-def test_inertia_count_on_stacks():
+def test_inertia_count_on_a_stack_equals_eigenvalue_count():
     rng = np.random.default_rng(3)
     A = rng.standard_normal((5, 40, 30))
     G = A @ np.swapaxes(A, 1, 2) / 30
     np.testing.assert_array_equal(soft_rank_from_gram(G, 0.5), (np.linalg.eigvalsh(G) >= 0.5).sum(-1))
 
 
-def test_stacks_match_single_matrices():
+def test_a_stack_gives_each_matrix_its_own_value():
     H = np.random.default_rng(1).standard_normal((4, 6, 9))
     np.testing.assert_allclose(rank_bound(H), [rank_bound(h) for h in H], rtol=1e-14)
     np.testing.assert_array_equal(soft_rank(H, 0.3), [soft_rank(h, 0.3) for h in H])
     np.testing.assert_array_equal(numerical_rank(H, rtol=1e-10), [numerical_rank(h, rtol=1e-10) for h in H])
 
 
-def test_rank_bound_closed_cases():
+def test_rank_bound_of_closed_form_cases():
     assert rank_bound(np.eye(5)) == pytest.approx(5.0, rel=1e-15)
     assert rank_bound(np.outer(np.arange(1.0, 4.0), np.ones(7))) == pytest.approx(1.0, rel=1e-14)
     # M = diag(a, b): r = (a + b)^2 / (a^2 + b^2)
@@ -83,7 +83,7 @@ def test_rank_bound_gradient_matches_finite_differences():
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9)
 
 
-def test_torch_matches_numpy_and_autograd():
+def test_torch_tensors_give_the_numpy_values_and_the_autograd_gradient():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(4)
     H = rng.standard_normal((3, 6, 8))
@@ -122,31 +122,9 @@ def test_numerical_rank_tolerances_are_explicit():
     (lambda: soft_rank_from_gram(np.full((2, 2), np.nan), 0.5), "non-finite"),
     (lambda: soft_rank_from_gram(np.eye(2), float("nan")), "tau"),
 ])
-def test_bad_input(call, match):
+def test_bad_input_is_refused_by_name(call, match):
     with pytest.raises(ValueError, match=match):
         call()
-
-
-def test_pretraining_raises_the_rank_bound():
-    torch = pytest.importorskip("torch")
-    from sigdist.rank import maximize_rank_bound
-
-    rng = np.random.default_rng(0)
-    d, depth = 32, 8
-    weights = [rng.standard_normal((d, d)) * math.sqrt(2 / d) for _ in range(depth)]
-    X = rng.standard_normal((d, 32))
-    same, before, unchanged = maximize_rank_bound(weights, X, n_iter=0)
-    np.testing.assert_allclose(unchanged, before, rtol=1e-14)
-    np.testing.assert_array_equal(same[0].numpy(), weights[0])
-    _, before, after = maximize_rank_bound(weights, X, n_iter=25, lr=0.05)
-    assert before[-1] < 2.0 and after[-1] > 3 * before[-1]
-    with pytest.raises(ValueError, match="activation"):
-        maximize_rank_bound(weights, X, activation="swish")
-    params = [torch.nn.Parameter(torch.tensor(w)) for w in weights[:2]]  # leaves that require grad
-    _, before, after = maximize_rank_bound(params, X, n_iter=5, lr=0.05)
-    assert after[-1] > before[-1]
-    with pytest.raises(ValueError, match=r"weights\[1\] is all zero"):
-        maximize_rank_bound([weights[0], np.zeros((d, d))], X)
 
 
 def test_lemma1_second_part_needs_a_bn_output():

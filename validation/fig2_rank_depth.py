@@ -26,7 +26,9 @@ import numpy as np
 from scipy import stats
 from scipy.special import polygamma
 
-from sigdist.batchnorm import gaussian_lyapunov_exponents, hidden_rank_profile, lyapunov_spectrum
+from sigdist import Layer, Network
+from sigdist.lyapunov import gaussian_lyapunov_exponents, lyapunov_spectrum
+from sigdist.rank_profile import hidden_rank_profile
 
 
 def main(argv=None):
@@ -41,8 +43,9 @@ def main(argv=None):
     ok = True
 
     steps = 100 if args.quick else 1000
-    lyap = lyapunov_spectrum(d, steps, n_samples=8, seed=1)
-    exact = gaussian_lyapunov_exponents(d)
+    linear = Layer(d, 1.0, activation="linear")
+    lyap = lyapunov_spectrum(linear, steps, n_networks=8, seed=1)
+    exact = gaussian_lyapunov_exponents(linear)
     # each log R_ii is an independent (1/2) log chi^2_{d-i+1}: the exact standard error of the estimate
     exact_se = 0.5 * np.sqrt(polygamma(1, (d - np.arange(d)) / 2.0) / (steps * 8))
     z = (lyap.exponents - exact) / exact_se
@@ -52,7 +55,8 @@ def main(argv=None):
           f"(limit {limit:.2f}); "
           f"mu_1 = {lyap.exponents[0]:.4f} (exact {exact[0]:.4f}), mu_d = {lyap.exponents[-1]:.4f} ({exact[-1]:.4f})")
     for gamma in (0.1, 0.5):
-        res = lyapunov_spectrum(d, 2000 if args.quick else 20000, gamma=gamma, k=2, n_samples=8, seed=2)
+        res = lyapunov_spectrum(Layer(d, 1.0, activation="linear", gamma=gamma), 2000 if args.quick else 20000, k=2,
+                                n_networks=8, seed=2)
         gap = res.samples[:, 0] - res.samples[:, 1]
         gap_z = gap.mean() / (gap.std(ddof=1) / math.sqrt(len(gap)))
         ok &= bool(gap_z > 4)
@@ -62,9 +66,10 @@ def main(argv=None):
     profiles = {}
     for activation in ("linear", "relu"):
         for bn in (False, True):
-            profiles[activation, bn] = hidden_rank_profile(
-                d, depth, activation=activation, batch_norm=bn, center=(bn and activation == "relu"),
-                n_networks=n_networks, rtol=rtol, seed=3)
+            network = (Network.bn_chain(d, depth, activation=activation) if bn
+                       else Network.constant(d, depth, 1.0, activation=activation))
+            profiles[activation, bn] = hidden_rank_profile(network, center=(bn and activation == "relu"),
+                                                           n_networks=n_networks, rtol=rtol, seed=3)
     layers = np.arange(depth + 1)
     predicted = np.array([np.count_nonzero((exact[0] - exact) * l < math.log(1 / rtol)) for l in layers])
     vanilla = profiles["linear", False].numerical_rank

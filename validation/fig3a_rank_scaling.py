@@ -21,7 +21,8 @@ import sys
 import numpy as np
 from scipy import stats
 
-from sigdist.batchnorm import RankChain
+from sigdist import Network
+from sigdist.rank_chain import RankChain
 
 
 def fit_exponent(d, mean, se):
@@ -61,8 +62,8 @@ def main(argv=None):
         means, ses, smeans, sses = [], [], [], []
         for i, d in enumerate(widths):
             n = d if batch_rule == "d" else max(1, d // 4)
-            res = RankChain(d, gamma, n_chains=4, batch=n, seed=1000 * i + 7).run(steps, burn_in=burn, tau=0.5,
-                                                                                  progress=False)
+            res = RankChain(Network.bn_chain(d, gamma=gamma), n_networks=4, batch=n, seed=1000 * i + 7).run(
+                steps, burn_in=burn, tau=0.5, progress=False)
             ok &= res.lemma1_violations == 0
             means.append(res.r_mean)
             ses.append(res.r_se)

@@ -17,7 +17,9 @@ import sys
 
 import numpy as np
 
-from sigdist.batchnorm import RankChain, bn_step
+from sigdist import Network
+from sigdist.batchnorm import bn_step
+from sigdist.rank_chain import RankChain
 from sigdist.rank import rank_bound
 
 
@@ -27,12 +29,12 @@ def main(argv=None):
     ap.add_argument("--out", default="fig3b_collinear.png")
     args = ap.parse_args(argv)
     d = 32 if args.quick else 64
-    depth, gamma, eps, n_chains = 60, 0.5, 1e-4, 10
+    depth, gamma, eps, n_networks = 60, 0.5, 1e-4, 10
     rng = np.random.default_rng(0)
     X = np.outer(rng.standard_normal(d), np.ones(d)) + eps * rng.standard_normal((d, d))
-    spectra = np.zeros((n_chains, depth + 1, 10))
-    r = np.zeros((n_chains, depth + 1))
-    for k in range(n_chains):
+    spectra = np.zeros((n_networks, depth + 1, 10))
+    r = np.zeros((n_networks, depth + 1))
+    for k in range(n_networks):
         H = X.copy()
         for l in range(depth + 1):
             if l:
@@ -44,9 +46,11 @@ def main(argv=None):
     print(f"{'layer':>5} " + " ".join(f"{'s' + str(i + 1):>9}" for i in range(4)) + f" {'r(H)':>7}")
     for l in (0, 1, 2, 5, 10, 20, 40, 60):
         print(f"{l:>5} " + " ".join(f"{v:>9.2e}" for v in mean_spec[l, :4]) + f" {r[:, l].mean():>7.3f}")
-    stationary = RankChain(d, gamma, n_chains=4, seed=1).run(4000, burn_in=400, tau=0.5, progress=False)
+    stationary = RankChain(Network.bn_chain(d, gamma=gamma), n_networks=4, seed=1).run(4000, burn_in=400, tau=0.5,
+                                                                                    progress=False)
     tail = r[:, 2 * depth // 3:].mean(1)  # one value per independent chain, past the transient
-    z = (tail.mean() - stationary.r_mean) / math.hypot(tail.std(ddof=1) / math.sqrt(n_chains), stationary.r_se)
+    z = (tail.mean() - stationary.r_mean) / math.hypot(tail.std(ddof=1) / math.sqrt(n_networks),
+                                                      stationary.r_se)
     print(f"mean r(H) over layers {2 * depth // 3}..{depth}: {tail.mean():.3f}; stationary E[r] {stationary.r_mean:.3f} "
           f"+- {stationary.r_se:.3f} (z = {z:.2f})")
     ok = bool(mean_spec[-1, 0] < mean_spec[0, 0] and mean_spec[-1, 1] > 1e6 * mean_spec[0, 1] and abs(z) < 5)

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from sigdist.rank import maximize_rank_bound
+from sigdist.pretraining import maximize_rank_bound
 
 
 def main(argv=None):
