@@ -19,7 +19,7 @@ import torch
 
 import sigdist
 from sigdist.montecarlo import simulate
-from sigdist.montecarlo._torch import resolve_device
+from sigdist._device import resolve_device
 
 
 def timed(f, device, repeat=3):

@@ -11,7 +11,7 @@ import pytest
 
 import sigdist
 from sigdist import Layer, LogGrid, Network, TransitionOperator
-from sigdist import batchnorm, correlation, kernel, lengths, rank, spectrum
+from sigdist import batchnorm, correlation, kernel, lengths, lyapunov, pretraining, rank, rank_chain, rank_profile, spectrum
 from sigdist.montecarlo import compare, dense_squared_norms, smc_moment
 
 NAN = float("nan")
@@ -80,20 +80,20 @@ CASES = [
     ("correlation_map rho NaN", lambda: correlation.correlation_map(NAN), "rho"),
     ("product_law v11 None", lambda: correlation.product_law(None, 1.0, 0.5), "v11"),
     ("product_law v22 negative", lambda: correlation.product_law(1.0, -1.0, 0.5), "v22"),
-    ("scalar_product_law tol NaN", lambda: correlation.scalar_product_law(1, 1, .5, 10, tol=NAN), "tol"),
-    ("scalar_product_law tol 0", lambda: correlation.scalar_product_law(1, 1, .5, 10, tol=0.0), "tol"),
-    ("scalar_product_law width 0", lambda: correlation.scalar_product_law(1, 1, .5, 0), "width"),
-    ("pair_laws network None", lambda: correlation.pair_laws(None, 1.0, 1.0, 0.0), "network"),
-    ("pair_laws x1_sq zero", lambda: correlation.pair_laws(NET, 0.0, 1.0, 0.0), "x1_sq"),
-    ("pair_laws x2_sq NaN", lambda: correlation.pair_laws(NET, 1.0, NAN, 0.0), "x2_sq"),
-    ("pair_laws dot too large", lambda: correlation.pair_laws(NET, 1.0, 1.0, 2.0), "dot"),
-    ("pair_laws seed negative", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, seed=-1), "seed"),
-    ("pair_laws seed 2**64", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, seed=2**64), "seed"),
-    ("pair_laws chunk 0", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, chunk=0), "chunk"),
-    ("pair_laws n_samples 1", lambda: correlation.pair_laws(NET, 1.0, 1.0, 0.0, n_samples=1), "n_samples"),
+    ("scalar_product_law tol NaN", lambda: correlation.scalar_product_law(LAYER, 1, 1, .5, tol=NAN), "tol"),
+    ("scalar_product_law tol 0", lambda: correlation.scalar_product_law(LAYER, 1, 1, .5, tol=0.0), "tol"),
+    ("scalar_product_law layer None", lambda: correlation.scalar_product_law(None, 1, 1, .5), "layer"),
+    ("pair_samples network None", lambda: correlation.pair_samples(None, 1.0, 1.0, 0.0), "network"),
+    ("pair_samples y1 zero", lambda: correlation.pair_samples(NET, 0.0, 1.0, 0.0), "y1"),
+    ("pair_samples y2 NaN", lambda: correlation.pair_samples(NET, 1.0, NAN, 0.0), "y2"),
+    ("pair_samples y12 too large", lambda: correlation.pair_samples(NET, 1.0, 1.0, 2.0), "y12"),
+    ("pair_samples seed negative", lambda: correlation.pair_samples(NET, 1.0, 1.0, 0.0, seed=-1), "seed"),
+    ("pair_samples seed 2**64", lambda: correlation.pair_samples(NET, 1.0, 1.0, 0.0, seed=2**64), "seed"),
+    ("pair_samples chunk 0", lambda: correlation.pair_samples(NET, 1.0, 1.0, 0.0, chunk=0), "chunk"),
+    ("pair_samples n_networks 1", lambda: correlation.pair_samples(NET, 1.0, 1.0, 0.0, n_networks=1), "n_networks"),
     ("mean_field_cosines network None", lambda: correlation.mean_field_cosines(None, 1.0, 1.0, 0.0), "network"),
-    ("shared_pair_laws d1_sq zero", lambda: correlation.shared_pair_laws(Network.gsm([4, 4]), 0.0, 1.0, 0.0),
-     "d1_sq"),
+    ("shared_pair_samples y1 zero", lambda: correlation.shared_pair_samples(Network.gsm([4, 4]), 0.0, 1.0, 0.0),
+     "y1"),
     # rank measures
     ("rank_bound H None", lambda: rank.rank_bound(None), "H"),
     ("rank_bound H empty", lambda: rank.rank_bound(np.zeros((0, 3))), "H"),
@@ -106,24 +106,29 @@ CASES = [
     ("batch_norm H zero row", lambda: batchnorm.batch_norm(np.zeros((2, 3))), "H"),
     ("batch_norm center string", lambda: batchnorm.batch_norm(np.ones((2, 3)), center="no"), "center"),
     ("bn_step gamma negative", lambda: batchnorm.bn_step(np.eye(2), np.eye(2), -1.0), "gamma"),
-    ("RankChain d None", lambda: batchnorm.RankChain(None, 0.5), "d"),
-    ("RankChain gamma NaN", lambda: batchnorm.RankChain(4, NAN), "gamma"),
-    ("RankChain seed negative", lambda: batchnorm.RankChain(4, 0.5, seed=-1, backend="numpy"), "seed"),
-    ("RankChain seed 2**64", lambda: batchnorm.RankChain(4, 0.5, seed=2**64, backend="numpy"), "seed"),
-    ("RankChain.run thin past steps", lambda: batchnorm.RankChain(4, 0.5, seed=0).run(10, thin=100), "thin"),
-    ("RankChain.run tau NaN", lambda: batchnorm.RankChain(4, 0.5, seed=0).run(10, tau=NAN), "tau"),
-    ("RankChain.run checkpoint folder", lambda: batchnorm.RankChain(4, 0.5, seed=0).run(10, checkpoint="/"),
-     "checkpoint"),
-    ("lyapunov_spectrum d 0", lambda: batchnorm.lyapunov_spectrum(0, 10), "d"),
-    ("lyapunov_spectrum seed negative", lambda: batchnorm.lyapunov_spectrum(3, 10, seed=-1), "seed"),
-    ("hidden_rank_profile batch_norm string",
-     lambda: batchnorm.hidden_rank_profile(3, 1, n_networks=2, rtol=1e-7, batch_norm="no"), "batch_norm"),
-    # activation lengths
-    ("lengths_report widths None", lambda: lengths.lengths_report(None), "widths"),
+    ("RankChain network None", lambda: rank_chain.RankChain(None), "network"),
+    ("RankChain network without batch norm", lambda: rank_chain.RankChain(Layer(4, 1.0, activation="linear")),
+     "network"),
+    ("RankChain seed negative", lambda: rank_chain.RankChain(Network.bn_chain(4, gamma=0.5), seed=-1, backend="numpy"),
+     "seed"),
+    ("RankChain seed 2**64",
+     lambda: rank_chain.RankChain(Network.bn_chain(4, gamma=0.5), seed=2**64, backend="numpy"), "seed"),
+    ("RankChain.run thin past steps",
+     lambda: rank_chain.RankChain(Network.bn_chain(4, gamma=0.5), seed=0).run(10, thin=100), "thin"),
+    ("RankChain.run tau NaN", lambda: rank_chain.RankChain(Network.bn_chain(4, gamma=0.5), seed=0).run(10, tau=NAN),
+     "tau"),
+    ("RankChain.run checkpoint folder",
+     lambda: rank_chain.RankChain(Network.bn_chain(4, gamma=0.5), seed=0).run(10, checkpoint="/"), "checkpoint"),
+    ("bn_chain gamma NaN", lambda: Network.bn_chain(4, gamma=NAN), "gamma"),
+    ("lyapunov_spectrum network 0", lambda: lyapunov.lyapunov_spectrum(0, 10), "network"),
+    ("lyapunov_spectrum seed negative",
+     lambda: lyapunov.lyapunov_spectrum(Layer(3, 1.0, activation="linear"), 10, seed=-1), "seed"),
+    ("hidden_rank_profile network None",
+     lambda: rank_profile.hidden_rank_profile(None, batch=3, n_networks=2, rtol=1e-7), "network"),
     # Monte Carlo without torch
     ("dense_squared_norms network None", lambda: dense_squared_norms(None, X0, 3), "network"),
     ("dense_squared_norms x0 None", lambda: dense_squared_norms(NET, None, 3), "x0"),
-    ("dense_squared_norms x0 NaN", lambda: dense_squared_norms(NET, np.full(4, NAN), 3), "inputs"),
+    ("dense_squared_norms x0 NaN", lambda: dense_squared_norms(NET, np.full(4, NAN), 3), "x0"),
     ("dense_squared_norms n_networks 0", lambda: dense_squared_norms(NET, X0, 0), "n_networks"),
     ("dense_squared_norms chunk negative", lambda: dense_squared_norms(NET, X0, 3, chunk=-1), "chunk"),
     ("dense_squared_norms chunk 0", lambda: dense_squared_norms(NET, X0, 3, chunk=0), "chunk"),
@@ -150,7 +155,7 @@ def test_bad_input_is_refused_by_name(call, param):
 
 TORCH_CASES = [
     ("simulate network None", lambda sim: sim(None, X0, 3, device="cpu"), "network"),
-    ("simulate inputs None", lambda sim: sim(NET, None, 3, device="cpu"), "inputs"),
+    ("simulate x0 None", lambda sim: sim(NET, None, 3, device="cpu"), "x0"),
     ("simulate n_networks 0", lambda sim: sim(NET, X0, 0, device="cpu"), "n_networks"),
     ("simulate chunk 0", lambda sim: sim(NET, X0, 3, device="cpu", chunk=0), "chunk"),
     ("simulate seed negative", lambda sim: sim(NET, X0, 3, device="cpu", seed=-1), "seed"),
@@ -158,9 +163,9 @@ TORCH_CASES = [
     ("simulate device None", lambda sim: sim(NET, X0, 3, device=None), "device"),
     ("simulate method unknown", lambda sim: sim(NET, X0, 3, device="cpu", method="exact"), "method"),
     ("simulate record 0", lambda sim: sim(NET, X0, 3, device="cpu", record=(0,)), "record"),
-    ("maximize_rank_bound n_iter negative", lambda sim: rank.maximize_rank_bound([np.eye(2)], np.eye(2), n_iter=-1),
+    ("maximize_rank_bound n_iter negative", lambda sim: pretraining.maximize_rank_bound([np.eye(2)], np.eye(2), n_iter=-1),
      "n_iter"),
-    ("maximize_rank_bound lr NaN", lambda sim: rank.maximize_rank_bound([np.eye(2)], np.eye(2), lr=NAN), "lr"),
+    ("maximize_rank_bound lr NaN", lambda sim: pretraining.maximize_rank_bound([np.eye(2)], np.eye(2), lr=NAN), "lr"),
 ]
 
 

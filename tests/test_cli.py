@@ -36,15 +36,23 @@ def test_spectrum_command_prints_eigenvalues_and_the_window():
     assert bad.returncode != 0 and "diverge" in bad.stderr
 
 
-def test_cosine_command():
+def test_cosine_command_prints_the_apis_pair_chain_and_c_map():
+    from sigdist import Network
+    from sigdist.correlation import mean_field_cosines, pair_samples
+
     out = subprocess.run([sys.executable, "-m", "sigdist", "cosine", "--width", "50", "--depth", "3",
                           "--cos", "0.5", "--samples", "4000"], capture_output=True, text=True, check=True, timeout=120)
     rows = [line.split() for line in out.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == 3
     means, ses, cmap = (np.array([float(r[i]) for r in rows]) for i in (1, 2, 6))
-    assert np.all(np.abs(means - cmap) < 4 * ses + 0.01)  # close to the c-map at width 50
+    # the same seed through the API (the CLI's chunk for width 50 is 20000): equal up to the printed digits
+    net = Network.constant(50, 3, 2.0 / 50)
+    ref = pair_samples(net, 1.0, 1.0, 0.5, n_networks=4000, seed=0, chunk=20_000)
+    assert np.all(np.abs(means - ref.cosine_mean) <= 0.5e-5)
+    assert np.all(np.abs(ses / ref.cosine_mean_se - 1) <= 0.06)  # printed with two significant digits
+    assert np.all(np.abs(cmap - mean_field_cosines(net, 1.0, 1.0, 0.5)) <= 0.5e-5)
     bad = subprocess.run([sys.executable, "-m", "sigdist", "cosine", "--cos", "1.5"], capture_output=True, text=True)
-    assert bad.returncode != 0 and "dot" in bad.stderr
+    assert bad.returncode != 0 and "y12" in bad.stderr
 
 
 def test_rank_command_prints_the_long_run_average_and_resumes(tmp_path):
@@ -54,7 +62,12 @@ def test_rank_command_prints_the_long_run_average_and_resumes(tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120)
     line = next(line for line in out.stdout.splitlines() if line.startswith("E[r(H)]"))
     mean, se = float(line.split()[2]), float(line.split()[4])
-    assert 2.5 < mean < 4.5 and 0 < se < 0.1  # E[r] ~ 0.8 sqrt(d) (validation/fig3a_rank_scaling.py)
+    # the same seed through the API: equal up to the printed digits
+    from sigdist import Network
+    from sigdist.rank_chain import RankChain
+
+    ref = RankChain(Network.bn_chain(16, gamma=0.5), n_networks=2, seed=0).run(2000, burn_in=200, tau=0.5)
+    assert abs(mean - ref.r_mean) <= 0.5e-6 and abs(se / ref.r_se - 1) <= 0.006
     assert (tmp_path / "trace.png").stat().st_size > 10_000
     again = subprocess.run(cmd[:-2] + ["--figure", ""], capture_output=True, text=True, check=True, timeout=120)
     assert "resuming" in again.stdout and line in again.stdout  # nothing left to run: the same numbers
@@ -108,12 +121,12 @@ def test_cli_errors_are_one_line_naming_the_option(argv, option, capsys):
                                              (["rank", "--steps", "2000"], "--figure"),
                                              (["demo", "--width", "10", "--depth", "2"], "--figure")])
 def test_cli_refuses_an_unwritable_output_path_before_any_work(command, option, tmp_path, capsys, monkeypatch):
-    from sigdist import batchnorm, demo
+    from sigdist import demo, rank_chain
     from sigdist.cli import main
 
     blocker = tmp_path / "file"
     blocker.write_text("")
-    monkeypatch.setattr(batchnorm.RankChain, "__init__", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(rank_chain.RankChain, "__init__", lambda *a, **k: pytest.fail("work started"))
     monkeypatch.setattr(demo, "layer_laws", lambda *a, **k: pytest.fail("work started"))
     with pytest.raises(SystemExit):
         main(command + [option, str(blocker / "out")])

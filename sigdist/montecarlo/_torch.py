@@ -15,7 +15,6 @@ Two samplers, both exact in law:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,43 +22,16 @@ import torch
 
 from .._checks import check_integer
 from ..empirical import EmpiricalLaw
+from .._device import resolve_device
 from .._random import torch_generator
 from .._result import Result
 from .._torch_io import batch_normalise, draw_biases, draw_weights
 from ..network import ResidualNetwork, as_network
 from ._numpy import check_inputs
 
-__all__ = ["Simulation", "simulate", "resolve_device", "make_generator"]
+__all__ = ["Simulation", "simulate"]
 
 _DEFAULT_MEMORY = 256 * 2**20  # bytes of weights drawn at once
-
-
-def resolve_device(device) -> torch.device:
-    """``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:k"`` or a ``torch.device``.
-
-    A CUDA request on a machine without CUDA raises; there is no silent CPU fallback.
-    """
-    if isinstance(device, torch.device):
-        dev = device
-    elif isinstance(device, str):
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            dev = torch.device(device)
-        except RuntimeError:
-            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:k', got {device!r}") from None
-    else:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:k', got {device!r}")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be a CPU or CUDA device, got {device!r}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} asks for CUDA, but torch.cuda.is_available() is False here")
-    return dev
-
-
-def make_generator(seed, device: torch.device) -> torch.Generator:
-    """A ``torch.Generator`` on ``device`` from any seed sigdist accepts (see :mod:`sigdist._random`)."""
-    return torch_generator(seed, device)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -185,7 +157,7 @@ def simulate(network, x0, n_networks, *, seed=None, device="auto", dtype=torch.f
         if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 1 <= r <= depth:
             raise ValueError(f"record must list integer layers in 1..{depth}, got {r!r}")
     record = tuple(int(r) for r in record)
-    gen = make_generator(seed, dev)
+    gen = torch_generator(seed, dev)
     n_in = x.shape[0]
     if chunk is None:
         chunk = _default_chunk(network, n_in, use_reduced, memory, dtype)
