@@ -2,7 +2,7 @@
 
     python benchmarks/bench_correlation.py [--quick]
 
-He relu, N = 200, 10 layers, two inputs. sigdist.pair_samples.pair_samples (numpy, exact reduced sampler: 2N
+He relu, N = 200, 10 layers, two inputs. sigdist.pairs.pair_samples (numpy, exact reduced sampler: 2N
 normals per layer per network) against sigdist.montecarlo.simulate(method="full") (real networks, N^2
 normals per layer per network), and against the floor: numpy's generator drawing the pair chain's normals.
 """
@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from sigdist import Network
-from sigdist.pair_samples import pair_samples
+from sigdist.pairs import pair_samples
 from _timing import best_time
 
 

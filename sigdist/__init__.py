@@ -1,49 +1,82 @@
 """sigdist: exact finite-width laws of signals in randomly initialised deep networks.
 
-The public API, re-exported here:
+Every analysis takes a network first (anything :func:`as_network` reads) and returns either a
+law (a :class:`Law`: the ``scipy.stats`` frozen contract) or a :class:`Result` (properties,
+``*_se`` standard errors, ``to_xarray()``). The names are those of ``docs/glossary.md``.
 
-* :class:`Layer`, :class:`Network`: the one description of a network.
-* :class:`TransitionOperator`: the operator ``T_l`` of Burkholz & Dubatovka (2019), Prop. 1.
-* :func:`squared_norm_law`, :func:`layer_laws`: laws of ``|x^(l)|^2`` as frozen distributions.
-* :mod:`sigdist.kernel`: the kernel ``k_l(y, z)`` (eq. 7); :mod:`sigdist.moments`: exact moment recursions.
-* :mod:`sigdist.spectrum`, :mod:`sigdist.correlation`: eigenvalues and stationary laws; two inputs.
-* :mod:`sigdist.rank`, :mod:`sigdist.batchnorm`: rank measures, the BN rank chain (Daneshmand et al. 2020).
-* :mod:`sigdist.lengths`: exact activation-length moments (Hanin & Rolnick 2018).
-* :mod:`sigdist.montecarlo`: real networks in torch, for cross-checks.
+Submodules, in the order data flows (network spec -> kernel -> operator -> laws -> analyses):
+
+* :mod:`~sigdist.network`, :mod:`~sigdist.activations`, :mod:`~sigdist.weights`: the one network
+  spec, the activation registry, the weight-law registry.
+* :mod:`~sigdist.kernel`: the kernel ``k_l(y, z)`` (Burkholz & Dubatovka 2019, eq. 7);
+  :mod:`~sigdist.grid`: the log grid and lattice; :mod:`~sigdist.operator`: the transition
+  operator ``T_l`` (Prop. 1); :mod:`~sigdist.moments`: exact moment recursions.
+* :mod:`~sigdist.laws`, :mod:`~sigdist.propagation`: laws of ``|x^(l)|^2``;
+  :mod:`~sigdist.empirical`: the empirical law of a sample.
+* :mod:`~sigdist.spectrum`: eigenvalues, critical window, tail index, stationary laws.
+* Two inputs (:mod:`~sigdist.correlation` gathers them): :mod:`~sigdist.relu_pair`,
+  :mod:`~sigdist.scalar_product`, :mod:`~sigdist.cosine`, :mod:`~sigdist.pairs`.
+* Batch norm and rank (Daneshmand et al. 2020): :mod:`~sigdist.rank`, :mod:`~sigdist.batchnorm`,
+  :mod:`~sigdist.rank_chain`, :mod:`~sigdist.lyapunov`, :mod:`~sigdist.rank_profile`,
+  :mod:`~sigdist.pretraining`.
+* Activation lengths (Hanin & Rolnick 2018): :mod:`~sigdist.lengths`,
+  :mod:`~sigdist.initializers`, :mod:`~sigdist.length_bounds`, :mod:`~sigdist.residual_lengths`.
+* :mod:`~sigdist.montecarlo`: real networks in torch (the ``mc`` extra), for cross-checks.
+* The application layer on top: :mod:`~sigdist.cli`, :mod:`~sigdist.demo`, :mod:`~sigdist.plotting`.
 """
 
-from . import batchnorm, lengths, rank
-from .activations import KNOWN_ACTIVATIONS, Activation
-from .grid import Lattice, LogGrid
-from ._warnings import SigdistWarning
-from .laws import SquaredNormLaw
-from .moments import squared_norm_moments
+from . import (activations, batchnorm, correlation, cosine, empirical, grid, initializers, kernel, laws, length_bounds,
+               lengths, lyapunov, moments, montecarlo, network, operator, pairs, pretraining, propagation,
+               rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, spectrum, weights)
 from ._law import Law
-from .empirical import EmpiricalLaw
 from ._result import Result
+from ._warnings import SigdistWarning
+from .activations import KNOWN_ACTIVATIONS, Activation
+from .correlation import (c_map, correlation_map, cosine_law, mean_cosine, mean_field_cosines, pair_samples,
+                          product_law, scalar_product_law, shared_pair_samples)
+from .empirical import EmpiricalLaw
+from .initializers import initializer_network
+from .laws import SquaredNormLaw
+from .length_bounds import corollary1_mean, corollary2_bounds, theorem5_bounds
+from .lengths import empirical_variance, length_moments
+from .lyapunov import lyapunov_spectrum
+from .moments import squared_norm_moments
 from .network import Layer, Network, ResidualNetwork, as_network
 from .operator import ComposedOperator, TransitionOperator
 from .propagation import layer_laws, squared_norm_law
+from .rank import numerical_rank, rank_bound, soft_rank, stable_rank
+from .rank_chain import RankChain
+from .rank_profile import hidden_rank_profile
+from .residual_lengths import residual_length_moments
+from .spectrum import (critical_window, discrete_eigen, mellin_eigenvalue, mixing_depth, stationary_law,
+                       stationary_moments, tail_index)
+from .weights import WeightLaw
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
-    "Activation",
-    "ComposedOperator",
-    "EmpiricalLaw",
-    "Law",
-    "Result",
-    "as_network",
-    "KNOWN_ACTIVATIONS",
-    "Lattice",
-    "Layer",
-    "LogGrid",
-    "Network",
-    "ResidualNetwork",
-    "SigdistWarning",
-    "SquaredNormLaw",
-    "TransitionOperator",
-    "layer_laws",
-    "squared_norm_law",
+    # the spec
+    "Activation", "KNOWN_ACTIVATIONS", "Layer", "Network", "ResidualNetwork", "WeightLaw", "as_network",
+    # contracts
+    "EmpiricalLaw", "Law", "Result", "SigdistWarning",
+    # laws of the squared norm
+    "ComposedOperator", "SquaredNormLaw", "TransitionOperator", "layer_laws", "squared_norm_law",
     "squared_norm_moments",
+    # spectrum
+    "critical_window", "discrete_eigen", "mellin_eigenvalue", "mixing_depth", "stationary_law", "stationary_moments",
+    "tail_index",
+    # two inputs
+    "c_map", "correlation_map", "cosine_law", "mean_cosine", "mean_field_cosines", "pair_samples", "product_law",
+    "scalar_product_law", "shared_pair_samples",
+    # batch norm and rank
+    "RankChain", "hidden_rank_profile", "lyapunov_spectrum", "numerical_rank", "rank_bound", "soft_rank",
+    "stable_rank",
+    # activation lengths
+    "corollary1_mean", "corollary2_bounds", "empirical_variance", "initializer_network", "length_moments",
+    "residual_length_moments", "theorem5_bounds",
+    # submodules
+    "activations", "batchnorm", "correlation", "cosine", "empirical", "grid", "initializers", "kernel", "laws",
+    "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "operator", "pairs", "pretraining",
+    "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "spectrum",
+    "weights",
 ]

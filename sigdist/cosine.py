@@ -16,7 +16,7 @@ from scipy import special
 
 from .empirical import EmpiricalLaw
 from .network import as_network, check_layer
-from .pair_samples import pair_samples
+from .pairs import pair_samples
 from .relu_pair import check_pair_inputs, layer_covariance, mean_scalar_product, relu_moment
 
 __all__ = ["mean_cosine", "mean_field_cosines", "CosineLaw", "cosine_law"]

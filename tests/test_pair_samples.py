@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from sigdist import EmpiricalLaw, Layer, Network, Result
-from sigdist.pair_samples import PairSamples, pair_samples, shared_pair_samples
+from sigdist.pairs import PairSamples, pair_samples, shared_pair_samples
 from sigdist.relu_pair import mean_scalar_product
 
 
