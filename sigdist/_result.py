@@ -3,8 +3,8 @@
 A result is a frozen dataclass deriving from :class:`Result`: its fields are plain properties,
 standard errors are named ``<quantity>_se``, its ``repr`` is a few lines (arrays are shown by
 shape and their first values, never in full), and :meth:`Result.to_xarray` labels its arrays
-with the dimension names the subclass declares in ``_dims`` (``layer``, ``input``, ``chain``,
-``step``, ``quantity`` ...); fields without dims become scalar variables or attributes.
+with the dimension names the subclass declares in ``_dims`` (``layer``, ``input``, ``network``,
+``step``, ``quantity`` ..., as in docs/glossary.md); fields without dims become scalar variables or attributes.
 """
 
 from __future__ import annotations
