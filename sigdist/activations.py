@@ -166,29 +166,29 @@ class Activation:
         return out
 
     # -- lattice law of X ----------------------------------------------------------------------
-    def squared_lattice(self, s: float, spacing: float, n: int):
-        """Law of ``X = phi(sqrt(s) g)^2`` on the lattice ``x_j = j * spacing``, ``j < n``.
+    def squared_lattice(self, s: float, spacing: float, size: int):
+        """Law of ``X = phi(sqrt(s) g)^2`` on the lattice ``x_j = j * spacing``, ``j < size``.
 
         The mass of each cell ``[x_j, x_{j+1})`` is split between its two ends so
         that the cell's mean is kept (linear binning). The discretised ``X`` then
-        has exactly the mean of ``X`` (up to the mass beyond ``x_{n-1}``), and its
+        has exactly the mean of ``X`` (up to the mass beyond ``x_{size-1}``), and its
         ``N``-fold convolution has CDF error ``O(spacing^2)``.
 
         Returns
         -------
-        masses : ndarray, shape (n,)
+        masses : ndarray, shape (size,)
             Lattice masses (including any atom of ``X``).
         atom : float
             ``P(X = 0)``.
         tail : float
-            ``P(X > x_{n-1})``, not placed on the lattice.
+            ``P(X > x_{size-1})``, not placed on the lattice.
         """
         root = math.sqrt(s)
         psi = lambda g: self.phi(root * g) ** 2  # noqa: E731
-        masses = np.zeros(n)
+        masses = np.zeros(size)
         atom = 0.0
         tail = 0.0
-        edges = spacing * np.arange(n)
+        edges = spacing * np.arange(size)
         top = edges[-1]
         if root == 0.0:
             pieces = [(-_G_MAX, _G_MAX, 0)]
@@ -203,7 +203,7 @@ class Activation:
                 if pa > top:
                     tail += mass
                 else:
-                    j = min(int(pa // spacing), n - 2)
+                    j = min(int(pa // spacing), size - 2)
                     theta = (pa - edges[j]) / spacing
                     masses[j] += mass * (1.0 - theta)
                     masses[j + 1] += mass * theta
@@ -231,10 +231,10 @@ class Activation:
             ) / math.sqrt(2.0 * math.pi)
             cells = np.arange(j0, j0 + len(mass))
             with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.where(mass > 0, first / np.where(mass > 0, mass, 1.0), edges[np.minimum(cells, n - 1)])
+                mean = np.where(mass > 0, first / np.where(mass > 0, mass, 1.0), edges[np.minimum(cells, size - 1)])
             theta = np.clip((mean - spacing * cells) / spacing, 0.0, 1.0)
-            np.add.at(masses, np.minimum(cells, n - 1), mass * (1.0 - theta))
-            np.add.at(masses, np.minimum(cells + 1, n - 1), mass * theta)
+            np.add.at(masses, np.minimum(cells, size - 1), mass * (1.0 - theta))
+            np.add.at(masses, np.minimum(cells + 1, size - 1), mass * theta)
         return masses, atom, tail + 2.0 * special.ndtr(-_G_MAX)
 
 

@@ -36,18 +36,18 @@ class EmpiricalLaw(Law):
         if not np.all(np.isfinite(x)):
             raise ValueError(f"samples must be finite, got {int(np.sum(~np.isfinite(x)))} non-finite values")
         self.samples = np.sort(x)
-        self.n = x.size
+        self.size = x.size
         self.label = label
         self._support = (float(self.samples[0]), float(self.samples[-1]))
 
     def __repr__(self):
-        return f"EmpiricalLaw({self.label}, n={self.n}, mean={self.mean():.6g})"
+        return f"EmpiricalLaw({self.label}, size={self.size}, mean={self.mean():.6g})"
 
     def _cdf(self, x):
-        return np.searchsorted(self.samples, x, side="right") / self.n
+        return np.searchsorted(self.samples, x, side="right") / self.size
 
     def _sf(self, x):
-        return (self.n - np.searchsorted(self.samples, x, side="right")) / self.n
+        return (self.size - np.searchsorted(self.samples, x, side="right")) / self.size
 
     def cdf(self, x):
         x = check_points(x, "x")
@@ -64,12 +64,12 @@ class EmpiricalLaw(Law):
 
     def ppf(self, q):
         q = check_probability(q, "q")
-        idx = np.clip(np.ceil(q * self.n).astype(np.int64) - 1, 0, self.n - 1)
+        idx = np.clip(np.ceil(q * self.size).astype(np.int64) - 1, 0, self.size - 1)
         return self.samples[idx][()]
 
     def isf(self, q):
         q = check_probability(q, "q")
-        idx = np.clip(self.n - np.ceil(q * self.n).astype(np.int64), 0, self.n - 1)
+        idx = np.clip(self.size - np.ceil(q * self.size).astype(np.int64), 0, self.size - 1)
         return self.samples[idx][()]
 
     def _rvs(self, size, rng):
@@ -80,16 +80,16 @@ class EmpiricalLaw(Law):
 
     def expect(self, func=None, lb=None, ub=None, conditional=False):
         func = (lambda x: x) if func is None else func
-        keep = np.ones(self.n, dtype=bool)
+        keep = np.ones(self.size, dtype=bool)
         if lb is not None:
             keep &= self.samples >= float(lb)
         if ub is not None:
             keep &= self.samples <= float(ub)
-        total = float(np.sum(np.asarray(func(self.samples[keep]), dtype=np.float64))) / self.n
+        total = float(np.sum(np.asarray(func(self.samples[keep]), dtype=np.float64))) / self.size
         if conditional:
             if not np.any(keep):
                 raise ValueError("conditional expectation over a range that holds no sample")
-            total *= self.n / np.count_nonzero(keep)
+            total *= self.size / np.count_nonzero(keep)
         return total
 
     def entropy(self):
@@ -98,13 +98,13 @@ class EmpiricalLaw(Law):
     def cdf_se(self, x):
         """Standard error of :meth:`cdf` at ``x``: ``sqrt(F_n (1 - F_n) / n)``."""
         f = self.cdf(x)
-        return np.sqrt(f * (1.0 - f) / self.n)
+        return np.sqrt(f * (1.0 - f) / self.size)
 
     def moment_se(self, order):
         """Standard error of :meth:`moment` (``sqrt(Var(X^k) / n)`` from the sample; 0 for ``n = 1``)."""
         order = check_order(order)
         v = power(self.samples, order)
-        return 0.0 if self.n == 1 else float(np.std(v, ddof=1) / math.sqrt(self.n))
+        return 0.0 if self.size == 1 else float(np.std(v, ddof=1) / math.sqrt(self.size))
 
     def mean_se(self):
         """Standard error of the mean."""

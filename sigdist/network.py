@@ -350,12 +350,12 @@ class ResidualNetwork:
         return len(self.modules)
 
 
-def as_network(obj, name="network", *, residual=False):
+def as_network(network, name="network", *, residual=False):
     """The :class:`Network` that every analysis of sigdist reads, from what a user has at hand.
 
     Parameters
     ----------
-    obj : Network, ResidualNetwork, Layer, sequence of Layer, or sequence of int
+    network : Network, ResidualNetwork, Layer, sequence of Layer, or sequence of int
         A sequence of integers ``[N_0, N_1, ..., N_L]`` means He initialisation of relu
         layers (:meth:`Network.he`); a single Layer is a network of depth 1.
     name : str, optional
@@ -380,17 +380,17 @@ def as_network(obj, name="network", *, residual=False):
     >>> as_network(Layer(100, 0.02)).depth
     1
     """
-    if isinstance(obj, Network):
-        return obj
-    if isinstance(obj, ResidualNetwork):
+    if isinstance(network, Network):
+        return network
+    if isinstance(network, ResidualNetwork):
         if residual:
-            return obj
+            return network
         raise ValueError(f"{name} must be a plain Network here (this analysis has no residual form), "
                          "got a ResidualNetwork")
-    if isinstance(obj, Layer):
-        return Network([obj])
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        items = list(obj)
+    if isinstance(network, Layer):
+        return Network([network])
+    if isinstance(network, (list, tuple, np.ndarray)):
+        items = list(network)
         if len(items) == 0:
             raise ValueError(f"{name} must have at least one layer (depth >= 1), got an empty sequence")
         if all(isinstance(x, Layer) for x in items):
@@ -401,7 +401,7 @@ def as_network(obj, name="network", *, residual=False):
                                  f"got {items}")
             return Network.he(items)
     raise ValueError(f"{name} must be a sigdist.Network, a Layer, a list of Layers or a list of widths "
-                     f"[N_0, ..., N_L], got {type(obj).__name__}")
+                     f"[N_0, ..., N_L], got {type(network).__name__}")
 
 
 def require_gaussian_iid(layer: "Layer"):

@@ -149,7 +149,7 @@ def test_empirical_law_is_the_step_function_of_its_sample_with_standard_errors()
         law.pdf(0.0)
     with pytest.raises(ValueError, match="samples must be finite"):
         EmpiricalLaw([1.0, np.nan])
-    assert "EmpiricalLaw(g, n=4000" in repr(law)
+    assert "EmpiricalLaw(g, size=4000" in repr(law)
 
 
 def test_expect_warns_when_quadrature_misses_the_tolerance():

@@ -280,14 +280,14 @@ def test_simulation_gives_the_empirical_law_of_a_layer():
     x = np.full(6, 0.5)
     sim = simulate(net, x, 4000, seed=1, device="cpu")
     law = sim.squared_norm_law(2)
-    assert isinstance(law, sigdist.EmpiricalLaw) and law.n == 4000
+    assert isinstance(law, sigdist.EmpiricalLaw) and law.size == 4000
     np.testing.assert_array_equal(np.sort(sim.squared_norms[:, 1, 0]), law.samples)
     exact = sigdist.squared_norm_law(net, float(x @ x))
     # its mean and its CDF at the exact median agree with the exact law within their standard errors
     assert abs(law.mean() - exact.mean()) < 4 * law.moment_se(1)
     median = float(exact.median())
     assert abs(law.cdf(median) - 0.5) < 4 * law.cdf_se(median)
-    assert sim.squared_norm_law().n == 4000  # the last layer by default
+    assert sim.squared_norm_law().size == 4000  # the last layer by default
     with pytest.raises(ValueError, match="layer must be an integer in 1..2"):
         sim.squared_norm_law(3)
     with pytest.raises(ValueError, match="input_index"):

@@ -43,7 +43,7 @@ class Comparison(Result):
     standard error; ``to_xarray()`` shows it along the dim ``order``.
     """
 
-    n: int
+    size: int
     ks_statistic: float
     ks_pvalue: float
     chi2_statistic: float
