@@ -20,8 +20,9 @@ from ._checks import check_order, check_points
 from ._law import Law
 from ._warnings import SigdistWarning
 from .grid import LatticeDensity, LogGridDensity
+from .moments import MAX_ORDER, NoExactMoments, logsumexp, product_tails
 
-__all__ = ["SquaredNormLaw", "richardson_law"]
+__all__ = ["SquaredNormLaw", "StationaryLaw", "richardson_law"]
 
 
 class SquaredNormLaw(Law):
@@ -141,9 +142,7 @@ class SquaredNormLaw(Law):
             # the right tail averaged over the previous law, whose biased grid holds its own right tail
             out = (lambda t: step.tail(t, upper), max(1e-6, min(1e-3, 1e8 * self.error_estimate)))
         elif self._moments is not None and self._is_log:  # a lattice law stays an independent cross-check
-            from .moments import _product_tails
-
-            tails = _product_tails(self._moments)
+            tails = product_tails(self._moments)
             if tails is not None:
                 # where the grid's absolute error would cost more than 1e-8 relative
                 # (Mellin-Barnes needs a saddle off the bulk: at most 1e-3 of the mass)
@@ -291,10 +290,10 @@ class SquaredNormLaw(Law):
                 f"law of {self.label}: ppf asked above the represented mass 1 - mass_lost = "
                 f"{self.atom + self.continuous.mass:.17g}; returning the grid's upper end", SigdistWarning,
                 stacklevel=2)
-            out = np.where(beyond, self._grid_top(), out)[()]
+            out = np.where(beyond, self.grid_top(), out)[()]
         return out
 
-    def _grid_top(self):
+    def grid_top(self):
         g = self.continuous.grid
         return math.exp(g.end) if self._is_log else g.spacing * (g.size - 1)
 
@@ -365,7 +364,7 @@ class SquaredNormLaw(Law):
         with np.errstate(over="ignore"):
             return np.exp(x)
 
-    def _quadrature_nodes(self):
+    def quadrature_nodes(self):
         """``(log_z, weights, cdf_error)``: the atom (``log z = -inf``) and the grid as a discrete law, in
         logs so that laws reaching past 1e308 keep their nodes."""
         log_z, w = [np.array([-np.inf])], [np.array([self.atom])]
@@ -394,8 +393,6 @@ class SquaredNormLaw(Law):
             return 0.0, 0.0
         if order >= self.tail_index:
             return math.inf, 0.0
-        from .moments import MAX_ORDER, _NoExactMoments
-
         node = self._moments
         if node is not None:
             try:
@@ -405,29 +402,27 @@ class SquaredNormLaw(Law):
                 value = node.log_real_moment(float(order))
                 if value is not None:
                     return value, 0.0
-            except _NoExactMoments:
+            except NoExactMoments:
                 pass
         return self._grid_log_moment(float(order))
 
     def _grid_log_moment(self, order):
-        from .moments import _NoExactMoments, _logsumexp
-
         cont = self.continuous
         if cont is None:
             return -math.inf, 0.0
-        log_z, w, _ = self._quadrature_nodes()
+        log_z, w, _ = self.quadrature_nodes()
         keep = (w > 0) & np.isfinite(log_z)
-        value = _logsumexp(np.log(w[keep]) + order * log_z[keep])
+        value = logsumexp(np.log(w[keep]) + order * log_z[keep])
         log_top = float(log_z[keep].max()) if np.any(keep) else 0.0
         err = self.error_estimate
         # what lies beyond the grid's end: E[z^r 1{z > t}] <= E[z^m] / t^(m - r) for the next exact order m
         try:
             if self._moments is None:
-                raise _NoExactMoments
+                raise NoExactMoments
             m = math.floor(order) + 1
             log_m, _ = self._moments.log_moments(m)
             err += math.exp(min(float(log_m[-1]) - (m - order) * log_top - value, 700.0))
-        except _NoExactMoments:
+        except NoExactMoments:
             # |int z^r d(F - F_grid)| <= eps * top^r on [0, top]; beyond the grid nothing is known
             err = math.exp(min(math.log(max(err, 1e-300)) + order * log_top - value, 700.0))
         return value, err
@@ -469,7 +464,7 @@ class SquaredNormLaw(Law):
             func = lambda x: x  # noqa: E731
         if not callable(func):
             raise ValueError(f"func must be a callable f(x), got {func!r}")
-        log_z, w, _ = self._quadrature_nodes()
+        log_z, w, _ = self.quadrature_nodes()
         keep = w > 0
         with np.errstate(over="ignore"):
             z = np.exp(log_z[keep])
@@ -484,6 +479,23 @@ class SquaredNormLaw(Law):
         if self.atom > 0 or self.continuous is None:
             return super().entropy()
         return -self.expect(self._logpdf)
+
+
+class StationaryLaw(SquaredNormLaw):
+    """The stationary law of constant layers (:func:`sigdist.spectrum.stationary_law`).
+
+    A :class:`SquaredNormLaw` with one more attribute, set by the constructor:
+
+    Attributes
+    ----------
+    perron_eigenvalue : float
+        The leading eigenvalue of the discretised operator on the law's grid (1 up to the
+        mass the grid leaks per step, ``1 - perron_eigenvalue``).
+    """
+
+    def __init__(self, atom, continuous=None, *, perron_eigenvalue, **kwargs):
+        super().__init__(atom, continuous, **kwargs)
+        self.perron_eigenvalue = float(perron_eigenvalue)
 
 
 def _values_at(func, z):

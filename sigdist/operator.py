@@ -115,18 +115,6 @@ class TransitionOperator:
     def __matmul__(self, other):
         return ComposedOperator([other, self])
 
-    def eigen(self, k=6, grid=None):
-        """Leading eigenpairs of the discretised operator (see :func:`sigdist.spectrum.discrete_eigen`)."""
-        from .spectrum import discrete_eigen
-
-        return discrete_eigen(self, k, grid)
-
-    def stationary(self, grid=None):
-        """Stationary law of constant layers (see :func:`sigdist.spectrum.stationary_law`)."""
-        from .spectrum import stationary_law
-
-        return stationary_law(self, grid, self.tol)
-
     # -- the kernel sampled on a log grid -------------------------------------------------------
     def _kernel_samples(self, offsets):
         return self.mixture.log_density(offsets)
@@ -192,7 +180,7 @@ class TransitionOperator:
         out = _apply_lattice(self, law, tail) if self.route == "lattice" else self._apply_log(law, tail)
         out._moments = MomentChain.from_input(law).then(self.layer, input_law=law)
         if self.mixture is not None and self.layer.sigma_b2 > 0:
-            log_y, w, _ = law._quadrature_nodes()
+            log_y, w, _ = law.quadrature_nodes()
             out._step = OneStep(self.layer, self.layer.log_variance(log_y), w, point=False)
         return out
 

@@ -17,10 +17,11 @@ from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from ._warnings import SigdistWarning
 from .laws import SquaredNormLaw, richardson_law
-from .moments import MomentChain, _product_tails
+from .moments import MomentChain, product_tails
 from ._checks import check_input_norm, check_integer, check_tol
 from .network import Layer, Network, as_network
 from .operator import OneStep, TransitionOperator
+from .spectrum import augmented_matrix, default_stationary_grid
 
 __all__ = ["squared_norm_law", "layer_laws"]
 
@@ -91,7 +92,7 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
         laws = [richardson_law(*levels, tol) for levels in zip(*runs)]
         for before, law in zip(laws[:-1], laws[1:]):
             if law._moments.source is not None:  # averages over the previous law carry its full error
-                law._moments.source = before._quadrature_nodes()
+                law._moments.source = before.quadrature_nodes()
     elif not keep_all and input_law is None and _is_product_chain(network, y0):
         laws = [_product_law(network, y0, tol)]
     else:
@@ -178,8 +179,6 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
     no cancellation). Mass that leaves the grid is counted in ``mass_lost``. Returns None when
     the joined grid would exceed 6000 points (the chain is then iterated layer by layer).
     """
-    from .spectrum import augmented_matrix, default_stationary_grid
-
     h = law.continuous.grid.spacing if law.continuous is not None else op.spacing
     try:
         with warnings.catch_warnings():
@@ -209,7 +208,7 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
         new = SquaredNormLaw(vec[0], cont, tol=op.tol, warn=False,
                              discretisation_error=carried + layers_done * op.alias_budget + cont.resolution_error)
         new._moments = previous._moments.then(op.layer) if previous._moments is not None else None
-        log_y, w, _ = previous._quadrature_nodes()
+        log_y, w, _ = previous.quadrature_nodes()
         new._step = OneStep(op.layer, op.layer.log_variance(log_y), w, point=False)
         return new
 
@@ -263,7 +262,7 @@ def _product_law(network, y0, tol):
     node = MomentChain.point(y0)
     for layer in network:
         node = node.then(layer)
-    tails = _product_tails(node)
+    tails = product_tails(node)
     eps = tol * 1e-3
     lo, hi = tails.chernoff_range(eps)
     k0, mean, var = tails.cgf(0.0)
@@ -367,7 +366,7 @@ def _lattice_input(input_law, n, eps):
     if isinstance(input_law, SquaredNormLaw):
         if input_law.continuous is not None and not isinstance(input_law.continuous, LatticeDensity):
             # read a log-grid law onto a lattice through its CDF, up to its grid's end
-            out = _lattice_from_cdf(input_law.cdf, input_law.atom, input_law._grid_top(), n)
+            out = _lattice_from_cdf(input_law.cdf, input_law.atom, input_law.grid_top(), n)
             out._moments = MomentChain.from_input(input_law)
             return out
         return input_law

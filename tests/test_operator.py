@@ -103,9 +103,9 @@ def test_bias_route_matches_nested_quadrature_of_the_kernel():
     first = sigdist.squared_norm_law(Network([layer]), 0.5)
     for q in (0.01, 0.3, 0.7, 0.99):
         x = float(law.ppf(q))
-        body = integrate.quad(lambda y: float(kernel_pdf(0.5, y, layer) * kernel_cdf(y, x, layer)),
+        body = integrate.quad(lambda y: float(kernel_pdf(layer, 0.5, y) * kernel_cdf(layer, y, x)),
                               0, np.inf, epsabs=1e-13, limit=400)[0]
-        ref = body + first.atom * float(kernel_cdf(0.0, x, layer))
+        ref = body + first.atom * float(kernel_cdf(layer, 0.0, x))
         assert float(law.cdf(x)) == pytest.approx(ref, abs=1e-10)
 
 
@@ -125,7 +125,7 @@ def test_scipy_input_law_matches_quadrature():
     assert law.mean() == pytest.approx(0.1 * 1.5 * 10, rel=1e-9)  # E[z] = sigma_w2 E[y] N / 2
     for q in (0.05, 0.5, 0.95):
         x = float(law.ppf(q))
-        ref = integrate.quad(lambda y: gamma.pdf(y) * float(kernel_cdf(y, x, layer)), 0, np.inf,
+        ref = integrate.quad(lambda y: gamma.pdf(y) * float(kernel_cdf(layer, y, x)), 0, np.inf,
                              epsabs=1e-13, limit=200)[0]
         assert float(law.cdf(x)) == pytest.approx(ref, abs=1e-9)
 

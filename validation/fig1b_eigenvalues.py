@@ -31,7 +31,7 @@ def printed_eq8_log(m, width, sigma_w2):
 
 
 def quadrature_eigenvalue(m, layer, z=1.0):
-    f = lambda u: float(kernel_pdf(math.exp(u), z, layer)) * math.exp((m + 1) * u)  # noqa: E731
+    f = lambda u: float(kernel_pdf(layer, math.exp(u), z)) * math.exp((m + 1) * u)  # noqa: E731
     return sum(integrate.quad(f, a, b, epsrel=1e-12, limit=400)[0] for a, b in ((-300, -5), (-5, 5), (5, 300))) / z**m
 
 

@@ -18,8 +18,8 @@ import warnings
 
 import numpy as np
 
-from sigdist import Layer, SigdistWarning, TransitionOperator
-from sigdist.spectrum import stationary_moments, tail_index
+from sigdist import Layer, SigdistWarning
+from sigdist.spectrum import stationary_law, stationary_moments, tail_index
 
 
 def main(argv=None):
@@ -40,7 +40,7 @@ def main(argv=None):
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SigdistWarning)
-            law = TransitionOperator(layer).stationary()
+            law = stationary_law(layer)
         # slope of log P(z > t) over the decades 1e-5..1e-2 of the grid's end (further out the grid's
         # truncation bends it; the Kesten tail is asymptotic, so the check applies to alpha <= 3)
         z = law.grid.z
