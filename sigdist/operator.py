@@ -334,7 +334,7 @@ class OneStep:
                 if worst > 1e-8:
                     warnings.warn(f"right tail P(z > t) of a biased layer read from the previous law's grid: "
                                   f"relative accuracy about {worst:.2g} at t = {float(flat[i + int(np.nanargmax(rel))]):.4g}",
-                                  SigdistWarning, stacklevel=5)
+                                  SigdistWarning, stacklevel=6)
             if not upper:
                 # t / s below the float64 range: P(k/2, x) = x^{k/2} e^{-x} / Gamma(k/2 + 1) (1 + O(x)), in logs
                 tiny = np.nonzero(np.any(log_ratio < -650.0, axis=1))[0]
