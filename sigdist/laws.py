@@ -101,6 +101,11 @@ class SquaredNormLaw(Law):
         return None if self.continuous is None else self.continuous.grid
 
     @property
+    def moment_chain(self):
+        """The exact moment recursion that reaches this law (:class:`sigdist.moments.MomentChain`), or None."""
+        return self._moments
+
+    @property
     def _is_log(self):
         return isinstance(self.continuous, LogGridDensity)
 
@@ -523,5 +528,5 @@ def richardson_law(fine: SquaredNormLaw, half: SquaredNormLaw, quarter: SquaredN
     order = 2.0 if d1 <= 0 or d2 <= 0 else min(max(math.log2(d2 / d1), 0.15), 2.0)
     estimate = d1 / (2.0**order - 1.0)
     return SquaredNormLaw(fine.atom, fine.continuous, discretisation_error=fine.discretisation_error + estimate,
-                          moments=fine._moments,
+                          moments=fine.moment_chain,
                           tol=tol, warn=False)

@@ -199,7 +199,7 @@ class MomentChain:
     @classmethod
     def from_input(cls, input_law):
         """Root node of an input law (scipy frozen law or SquaredNormLaw)."""
-        node = getattr(input_law, "_moments", None)
+        node = getattr(input_law, "moment_chain", None)
         if node is not None:
             return node
         return cls("law" if hasattr(input_law, "continuous") else "scipy", source=input_law)

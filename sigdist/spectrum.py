@@ -41,7 +41,7 @@ from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .laws import StationaryLaw, SquaredNormLaw
 from .moments import MomentChain
-from .network import Layer, as_network, require_gaussian_iid
+from .network import Layer, Network, as_network, require_gaussian_iid
 from .operator import TransitionOperator
 
 __all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index",
@@ -49,20 +49,20 @@ __all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "criti
            "DiscreteSpectrum", "MixingDepth"]
 
 
-def _layers_of(network):
+def _layers_of(network, name="network"):
     """The layers of anything :func:`sigdist.as_network` takes."""
-    return list(as_network(network).layers)
+    return list(as_network(network, name).layers)
 
 
-def _constant_layer(network):
+def _constant_layer(network, name="network"):
     """The one layer of a chain of identical layers: what a stationary analysis reads."""
-    layers = _layers_of(network)
+    layers = _layers_of(network, name)
     distinct = []
     for layer in layers:
         if all(layer != other for other in distinct):
             distinct.append(layer)
     if len(distinct) > 1:
-        raise ValueError(f"network: a stationary analysis needs identical layers (a Layer, or e.g. "
+        raise ValueError(f"{name}: a stationary analysis needs identical layers (a Layer, or e.g. "
                          f"Network.constant(width, depth, sigma_w2, sigma_b2)); got {len(distinct)} distinct "
                          "layers")
     return distinct[0]
@@ -72,11 +72,10 @@ def _operator_of(network, tol, name="network"):
     """A :class:`TransitionOperator` as given, or the operator of the constant layer of ``network``."""
     if isinstance(network, TransitionOperator):
         return network
-    try:
-        layer = _constant_layer(network)
-    except ValueError as err:
-        raise ValueError(f"{name} must be a TransitionOperator or what sigdist.as_network takes: {err}") from None
-    return TransitionOperator(layer, tol=tol)
+    if not isinstance(network, (Network, Layer, list, tuple, np.ndarray)):
+        raise ValueError(f"{name} must be a TransitionOperator, a Network, a Layer, a list of Layers or a list of "
+                         f"widths [N_0, ..., N_L], got {type(network).__name__}")
+    return TransitionOperator(_constant_layer(network, name), tol=tol)
 
 
 def _mixture(layer: Layer):
