@@ -17,6 +17,9 @@ Linear and abs activations have :math:`S = \chi^2_{N_l}`. Everything here is
 computed in log space (binomial weights, Gamma functions, ``log s``), so it is
 finite and accurate for ``N_l`` up to 10^4 and ``y`` over 1e-300..1e300.
 
+Every kernel function takes the layer first, then the conditioning squared norm ``y`` and
+the point ``z`` (``kernel_pdf(layer, y, z)``); ``y`` and ``z`` broadcast against each other.
+
 The functions named ``log_s_*`` describe the law of ``log S`` (conditional on
 ``S > 0`` being part of a defective law of total mass ``1 - P(S = 0)``), which is
 what the Mellin-convolution operator of :mod:`sigdist.operator` samples.

@@ -392,8 +392,8 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
 
     Parameters
     ----------
-    network : Network, Layer or list of Layer
-        Layers with positively homogeneous activations (relu, leaky_relu, linear, abs)
+    network : Network, Layer, list of Layers or list of widths
+        Anything :func:`sigdist.as_network` takes; layers with positively homogeneous activations (relu, leaky_relu, linear, abs)
         and i.i.d. Gaussian weights.
     y0 : float
         :math:`E|x^{(0)}|^2` (the input squared norm when it is a point).
