@@ -46,7 +46,7 @@ from .operator import TransitionOperator
 
 __all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index",
            "augmented_matrix", "discrete_eigen", "stationary_law", "stationary_moments", "mixing_depth",
-           "DiscreteSpectrum", "MixingDepth"]
+           "CriticalWindow", "DiscreteSpectrum", "MixingDepth", "StationaryMoments"]
 
 
 def _layers_of(network, name="network"):
@@ -162,8 +162,16 @@ def mellin_eigenvalue(m, network):
     return out if np.ndim(out) else float(out)
 
 
+@dataclass(frozen=True, repr=False)
+class CriticalWindow(Result):
+    r"""The interval ``m_crit < m < m_upper`` where :math:`\lambda_m < 1` (:func:`critical_window`)."""
+
+    m_crit: float
+    m_upper: float
+
+
 def critical_window(network):
-    r"""The interval of ``m`` where :math:`\lambda_m < 1`: ``(m_crit, m_upper)``.
+    r"""The interval of ``m`` where :math:`\lambda_m < 1`: ``m_crit < m < m_upper``.
 
     :math:`\log\lambda_m` is convex, tends to ``+inf`` at both ends of its domain
     (``-inf`` and :func:`mellin_domain`), and :math:`\lambda_{-1} = P(S > 0)^L < 1`
@@ -174,10 +182,15 @@ def critical_window(network):
     The roots are found to the accuracy of :math:`\log\lambda_m` (~1e-13) over its slope there
     (for He, ``5 / (2N)``): ``m_crit`` is ``-2`` to about ``1e-12 N``.
 
+    Parameters
+    ----------
+    network : Network, Layer, list of Layers or list of widths
+        Anything :func:`sigdist.as_network` takes (:math:`\sigma_b = 0`; relu, linear or abs).
+
     Returns
     -------
-    (m_crit, m_upper) : tuple of float
-        Both equal to the minimiser when no ``m`` has :math:`\lambda_m < 1` (where the minimum of
+    CriticalWindow
+        ``m_crit`` and ``m_upper``; both equal to the minimiser when no ``m`` has :math:`\lambda_m < 1` (where the minimum of
         :math:`\lambda_m` is exactly 1: ``E[log(sigma_w2 S)] = 0`` and no atom).
     """
     network = as_network(network)
@@ -194,7 +207,7 @@ def critical_window(network):
     # the interior point: the minimiser, or -1 where log(lambda_{-1}) = log(1 - 2^-N) is below it
     inside = min((float(res.x), -1.0), key=f)
     if f(inside) >= 0:
-        return inside, inside
+        return CriticalWindow(m_crit=inside, m_upper=inside)
     m_crit = optimize.brentq(f, lower, inside, xtol=1e-14, rtol=1e-15)
     # the upper root hides close to the domain's end when only the rare k = 1 term diverges there
     step = 1e-3
@@ -202,7 +215,7 @@ def critical_window(network):
         step *= 0.1
     right = upper_bound - step
     m_upper = optimize.brentq(f, inside, right, xtol=1e-15, rtol=1e-15) if f(right) > 0 else right
-    return m_crit, m_upper
+    return CriticalWindow(m_crit=float(m_crit), m_upper=float(m_upper))
 
 
 def _conditional_cgf(a, mix, sigma_w2):
@@ -475,6 +488,15 @@ def default_stationary_grid(operator, tol):
     return LogGrid(start, h, n)
 
 
+@dataclass(frozen=True, repr=False)
+class StationaryMoments(Result):
+    """The exact first two moments of the stationary law (:func:`stationary_moments`); ``inf`` where they
+    diverge."""
+
+    first_moment: float
+    second_moment: float
+
+
 def stationary_moments(network):
     r"""Exact first two moments of the stationary law (``inf`` where they diverge).
 
@@ -489,15 +511,15 @@ def stationary_moments(network):
 
     Returns
     -------
-    (float, float)
-        :math:`E z` and :math:`E z^2`.
+    StationaryMoments
+        ``first_moment`` :math:`E z` and ``second_moment`` :math:`E z^2`.
     """
     layer = _constant_layer(network)
     require_gaussian_iid(layer)
     logm, _ = MomentChain.stationary(layer).log_moments(2)
     with np.errstate(over="ignore"):
         m1, m2 = np.exp(logm[1:])
-    return float(m1), float(m2)
+    return StationaryMoments(first_moment=float(m1), second_moment=float(m2))
 
 
 @dataclass(frozen=True, repr=False)

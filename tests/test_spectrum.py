@@ -63,7 +63,8 @@ def test_he_critical_exponent_is_minus_two_for_every_width():
     for width in (1, 2, 5, 10, 50, 200, 1000):
         layer = Layer(width, 2 / width)
         assert mellin_eigenvalue(-2.0, layer) == pytest.approx(1.0, rel=1e-13)  # = sigma_w2 E[S] (eq. 5)
-        m_crit, m_upper = critical_window(layer)
+        window = critical_window(layer)
+        m_crit, m_upper = window.m_crit, window.m_upper
         # roundoff in log(lambda) (~1e-13) over its slope at the root (~5 / (2N)) bounds the accuracy
         assert m_crit == pytest.approx(-2.0, abs=1e-12 * width)
         # the window passes -1, where log(lambda) = log(1 - 2^-N) < 0. log(lambda) is convex with slope
@@ -83,7 +84,8 @@ def test_he_critical_exponent_is_minus_two_for_every_width():
 
 def test_window_is_where_the_eigenvalue_is_below_one():
     layer = Layer(10, 0.5)
-    lo, hi = critical_window(layer)
+    window = critical_window(layer)
+    lo, hi = window.m_crit, window.m_upper
     inside = np.linspace(lo, hi, 12)[1:-1]
     assert np.all(mellin_eigenvalue(inside, layer) < 1)
     assert mellin_eigenvalue(lo, layer) == pytest.approx(1, abs=1e-12)
@@ -142,7 +144,8 @@ from sigdist.spectrum import discrete_eigen, mixing_depth, stationary_law, stati
                                    Layer(4, 0.3, 0.2)])
 def test_stationary_moments_match_the_fixed_point(layer):
     law = stationary_law(layer)
-    m1, m2 = stationary_moments(layer)
+    moments = stationary_moments(layer)
+    m1, m2 = moments.first_moment, moments.second_moment
     assert law.atom == pytest.approx(2.0**-layer.width * 1, rel=1e-6)  # P(S = 0) at stationarity
     assert law.mean() == pytest.approx(m1, rel=1e-8)
     assert law.moment(2) == pytest.approx(m2, rel=1e-8)
@@ -169,7 +172,7 @@ def test_stationary_law_is_invariant_and_matches_the_chain():
 def test_infinite_moments_are_reported_as_inf_and_the_tail_has_the_kesten_slope():
     layer = Layer(10, 0.2, 0.1)  # He-critical: alpha = 1, E[z] = inf
     law = stationary_law(layer)
-    assert math.isinf(stationary_moments(layer)[0])
+    assert math.isinf(stationary_moments(layer).first_moment)
     assert math.isinf(law.mean()) and math.isinf(law.var())
     z = np.exp(np.array([9.0, 11.0, 13.0]))
     slopes = np.diff(np.log(law.sf(z))) / np.diff(np.log(z))
@@ -226,7 +229,7 @@ def test_a_cluster_below_the_perron_eigenvalue_does_not_stall_the_stationary_law
 
 def test_a_window_far_below_minus_one_is_found():
     layer = Layer(200, 1e-3)
-    m_crit, _ = critical_window(layer)
+    m_crit = critical_window(layer).m_crit
     assert m_crit == pytest.approx(-1 - tail_index(layer), rel=1e-10) and m_crit < -1000
 
 
@@ -255,7 +258,7 @@ def test_eigenvalues_window_and_domain_read_every_network_spec():
     # widths [N_0, N_1, N_2] mean He relu layers: lambda_{-2} = sigma_w2 E[S] = N_l / N_{l-1} per layer
     # (eq. 5), so N_2 / N_0 for the network; with equal widths the window starts at -2
     assert mellin_eigenvalue(-2.0, [7, 10, 20]) == pytest.approx(20 / 7, rel=1e-13)
-    assert critical_window([10, 10, 10])[0] == pytest.approx(-2.0, abs=1e-11)
+    assert critical_window([10, 10, 10]).m_crit == pytest.approx(-2.0, abs=1e-11)
 
 
 def test_stationary_analyses_read_every_spec_of_identical_layers():
@@ -265,7 +268,7 @@ def test_stationary_analyses_read_every_spec_of_identical_layers():
     assert tail_index(net) == alpha and tail_index([layer, layer]) == alpha
     assert stationary_moments(net) == stationary_moments(layer)
     law = stationary_law(net)
-    assert law.mean() == pytest.approx(stationary_moments(layer)[0], rel=1e-8)
+    assert law.mean() == pytest.approx(stationary_moments(layer).first_moment, rel=1e-8)
     assert mixing_depth(net, 1e-3).depth == mixing_depth(layer, 1e-3).depth
 
 
@@ -287,5 +290,8 @@ def test_spectrum_results_are_results_with_labelled_arrays():
     mixing = mixing_depth(Layer(10, 0.12, 0.1), 1e-3)
     assert isinstance(mixing, sigdist.Result) and mixing.to_xarray()["distances"].dims == ("layer",)
     assert len(repr(mixing).splitlines()) < 10
+    window = critical_window(Layer(10, 0.2))
+    assert isinstance(window, sigdist.Result) and float(window.to_xarray()["m_crit"]) == window.m_crit
+    assert isinstance(stationary_moments(Layer(10, 0.05, 0.1)), sigdist.Result)
     with pytest.raises(AttributeError):
         mixing.depth = 3  # frozen: fields are set by the constructor only
