@@ -225,7 +225,8 @@ def _spectrum(parser, args):
             parser.error(f"need --m-min < --m-max < {top:g} (the eigenvalues diverge there) and --points >= 2")
         ms = np.linspace(args.m_min, args.m_max, args.points)
         logs = log_mellin_eigenvalue(ms, layer)
-        lo, hi = critical_window(layer)
+        window = critical_window(layer)
+        lo, hi = window.m_crit, window.m_upper
     except ValueError as err:
         parser.error(str(err))
     print(f"layer: N = {layer.width}, sigma_w^2 = {layer.sigma_w2:.6g}, sigma_b = 0, {layer.activation.name}")

@@ -17,6 +17,9 @@ Linear and abs activations have :math:`S = \chi^2_{N_l}`. Everything here is
 computed in log space (binomial weights, Gamma functions, ``log s``), so it is
 finite and accurate for ``N_l`` up to 10^4 and ``y`` over 1e-300..1e300.
 
+Every kernel function takes the layer first, then the conditioning squared norm ``y`` and
+the point ``z`` (``kernel_pdf(layer, y, z)``); ``y`` and ``z`` broadcast against each other.
+
 The functions named ``log_s_*`` describe the law of ``log S`` (conditional on
 ``S > 0`` being part of a defective law of total mass ``1 - P(S = 0)``), which is
 what the Mellin-convolution operator of :mod:`sigdist.operator` samples.
@@ -236,14 +239,14 @@ def _check_z(z):
     return z
 
 
-def kernel_atom(y, layer: Layer):
+def kernel_atom(layer: Layer, y):
     """``P(z = 0 | y)``: ``2^{-N_l}`` for relu when ``s > 0`` (1 when ``s = 0``)."""
     mix = Chi2Mixture(layer, cutoff=math.inf)
     log_s = _log_variance(layer, y)
     return np.where(np.isneginf(log_s), 1.0, mix.atom)
 
 
-def kernel_logpdf(y, z, layer: Layer):
+def kernel_logpdf(layer: Layer, y, z):
     r"""Log of the continuous part of :math:`k_l(y, z)` (eq. 7), for ``z > 0``.
 
     .. math:: \log k_l(y, z) = -\log s + \log \sum_{k \ge 1} w_k\, p_{\chi^2_k}(z / s)
@@ -273,12 +276,12 @@ def kernel_logpdf(y, z, layer: Layer):
     return out.reshape(shape)
 
 
-def kernel_pdf(y, z, layer: Layer):
+def kernel_pdf(layer: Layer, y, z):
     """Continuous part of :math:`k_l(y, z)` (eq. 7): density of ``z`` given ``y`` for ``z > 0``."""
-    return np.exp(kernel_logpdf(y, z, layer))
+    return np.exp(kernel_logpdf(layer, y, z))
 
 
-def kernel_cdf(y, z, layer: Layer):
+def kernel_cdf(layer: Layer, y, z):
     r""":math:`P(z_l \le z \mid y)`, atom included: :math:`2^{-N} + \sum_k w_k P(k/2, z/(2s))`.
 
     ``P`` is the regularised lower incomplete gamma function.
@@ -290,7 +293,7 @@ def kernel_cdf(y, z, layer: Layer):
     return np.where(z < 0, 0.0, out)
 
 
-def kernel_sf(y, z, layer: Layer):
+def kernel_sf(layer: Layer, y, z):
     r""":math:`P(z_l > z \mid y) = \sum_k w_k Q(k/2, z/(2s))` (accurate far in the right tail)."""
     mix = Chi2Mixture(layer, cutoff=math.inf)
     t, log_s, z = _ratio(layer, y, z)

@@ -37,6 +37,8 @@ import numpy as np
 from scipy import special
 
 from ._checks import check_input_norm
+from ._mellin import ProductTails
+from ._warnings import SigdistWarning
 from .network import Layer, as_network, require_gaussian_iid
 
 __all__ = ["squared_norm_moments"]
@@ -50,7 +52,7 @@ def _log_binom(k):
     return special.gammaln(k + 1.0) - special.gammaln(j + 1.0) - special.gammaln(k - j + 1.0)
 
 
-def _logsumexp(a, axis=None):
+def logsumexp(a, axis=None):
     a = np.asarray(a, dtype=np.float64)
     if axis is None and a.size == 0:
         return -math.inf
@@ -78,7 +80,7 @@ def _binomial_convolution(la, lb, wa, wb):
         with np.errstate(invalid="ignore"):
             terms = _log_binom(k) + j * lwa + la[..., :k + 1] + (k - j) * lwb + lb[..., k::-1]
         terms = np.where(np.isnan(terms), -np.inf, terms)  # 0 * log 0: a zero weight to the 0th power
-        out[..., k] = _logsumexp(terms, axis=-1)
+        out[..., k] = logsumexp(terms, axis=-1)
     return out
 
 
@@ -151,7 +153,7 @@ def _variance_log_moments(layer: Layer, log_y):
     out = np.empty(kmax + 1)
     for k in range(kmax + 1):
         j = np.arange(k + 1)
-        out[k] = _logsumexp(_log_binom(k) + j * lw + (k - j) * lb + log_y[:k + 1])
+        out[k] = logsumexp(_log_binom(k) + j * lw + (k - j) * lb + log_y[:k + 1])
     return out
 
 
@@ -171,7 +173,7 @@ def chi2_log_real_moment(layer: Layer, r):
     lw = logw[1:]
     keep = np.isfinite(lw)
     terms = lw[keep] + r * math.log(2.0) + special.gammaln(0.5 * k[keep] + r) - special.gammaln(0.5 * k[keep])
-    return _logsumexp(terms)
+    return logsumexp(terms)
 
 
 class MomentChain:
@@ -197,7 +199,7 @@ class MomentChain:
     @classmethod
     def from_input(cls, input_law):
         """Root node of an input law (scipy frozen law or SquaredNormLaw)."""
-        node = getattr(input_law, "_moments", None)
+        node = getattr(input_law, "moment_chain", None)
         if node is not None:
             return node
         return cls("law" if hasattr(input_law, "continuous") else "scipy", source=input_law)
@@ -219,7 +221,7 @@ class MomentChain:
         """
         source = None
         if not layer.activation.homogeneous and input_law is not None:
-            source = input_law._quadrature_nodes()
+            source = input_law.quadrature_nodes()
         return MomentChain("layer", parent=self, layer=layer, source=source)
 
     # -- integer orders -------------------------------------------------------------------------
@@ -249,7 +251,7 @@ class MomentChain:
         if self.parent.kind == "point":
             return _nonhomogeneous_given_s(layer, [layer.variance(self.parent.source)], kmax)[0], np.zeros(kmax + 1)
         if self.source is None:
-            raise _NoExactMoments()
+            raise NoExactMoments()
         # E[z^k] = E_y[f_k(s(y))] over the previous layer's discretised law; a CDF error eps of
         # that law moves the average by at most eps * max f_k (f_k is monotone in s)
         log_y, w, eps = self.source
@@ -257,7 +259,7 @@ class MomentChain:
         with np.errstate(over="ignore"):
             s = np.exp(layer.log_variance(log_y[keep]))
         logf = _nonhomogeneous_given_s(layer, s, kmax)
-        out = _logsumexp(np.log(w[keep])[:, None] + logf, axis=0)
+        out = logsumexp(np.log(w[keep])[:, None] + logf, axis=0)
         with np.errstate(over="ignore", invalid="ignore"):
             err = np.where(np.isfinite(out), eps * np.exp(np.max(logf, axis=0) - out), np.inf)
         return out, np.maximum(err, np.maximum.accumulate(err_y))
@@ -275,12 +277,12 @@ class MomentChain:
             return _stationary_log_moments(self.layer, kmax), np.zeros(kmax + 1)
         if self.kind == "given":
             if kmax >= self.source.size:
-                raise _NoExactMoments()
+                raise NoExactMoments()
             return self.source[:kmax + 1], np.zeros(kmax + 1)
         # a SquaredNormLaw given without its chain: its own discretisation, with its error
-        log_y, w, eps = self.source._quadrature_nodes()
+        log_y, w, eps = self.source.quadrature_nodes()
         keep = (w > 0) & np.isfinite(log_y)
-        logm = _logsumexp(np.log(w[keep])[:, None] + k * log_y[keep][:, None], axis=0)
+        logm = logsumexp(np.log(w[keep])[:, None] + k * log_y[keep][:, None], axis=0)
         top = k * float(log_y[keep].max()) if np.any(keep) else np.zeros(kmax + 1)
         logm[0] = 0.0
         with np.errstate(over="ignore"):
@@ -305,10 +307,8 @@ class MomentChain:
         return total + (r * math.log(node.source) if node.source > 0 else -math.inf)
 
 
-def _product_tails(node):
+def product_tails(node):
     """:class:`~sigdist._mellin.ProductTails` of a zero-bias chi-square chain from a point ``y0 > 0``, else None."""
-    from ._mellin import ProductTails
-
     counts, layers = {}, {}
     while node.kind == "layer":
         layer = node.layer
@@ -323,7 +323,7 @@ def _product_tails(node):
     return ProductTails([(layers[key], n) for key, n in counts.items()], node.source)
 
 
-class _NoExactMoments(Exception):
+class NoExactMoments(Exception):
     """Raised inside :class:`MomentChain` when no exact recursion reaches a node."""
 
 
@@ -341,7 +341,7 @@ def _stationary_log_moments(layer, kmax):
             out[k:] = np.inf
             break
         j = np.arange(k)
-        lower = _logsumexp(_log_binom(k)[:k] + j * lw + (k - j) * lb + out[:k])
+        lower = logsumexp(_log_binom(k)[:k] + j * lw + (k - j) * lb + out[:k])
         out[k] = ls[k] + lower - math.log(-math.expm1(a))
     return out
 
@@ -374,7 +374,7 @@ def _scipy_log_moments(dist, kmax):
         if np.any(np.isposinf(log_i)):
             logm[j:], err[j:] = np.inf, 0.0
             break
-        total = _logsumexp(np.log(w) + log_i)
+        total = logsumexp(np.log(w) + log_i)
         # growth rate of the integrand over the last 50 units of v
         far = v > v[-1] - 50
         slope = np.polyfit(v[far], log_i[far], 1)[0] if np.all(np.isfinite(log_i[far])) else -np.inf
@@ -392,8 +392,8 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
 
     Parameters
     ----------
-    network : Network, Layer or list of Layer
-        Layers with positively homogeneous activations (relu, leaky_relu, linear, abs)
+    network : Network, Layer, list of Layers or list of widths
+        Anything :func:`sigdist.as_network` takes; layers with positively homogeneous activations (relu, leaky_relu, linear, abs)
         and i.i.d. Gaussian weights.
     y0 : float
         :math:`E|x^{(0)}|^2` (the input squared norm when it is a point).
@@ -412,8 +412,6 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
     ----------
     Burkholz & Dubatovka (2019), eq. 5 and 6; the general recursion is derived in the module docstring.
     """
-    from .laws import SigdistWarning
-
     network = as_network(network)
     for layer in network:
         require_gaussian_iid(layer)

@@ -115,18 +115,6 @@ class TransitionOperator:
     def __matmul__(self, other):
         return ComposedOperator([other, self])
 
-    def eigen(self, k=6, grid=None):
-        """Leading eigenpairs of the discretised operator (see :func:`sigdist.spectrum.discrete_eigen`)."""
-        from .spectrum import discrete_eigen
-
-        return discrete_eigen(self, k, grid)
-
-    def stationary(self, grid=None):
-        """Stationary law of constant layers (see :func:`sigdist.spectrum.stationary_law`)."""
-        from .spectrum import stationary_law
-
-        return stationary_law(self, grid, self.tol)
-
     # -- the kernel sampled on a log grid -------------------------------------------------------
     def _kernel_samples(self, offsets):
         return self.mixture.log_density(offsets)
@@ -183,18 +171,20 @@ class TransitionOperator:
             y0 = float(law)
             if not (math.isfinite(y0) and y0 >= 0):
                 raise ValueError(f"y must be a finite number >= 0, got {law!r}")
-            out = self._apply_point(y0, tail)
-            out._moments = MomentChain.point(y0).then(self.layer)
+            # what the law carries besides its grid: its exact moment chain and, for the exact
+            # routes, the closed-form one-step tails
+            history = {"moments": MomentChain.point(y0).then(self.layer), "step": None}
             if self.mixture is not None and self.layer.variance(y0) > 0:
                 log_y = np.array([math.log(y0) if y0 > 0 else -math.inf])
-                out._step = OneStep(self.layer, self.layer.log_variance(log_y), np.ones(1), point=True)
-            return out
-        out = _apply_lattice(self, law, tail) if self.route == "lattice" else self._apply_log(law, tail)
-        out._moments = MomentChain.from_input(law).then(self.layer, input_law=law)
+                history["step"] = OneStep(self.layer, self.layer.log_variance(log_y), np.ones(1), point=True)
+            return self._apply_point(y0, tail, history)
+        history = {"moments": MomentChain.from_input(law).then(self.layer, input_law=law), "step": None}
         if self.mixture is not None and self.layer.sigma_b2 > 0:
-            log_y, w, _ = law._quadrature_nodes()
-            out._step = OneStep(self.layer, self.layer.log_variance(log_y), w, point=False)
-        return out
+            log_y, w, _ = law.quadrature_nodes()
+            history["step"] = OneStep(self.layer, self.layer.log_variance(log_y), w, point=False)
+        if self.route == "lattice":
+            return _apply_lattice(self, law, tail, history)
+        return self._apply_log(law, tail, history)
 
     def _log_range(self, tail):
         cache = self.__dict__.setdefault("_range_cache", {})
@@ -209,19 +199,19 @@ class TransitionOperator:
             self.spacing = self.required_spacing()
         return self.spacing
 
-    def _apply_point(self, y0, tail):
+    def _apply_point(self, y0, tail, history):
         layer = self.layer
         s0 = layer.sigma_w2 * y0 + layer.sigma_b2
         if self.route == "lattice":
-            return _apply_lattice(self, y0, tail)
+            return _apply_lattice(self, y0, tail, history)
         if s0 == 0.0:
-            return SquaredNormLaw(1.0, None, tol=self.tol)
+            return SquaredNormLaw(1.0, None, tol=self.tol, **history)
         mix = self.mixture
         h = self._spacing()
         log_s0 = math.log(s0)
         if self.grid is not None:
             q = mix.log_density(self.grid.points - log_s0)
-            return self._finish(mix.atom, self.grid, q, 0.0)
+            return self._finish(mix.atom, self.grid, q, 0.0, history=history)
         x_lo, x_hi = self._log_range(tail)
         far = _FAR_TAIL if self.route == "log-dense" else None  # the next biased layer reads this right tail
         if far is not None:
@@ -229,9 +219,9 @@ class TransitionOperator:
         m = np.arange(math.floor(x_lo / h), math.ceil(x_hi / h) + 1)
         grid = LogGrid(log_s0 + m[0] * h, h, m.size)
         q = mix.log_density(m * h)
-        return self._finish(mix.atom, grid, q, tail, right_tail=far)
+        return self._finish(mix.atom, grid, q, tail, right_tail=far, history=history)
 
-    def _apply_log(self, law, tail):
+    def _apply_log(self, law, tail, history):
         layer, mix = self.layer, self.mixture
         cont = law.continuous
         if cont is not None and not isinstance(cont, LogGridDensity):
@@ -244,7 +234,7 @@ class TransitionOperator:
         else:
             atom_out = mix.atom
         if cont is None and (self.route == "mellin" or law.atom == 0.0):
-            return SquaredNormLaw(atom_out, None, tol=self.tol)
+            return SquaredNormLaw(atom_out, None, tol=self.tol, **history)
         h = self._spacing()
         if cont is not None and self.grid is None:
             if cont.grid.spacing > h * (1 + 1e-9):
@@ -259,7 +249,7 @@ class TransitionOperator:
             q = self._fixed_matrix @ q_in
             if self.route == "log-dense" and law.atom > 0:
                 q = q + law.atom * mix.log_density(self.grid.points - math.log(layer.sigma_b2))
-            return self._finish(atom_out, self.grid, q, 0.0, carried=law.discretisation_error)
+            return self._finish(atom_out, self.grid, q, 0.0, carried=law.discretisation_error, history=history)
         x_lo, x_hi = self._log_range(tail)
         if self.route == "log-dense":
             # direct sums of positive terms keep relative accuracy: carry the right tail down to 1e-300
@@ -288,9 +278,9 @@ class TransitionOperator:
             if law.atom > 0:
                 q += law.atom * mix.log_density(w - log_b)
         return self._finish(atom_out, grid, q, tail, carried=law.discretisation_error,
-                            right_tail=_FAR_TAIL if self.route == "log-dense" else None)
+                            right_tail=_FAR_TAIL if self.route == "log-dense" else None, history=history)
 
-    def _finish(self, atom, grid, q, tail, carried=0.0, right_tail=None):
+    def _finish(self, atom, grid, q, tail, carried=0.0, right_tail=None, history=None):
         if tail > 0 and self.grid is None:  # a fixed grid is kept whole
             grid, q = _trim(grid, q, tail, tail if right_tail is None else right_tail)
         cont = LogGridDensity(grid, q)
@@ -298,7 +288,7 @@ class TransitionOperator:
         # is far below its value (the layer's share of tol * 1e-3) at the Nyquist frequency
         alias = self.alias_budget
         return SquaredNormLaw(atom, cont, discretisation_error=carried + alias + cont.resolution_error,
-                              tol=self.tol, warn=False)
+                              tol=self.tol, warn=False, **(history or {}))
 
 
 _LOG2 = math.log(2.0)
@@ -346,7 +336,7 @@ class OneStep:
                 if worst > 1e-8:
                     warnings.warn(f"right tail P(z > t) of a biased layer read from the previous law's grid: "
                                   f"relative accuracy about {worst:.2g} at t = {float(flat[i + int(np.nanargmax(rel))]):.4g}",
-                                  SigdistWarning, stacklevel=5)
+                                  SigdistWarning, stacklevel=6)
             if not upper:
                 # t / s below the float64 range: P(k/2, x) = x^{k/2} e^{-x} / Gamma(k/2 + 1) (1 + O(x)), in logs
                 tiny = np.nonzero(np.any(log_ratio < -650.0, axis=1))[0]
@@ -489,7 +479,7 @@ def _dense_apply(w0, h, n_out, g, hq, log_coef, k, x_lo, x_hi):
 # ~1e-4 at best: it drops up to 1e-7 per layer past its end (reported in mass_lost).
 _LATTICE_TAIL = 1e-7
 
-def _apply_lattice(op: TransitionOperator, law, tail):
+def _apply_lattice(op: TransitionOperator, law, tail, history):
     """Prop. 1 by FFT: mix the ``N``-fold convolutions of ``phi(h)^2`` over the input law."""
     layer = op.layer
     act = layer.activation
@@ -516,7 +506,7 @@ def _apply_lattice(op: TransitionOperator, law, tail):
             break
         top *= 2.0
     cont = LatticeDensity(Lattice(spacing, n), masses)
-    return SquaredNormLaw(atom, cont, discretisation_error=carried, tol=op.tol, warn=False)
+    return SquaredNormLaw(atom, cont, discretisation_error=carried, tol=op.tol, warn=False, **history)
 
 
 def _input_nodes(law: SquaredNormLaw, layer: Layer):

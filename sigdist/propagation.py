@@ -17,10 +17,11 @@ from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from ._warnings import SigdistWarning
 from .laws import SquaredNormLaw, richardson_law
-from .moments import MomentChain, _product_tails
+from .moments import MomentChain, product_tails
 from ._checks import check_input_norm, check_integer, check_tol
 from .network import Layer, Network, as_network
 from .operator import OneStep, TransitionOperator
+from .spectrum import augmented_matrix, default_stationary_grid
 
 __all__ = ["squared_norm_law", "layer_laws"]
 
@@ -90,8 +91,8 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
             runs = [run[-2:] for run in runs]
         laws = [richardson_law(*levels, tol) for levels in zip(*runs)]
         for before, law in zip(laws[:-1], laws[1:]):
-            if law._moments.source is not None:  # averages over the previous law carry its full error
-                law._moments.source = before._quadrature_nodes()
+            if law.moment_chain.source is not None:  # averages over the previous law carry its full error
+                law.moment_chain.source = before.quadrature_nodes()
     elif not keep_all and input_law is None and _is_product_chain(network, y0):
         laws = [_product_law(network, y0, tol)]
     else:
@@ -178,8 +179,6 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
     no cancellation). Mass that leaves the grid is counted in ``mass_lost``. Returns None when
     the joined grid would exceed 6000 points (the chain is then iterated layer by layer).
     """
-    from .spectrum import augmented_matrix, default_stationary_grid
-
     h = law.continuous.grid.spacing if law.continuous is not None else op.spacing
     try:
         with warnings.catch_warnings():
@@ -204,32 +203,35 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
     carried = law.discretisation_error
     out = []
 
-    def make(vec, layers_done, previous):
+    def then(before):  # the moment chain one layer on
+        node = before.moment_chain
+        return node.then(op.layer) if node is not None else None
+
+    def make(vec, layers_done, moments, previous=None):
         cont = LogGridDensity(grid, np.maximum(vec[1:], 0.0))
-        new = SquaredNormLaw(vec[0], cont, tol=op.tol, warn=False,
-                             discretisation_error=carried + layers_done * op.alias_budget + cont.resolution_error)
-        new._moments = previous._moments.then(op.layer) if previous._moments is not None else None
-        log_y, w, _ = previous._quadrature_nodes()
-        new._step = OneStep(op.layer, op.layer.log_variance(log_y), w, point=False)
-        return new
+        step = None
+        if previous is not None:  # the one-step tails average the kernel over the previous law
+            log_y, w, _ = previous.quadrature_nodes()
+            step = OneStep(op.layer, op.layer.log_variance(log_y), w, point=False)
+        return SquaredNormLaw(vec[0], cont, tol=op.tol, warn=False, moments=moments, step=step,
+                              discretisation_error=carried + layers_done * op.alias_budget + cont.resolution_error)
 
     if keep_all:
         previous = law
         for j in range(count):
             v = A @ v
-            previous = make(v, j + 1, previous)
+            previous = make(v, j + 1, then(previous), previous)
             out.append(previous)
         return out
     # only the last law: v_{count-1} by repeated squaring, then one step that records its input
+    before = law
     if count > 1:
         v = np.linalg.matrix_power(A, count - 1) @ v
-    before = law if count == 1 else make(v, count - 1, law)
-    if count > 1:  # the moment chain of the skipped layers
-        node = law._moments
-        for _ in range(count - 2):
+        node = law.moment_chain  # the moment chain of the skipped layers
+        for _ in range(count - 1):
             node = node.then(op.layer) if node is not None else None
-        before._moments = node.then(op.layer) if node is not None else None
-    return [make(A @ v, count, before)]
+        before = make(v, count - 1, node)
+    return [make(A @ v, count, then(before), before)]
 
 
 def _layer_key(layer):
@@ -263,7 +265,7 @@ def _product_law(network, y0, tol):
     node = MomentChain.point(y0)
     for layer in network:
         node = node.then(layer)
-    tails = _product_tails(node)
+    tails = product_tails(node)
     eps = tol * 1e-3
     lo, hi = tails.chernoff_range(eps)
     k0, mean, var = tails.cgf(0.0)
@@ -282,12 +284,12 @@ def _product_law(network, y0, tol):
     q = np.maximum(q, 0.0)  # roundoff below zero in the far tails; those are answered exactly
     atom = tails.atom
     cont = LogGridDensity(LogGrid(lo, h, n_keep), q)
-    law = SquaredNormLaw(atom, cont, discretisation_error=eps + cont.resolution_error, tol=tol, warn=False,
-                         moments=node)
+    step = None
     if network.depth == 1:  # one layer: the closed form answers every point
         layer = network[0]
-        law._step = OneStep(layer, layer.log_variance(np.array([math.log(y0)])), np.ones(1), point=True)
-    return law
+        step = OneStep(layer, layer.log_variance(np.array([math.log(y0)])), np.ones(1), point=True)
+    return SquaredNormLaw(atom, cont, discretisation_error=eps + cont.resolution_error, tol=tol, warn=False,
+                          moments=node, step=step)
 
 
 def _log_input(input_law, spacing, eps):
@@ -367,21 +369,18 @@ def _lattice_input(input_law, n, eps):
     if isinstance(input_law, SquaredNormLaw):
         if input_law.continuous is not None and not isinstance(input_law.continuous, LatticeDensity):
             # read a log-grid law onto a lattice through its CDF, up to its grid's end
-            out = _lattice_from_cdf(input_law.cdf, input_law.atom, input_law._grid_top(), n)
-            out._moments = MomentChain.from_input(input_law)
-            return out
+            return _lattice_from_cdf(input_law.cdf, input_law.atom, input_law.grid_top(), n,
+                                     MomentChain.from_input(input_law))
         return input_law
     dist = _check_frozen(input_law)
-    out = _lattice_from_cdf(dist.cdf, float(dist.cdf(0.0)), float(dist.isf(eps)), n)
-    out._moments = MomentChain.from_input(dist)
-    return out
+    return _lattice_from_cdf(dist.cdf, float(dist.cdf(0.0)), float(dist.isf(eps)), n, MomentChain.from_input(dist))
 
 
-def _lattice_from_cdf(cdf, atom, top, n):
+def _lattice_from_cdf(cdf, atom, top, n, moments):
     """Masses ``F(z_j + h/2) - F(z_j - h/2)`` on ``z_j = j h`` (rounding to the nearest node)."""
     h = top / (n - 1)
     edges = h * (np.arange(n + 1) - 0.5)
     edges[0] = 0.0
     F = np.asarray(cdf(edges), dtype=np.float64)
     F[0] = atom
-    return SquaredNormLaw(atom, LatticeDensity(Lattice(h, n), np.diff(F)), warn=False)
+    return SquaredNormLaw(atom, LatticeDensity(Lattice(h, n), np.diff(F)), warn=False, moments=moments)

@@ -27,24 +27,55 @@ import math
 import numbers
 import warnings
 
+from dataclasses import dataclass
+
 import numpy as np
+import scipy.linalg
+import scipy.sparse.linalg
 from scipy import optimize, special
 
-from .kernel import Chi2Mixture
-from ._warnings import SigdistWarning
 from ._checks import check_input_norm, check_integer, check_tol
-from .network import Layer, Network, check_layer, require_gaussian_iid
+from ._result import Result
+from ._warnings import SigdistWarning
+from .grid import LogGrid, LogGridDensity
+from .kernel import Chi2Mixture
+from .laws import StationaryLaw, SquaredNormLaw
+from .moments import MomentChain
+from .network import Layer, Network, as_network, require_gaussian_iid
+from .operator import TransitionOperator
 
 __all__ = ["mellin_eigenvalue", "log_mellin_eigenvalue", "mellin_domain", "critical_window", "tail_index",
-           "augmented_matrix", "discrete_eigen", "stationary_law", "stationary_moments", "mixing_depth"]
+           "augmented_matrix", "discrete_eigen", "stationary_law", "stationary_moments", "mixing_depth",
+           "CriticalWindow", "DiscreteSpectrum", "MixingDepth", "StationaryMoments"]
 
 
-def _layers_of(obj):
-    if isinstance(obj, Layer):
-        return [obj]
-    if isinstance(obj, Network):
-        return list(obj.layers)
-    raise ValueError(f"obj must be a sigdist.Layer or Network, got {type(obj).__name__}")
+def _layers_of(network, name="network"):
+    """The layers of anything :func:`sigdist.as_network` takes."""
+    return list(as_network(network, name).layers)
+
+
+def _constant_layer(network, name="network"):
+    """The one layer of a chain of identical layers: what a stationary analysis reads."""
+    layers = _layers_of(network, name)
+    distinct = []
+    for layer in layers:
+        if all(layer != other for other in distinct):
+            distinct.append(layer)
+    if len(distinct) > 1:
+        raise ValueError(f"{name}: a stationary analysis needs identical layers (a Layer, or e.g. "
+                         f"Network.constant(width, depth, sigma_w2, sigma_b2)); got {len(distinct)} distinct "
+                         "layers")
+    return distinct[0]
+
+
+def _operator_of(network, tol, name="network"):
+    """A :class:`TransitionOperator` as given, or the operator of the constant layer of ``network``."""
+    if isinstance(network, TransitionOperator):
+        return network
+    if not isinstance(network, (Network, Layer, list, tuple, np.ndarray)):
+        raise ValueError(f"{name} must be a TransitionOperator, a Network, a Layer, a list of Layers or a list of "
+                         f"widths [N_0, ..., N_L], got {type(network).__name__}")
+    return TransitionOperator(_constant_layer(network, name), tol=tol)
 
 
 def _mixture(layer: Layer):
@@ -67,20 +98,24 @@ def _log_gamma_ratio(half, a):
     return out
 
 
-def mellin_domain(obj) -> float:
-    """Supremum of the ``m`` where :math:`\\lambda_m` is finite: ``min_l k_min / 2 - 1`` (-1/2 for relu)."""
-    return min(0.5 * float(_mixture(layer).k.min()) - 1.0 for layer in _layers_of(obj))
+def mellin_domain(network) -> float:
+    """Supremum of the ``m`` where :math:`\\lambda_m` is finite: ``min_l k_min / 2 - 1`` (-1/2 for relu).
+
+    ``network``: anything :func:`sigdist.as_network` takes (a Layer, a Network, a list of Layers
+    or of widths), with :math:`\\sigma_b = 0` and relu, linear or abs layers.
+    """
+    return min(0.5 * float(_mixture(layer).k.min()) - 1.0 for layer in _layers_of(network))
 
 
-def log_mellin_eigenvalue(m, obj):
+def log_mellin_eigenvalue(m, network):
     r""":math:`\log \lambda_m` of a layer, or of a network (the eigenvalues of :math:`\prod_l T_l` multiply).
 
     Parameters
     ----------
     m : array_like of float
         Exponents, each below :func:`mellin_domain` (``-1/2`` for relu).
-    obj : Layer or Network
-        Layers with :math:`\sigma_b = 0` and relu, linear or abs activations.
+    network : Network, Layer, list of Layers or list of widths
+        Anything :func:`sigdist.as_network` takes; layers with :math:`\sigma_b = 0` and relu, linear or abs activations.
 
     Raises
     ------
@@ -95,7 +130,7 @@ def log_mellin_eigenvalue(m, obj):
     if not np.all(np.isfinite(m_arr)):
         raise ValueError("m must be finite")
     total = np.zeros(m_arr.shape)
-    for layer in _layers_of(obj):
+    for layer in _layers_of(network):
         mix = _mixture(layer)
         bound = 0.5 * float(mix.k.min()) - 1.0
         if np.any(m_arr >= bound):
@@ -108,7 +143,7 @@ def log_mellin_eigenvalue(m, obj):
     return total if total.ndim else float(total)
 
 
-def mellin_eigenvalue(m, obj):
+def mellin_eigenvalue(m, network):
     r"""Eigenvalue :math:`\lambda_m` of :math:`T_l f_m = \lambda_m f_m`, :math:`f_m(y) = y^m` (eq. 8, corrected).
 
     Returns ``inf`` where :math:`\lambda_m` overflows a float64 (use
@@ -123,12 +158,20 @@ def mellin_eigenvalue(m, obj):
     (1.0, 1.0)
     """
     with np.errstate(over="ignore"):
-        out = np.exp(log_mellin_eigenvalue(m, obj))
+        out = np.exp(log_mellin_eigenvalue(m, network))
     return out if np.ndim(out) else float(out)
 
 
-def critical_window(obj):
-    r"""The interval of ``m`` where :math:`\lambda_m < 1`: ``(m_crit, m_upper)``.
+@dataclass(frozen=True, repr=False)
+class CriticalWindow(Result):
+    r"""The interval ``m_crit < m < m_upper`` where :math:`\lambda_m < 1` (:func:`critical_window`)."""
+
+    m_crit: float
+    m_upper: float
+
+
+def critical_window(network):
+    r"""The interval of ``m`` where :math:`\lambda_m < 1`: ``m_crit < m < m_upper``.
 
     :math:`\log\lambda_m` is convex, tends to ``+inf`` at both ends of its domain
     (``-inf`` and :func:`mellin_domain`), and :math:`\lambda_{-1} = P(S > 0)^L < 1`
@@ -139,14 +182,20 @@ def critical_window(obj):
     The roots are found to the accuracy of :math:`\log\lambda_m` (~1e-13) over its slope there
     (for He, ``5 / (2N)``): ``m_crit`` is ``-2`` to about ``1e-12 N``.
 
+    Parameters
+    ----------
+    network : Network, Layer, list of Layers or list of widths
+        Anything :func:`sigdist.as_network` takes (:math:`\sigma_b = 0`; relu, linear or abs).
+
     Returns
     -------
-    (m_crit, m_upper) : tuple of float
-        Both equal to the minimiser when no ``m`` has :math:`\lambda_m < 1` (where the minimum of
+    CriticalWindow
+        ``m_crit`` and ``m_upper``; both equal to the minimiser when no ``m`` has :math:`\lambda_m < 1` (where the minimum of
         :math:`\lambda_m` is exactly 1: ``E[log(sigma_w2 S)] = 0`` and no atom).
     """
-    upper_bound = mellin_domain(obj)
-    f = lambda m: log_mellin_eigenvalue(m, obj)  # noqa: E731
+    network = as_network(network)
+    upper_bound = mellin_domain(network)
+    f = lambda m: log_mellin_eigenvalue(m, network)  # noqa: E731
     # bracket the convex log-eigenvalue's minimum: lambda_m -> inf as m -> -inf (S is unbounded)
     lower = -50.0
     while f(lower) <= 0 or f(lower) <= f(0.5 * (lower + upper_bound)):
@@ -158,7 +207,7 @@ def critical_window(obj):
     # the interior point: the minimiser, or -1 where log(lambda_{-1}) = log(1 - 2^-N) is below it
     inside = min((float(res.x), -1.0), key=f)
     if f(inside) >= 0:
-        return inside, inside
+        return CriticalWindow(m_crit=inside, m_upper=inside)
     m_crit = optimize.brentq(f, lower, inside, xtol=1e-14, rtol=1e-15)
     # the upper root hides close to the domain's end when only the rare k = 1 term diverges there
     step = 1e-3
@@ -166,7 +215,7 @@ def critical_window(obj):
         step *= 0.1
     right = upper_bound - step
     m_upper = optimize.brentq(f, inside, right, xtol=1e-15, rtol=1e-15) if f(right) > 0 else right
-    return m_crit, m_upper
+    return CriticalWindow(m_crit=float(m_crit), m_upper=float(m_upper))
 
 
 def _conditional_cgf(a, mix, sigma_w2):
@@ -185,7 +234,7 @@ def _conditional_cgf(a, mix, sigma_w2):
     return a * math.log(sigma_w2) + float(special.logsumexp(logs))
 
 
-def tail_index(layer: Layer):
+def tail_index(network):
     r"""Kesten–Goldie tail index :math:`\alpha > 0`: the root of :math:`E[(\sigma_w^2 S)^\alpha; S > 0] = 1`.
 
     For the random affine recursion :math:`z_l = (\sigma_w^2 z_{l-1} + \sigma_b^2) S_l`
@@ -198,12 +247,18 @@ def tail_index(layer: Layer):
     :math:`E[\log(\sigma_w^2 S) \mid S > 0] > 0` it is tiny (about :math:`2^{-N}` over that
     drift) and is found from the cumulant series of :math:`\log(\sigma_w^2 S)`.
 
+    Parameters
+    ----------
+    network : Layer, Network, list of Layers or list of widths
+        Identical layers (the constant-layer chain; anything :func:`sigdist.as_network` takes).
+
     Raises
     ------
     ValueError
-        For an activation without an atom (linear, abs) whose drift is ``>= 0``: no root.
+        For layers that differ, or an activation without an atom (linear, abs) whose drift is
+        ``>= 0``: no root.
     """
-    check_layer(layer)
+    layer = _constant_layer(network)
     mix = _mixture(Layer(layer.width, layer.sigma_w2, 0.0, layer.activation))
     log_keep = math.log1p(-mix.atom)  # log P(S > 0)
     g = lambda a: log_keep + _conditional_cgf(a, mix, layer.sigma_w2)  # noqa: E731
@@ -237,9 +292,6 @@ def augmented_matrix(operator, grid=None):
     :math:`p_{\log S}(u - \log\sigma_b^2)` otherwise. Column sums are 1 up to the
     mass the grid loses.
     """
-    from .grid import LogGrid
-    from .operator import TransitionOperator
-
     if not isinstance(operator, TransitionOperator) or operator.mixture is None:
         raise ValueError("operator must be a TransitionOperator on a log-grid route (relu, linear, abs), got "
                          f"{type(operator).__name__}")
@@ -267,13 +319,51 @@ def _mass_weights(grid):
     return w
 
 
+@dataclass(frozen=True, repr=False)
+class DiscreteSpectrum(Result):
+    """Leading eigenpairs of the discretised operator on the augmented state (atom, density samples).
+
+    Attributes
+    ----------
+    eigenvalues : ndarray, shape (k,)
+        Complex in general; sorted by decreasing modulus.
+    eigenvectors : ndarray, shape (n + 1, k)
+        Column ``j`` is the eigenvector of ``eigenvalues[j]`` over the state (entry 0: the atom
+        ``P(z = 0)``; entries ``1..n``: samples of the density of ``log z`` on ``grid``), scaled
+        to unit total mass where that is nonzero.
+    grid : LogGrid
+        The grid of the state.
+    """
+
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    grid: LogGrid
+
+    _dims = {"eigenvalues": ("eigen",), "eigenvectors": ("state", "eigen")}
+
+
 def discrete_eigen(operator, k=6, grid=None):
     """Leading ``k`` eigenvalues (by modulus) and eigenvectors of the discretised operator.
 
+    Parameters
+    ----------
+    operator : TransitionOperator, or what :func:`sigdist.as_network` takes
+        The operator, or identical layers (their operator at ``tol = 1e-8``).
+    k : int
+        Number of eigenpairs (``1 <= k <= n - 1`` for a grid of ``n`` points).
+    grid : LogGrid, optional
+        The grid; default the operator's own (a stationary law's ``.grid`` is a good one).
+
+    Returns
+    -------
+    DiscreteSpectrum
+
+    Notes
+    -----
     Dense LAPACK (``scipy.linalg.eig``) up to 3000 grid points, ARPACK (``scipy.sparse.linalg.eigs``)
-    above. Eigenvectors are columns over the augmented state (atom, density samples of ``log z``),
-    scaled to unit total mass where that is nonzero.
+    above, on :func:`augmented_matrix`.
     """
+    operator = _operator_of(operator, 1e-8, "operator")
     k = check_integer(k, "k")
     A = augmented_matrix(operator, grid)
     grid = grid if grid is not None else operator.grid
@@ -283,12 +373,28 @@ def discrete_eigen(operator, k=6, grid=None):
     vals, vecs = _leading_eigenpairs(A, k)
     mass = _mass_weights(grid) @ vecs
     scale = np.where(np.abs(mass) > 1e-12 * np.abs(vecs).max(axis=0), mass, 1.0)
-    return vals, vecs / scale
+    return DiscreteSpectrum(eigenvalues=vals, eigenvectors=vecs / scale, grid=grid)
 
 
-def stationary_law(operator, grid=None, tol=1e-8):
+def stationary_law(network, grid=None, tol=1e-8):
     r"""Stationary law of the constant-layer chain :math:`z_l = (\sigma_w^2 z_{l-1} + \sigma_b^2) S_l`.
 
+    Parameters
+    ----------
+    network : Layer, Network, list of Layers, list of widths, or TransitionOperator
+        Identical layers (what :func:`sigdist.as_network` takes), or the operator of one.
+    grid : LogGrid, optional
+        Default: from the bias floor to where the stationary tail falls below ``tol``.
+    tol : float
+        Accuracy target (of the operator built here, and of the default grid).
+
+    Returns
+    -------
+    StationaryLaw
+        A :class:`~sigdist.laws.SquaredNormLaw` that also carries ``perron_eigenvalue``.
+
+    Notes
+    -----
     With :math:`\sigma_b > 0` the chain regenerates: whenever every unit of a layer is
     inactive (probability :math:`2^{-N}`) it restarts from ``z = 0``; the return
     time to the atom is geometric, so the chain is positive recurrent and has a
@@ -300,20 +406,13 @@ def stationary_law(operator, grid=None, tol=1e-8):
     :math:`P(z > t) \approx t^{-\alpha}` (``alpha`` = :func:`tail_index`) falls below ``tol``;
     the mass it leaks per step (``1 - lambda_1``) is reported as ``mass_lost``.
     """
-    from .grid import LogGrid, LogGridDensity
-    from .laws import SquaredNormLaw
-    from .moments import MomentChain
-    from .operator import TransitionOperator
-
-    if not isinstance(operator, TransitionOperator):
-        raise ValueError(f"operator must be a sigdist.TransitionOperator, got {type(operator).__name__}")
+    tol = check_tol(tol)
+    operator = _operator_of(network, tol)
     if grid is not None and not isinstance(grid, LogGrid):
         raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
     layer = operator.layer
-    tol = check_tol(tol)
     if layer.sigma_b2 == 0.0:
-        return SquaredNormLaw(1.0, None, tol=tol, label="stationary |x|^2")
-    mix = operator.mixture
+        return StationaryLaw(1.0, None, tol=tol, label="stationary |x|^2", perron_eigenvalue=1.0)
     if grid is None:
         grid = default_stationary_grid(operator, tol)
     A = augmented_matrix(operator, grid)
@@ -335,19 +434,15 @@ def stationary_law(operator, grid=None, tol=1e-8):
         v /= weights @ v
     leak = max(0.0, 1.0 - lam)
     # the stationary mass leaks 1 - lambda per step; at equilibrium that is the mass the grid misses
-    law = SquaredNormLaw(v[0] * (1 - leak), LogGridDensity(grid, v[1:] * (1 - leak)),
+    return StationaryLaw(v[0] * (1 - leak), LogGridDensity(grid, v[1:] * (1 - leak)),
                          discretisation_error=tol * 1e-3, tol=tol, label="stationary |x|^2",
-                         tail_index=tail_index(layer), moments=MomentChain.stationary(layer))
-    law.perron_eigenvalue = lam
-    return law
+                         tail_index=tail_index(layer), moments=MomentChain.stationary(layer),
+                         perron_eigenvalue=lam)
 
 
 def _leading_eigenpairs(A, k=2):
     """Leading ``k`` eigenpairs: dense LAPACK up to 3000 states, ARPACK above (falling back to
     what it converged, or to power iteration for the Perron pair, when a cluster stalls it)."""
-    import scipy.linalg
-    import scipy.sparse.linalg
-
     if A.shape[0] <= 3001:
         vals, vecs = scipy.linalg.eig(A)
     else:
@@ -367,8 +462,6 @@ def _leading_eigenpairs(A, k=2):
 
 def default_stationary_grid(operator, tol):
     """Log grid for the stationary law: bias floor to the ``tol`` point of the power tail."""
-    from .grid import LogGrid
-
     layer, mix = operator.layer, operator.mixture
     x_lo, x_hi = mix.log_range(tol * 1e-3)
     alpha = tail_index(layer)
@@ -395,48 +488,95 @@ def default_stationary_grid(operator, tol):
     return LogGrid(start, h, n)
 
 
-def stationary_moments(layer: Layer):
+@dataclass(frozen=True, repr=False)
+class StationaryMoments(Result):
+    """The exact first two moments of the stationary law (:func:`stationary_moments`); ``inf`` where they
+    diverge."""
+
+    first_moment: float
+    second_moment: float
+
+
+def stationary_moments(network):
     r"""Exact first two moments of the stationary law (``inf`` where they diverge).
 
     :math:`E z = \sigma_b^2 E S / (1 - \sigma_w^2 E S)` if :math:`\sigma_w^2 E S < 1`;
     :math:`E z^2 = E S^2 (2\sigma_w^2\sigma_b^2 E z + \sigma_b^4) / (1 - \sigma_w^4 E S^2)` if
     :math:`\sigma_w^4 E S^2 < 1`, with ``E S = N/2``, ``E S^2 = N(N+5)/4`` for relu.
-    """
-    from .moments import MomentChain
 
-    require_gaussian_iid(check_layer(layer))
+    Parameters
+    ----------
+    network : Layer, Network, list of Layers or list of widths
+        Identical layers (anything :func:`sigdist.as_network` takes).
+
+    Returns
+    -------
+    StationaryMoments
+        ``first_moment`` :math:`E z` and ``second_moment`` :math:`E z^2`.
+    """
+    layer = _constant_layer(network)
+    require_gaussian_iid(layer)
     logm, _ = MomentChain.stationary(layer).log_moments(2)
     with np.errstate(over="ignore"):
         m1, m2 = np.exp(logm[1:])
-    m1, m2 = float(m1), float(m2)
-    return m1, m2
+    return StationaryMoments(first_moment=float(m1), second_moment=float(m2))
 
 
-def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
+@dataclass(frozen=True, repr=False)
+class MixingDepth(Result):
+    r"""How fast constant layers forget their input: the result of :func:`mixing_depth`.
+
+    Attributes
+    ----------
+    depth : int
+        First depth whose law is within ``eps`` of the stationary law in total variation.
+    spectral_rate : float
+        :math:`|\lambda_2|` of the discretised operator: the asymptotic rate of the distance.
+    distances : ndarray, shape (depth,)
+        The total-variation distance at depths ``1..depth``.
+    eps : float
+        The distance asked for.
+    """
+
+    depth: int
+    spectral_rate: float
+    distances: np.ndarray
+    eps: float
+
+    _dims = {"distances": ("layer",)}
+    _coords = {"layer": lambda self: np.arange(1, len(self.distances) + 1)}
+
+
+def mixing_depth(network, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
     r"""Depth at which the law of :math:`|x_l|^2` (constant layers, start ``y0``) is within ``eps`` of stationarity.
 
     Distance is total variation, :math:`\tfrac12(|a_l - a_*| + \int |q_l - q_*|)`. The law is
     iterated on the stationary law's grid until the distance falls below ``eps``;
     the spectral gap gives the rate, :math:`d(l) \approx C |\lambda_2|^l`.
 
+    Parameters
+    ----------
+    network : Layer, Network, list of Layers or list of widths
+        Identical layers with :math:`\sigma_b > 0` (anything :func:`sigdist.as_network` takes).
+    eps : float in (0, 1)
+    y0 : float
+        The squared input norm.
+    tol : float
+    max_depth : int
+
     Returns
     -------
-    depth : int
-    spectral_rate : float
-        :math:`|\lambda_2|` of the discretised operator.
-    distances : ndarray
-        The distance at depths ``1..depth``.
+    MixingDepth
     """
-    from .operator import TransitionOperator
-
-    check_layer(layer)
+    layer = _constant_layer(network)
     if isinstance(eps, (bool, str)) or not isinstance(eps, numbers.Real) or not (0 < eps < 1):
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
     y0 = check_input_norm(y0, "y0")
     max_depth = check_integer(max_depth, "max_depth")
     tol = check_tol(tol)
     if layer.sigma_b2 == 0.0:
-        raise ValueError("with sigma_b2 = 0 the stationary law is the atom at 0; mixing_depth needs sigma_b2 > 0")
+        raise ValueError("network: with sigma_b2 = 0 the stationary law is the atom at 0; mixing_depth needs "
+                         "sigma_b2 > 0")
     op = TransitionOperator(layer, tol=tol)
     target = stationary_law(op, tol=tol)
     grid = target.grid
@@ -455,6 +595,7 @@ def mixing_depth(layer: Layer, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000)
     for depth in range(1, max_depth + 1):
         distances.append(0.5 * float(weights @ np.abs(v - star)))
         if distances[-1] <= eps:
-            return depth, float(abs(vals[1])), np.array(distances)
+            return MixingDepth(depth=depth, spectral_rate=float(abs(vals[1])), distances=np.array(distances),
+                               eps=float(eps))
         v = A @ v
     raise ValueError(f"not within eps={eps:g} of stationarity after max_depth={max_depth} layers")

@@ -43,9 +43,9 @@ def mp_kernel(y, z, width, sw2, sb2):
 )
 def test_kernel_matches_mpmath(width, sw2, sb2, y, zs, cdf_tol):
     layer = Layer(width, sw2, sb2)
-    logpdf = kernel_logpdf(y, np.array(zs), layer)
-    cdf = kernel_cdf(y, np.array(zs), layer)
-    sf = kernel_sf(y, np.array(zs), layer)
+    logpdf = kernel_logpdf(layer, y, np.array(zs))
+    cdf = kernel_cdf(layer, y, np.array(zs))
+    sf = kernel_sf(layer, y, np.array(zs))
     assert np.all(np.isfinite(logpdf))
     for i, z in enumerate(zs):
         ref_logpdf, ref_cdf, ref_sf = mp_kernel(y, z, width, sw2, sb2)
@@ -59,9 +59,9 @@ def test_kernel_tails_are_finite_and_accurate_far_out():
     # far right tail: sf tiny but accurate relative to mpmath; logpdf finite where pdf underflows
     z = 1.5
     ref_logpdf, _, ref_sf = mp_kernel(1.0, z, 10000, 2 / 10000, 0.0)
-    assert float(kernel_sf(1.0, z, layer)) == pytest.approx(float(ref_sf), rel=1e-9)
-    assert float(kernel_logpdf(1.0, z, layer)) == pytest.approx(float(ref_logpdf), abs=1e-9)
-    deep = float(kernel_logpdf(1.0, 3.0, layer))
+    assert float(kernel_sf(layer, 1.0, z)) == pytest.approx(float(ref_sf), rel=1e-9)
+    assert float(kernel_logpdf(layer, 1.0, z)) == pytest.approx(float(ref_logpdf), abs=1e-9)
+    deep = float(kernel_logpdf(layer, 1.0, 3.0))
     assert math.isfinite(deep) and deep < -700  # the pdf itself underflows: the log does not
 
 
@@ -74,18 +74,18 @@ def test_kernel_integrates_to_one_minus_atom_and_has_the_exact_mean():
     def integral(f):
         return sum(integrate.quad(f, a, b, epsabs=1e-14, epsrel=1e-12, limit=400)[0] for a, b in zip(cuts, cuts[1:]))
 
-    mass = integral(lambda z: float(kernel_pdf(y, z, layer)))
-    mean = integral(lambda z: z * float(kernel_pdf(y, z, layer)))
+    mass = integral(lambda z: float(kernel_pdf(layer, y, z)))
+    mean = integral(lambda z: z * float(kernel_pdf(layer, y, z)))
     assert mass == pytest.approx(1 - 2.0**-15, abs=1e-12)
     assert mean == pytest.approx(s * 15 / 2, rel=1e-11)  # eq. 5
-    assert float(kernel_atom(y, layer)) == 2.0**-15
+    assert float(kernel_atom(layer, y)) == 2.0**-15
 
 
 def test_kernel_atom_when_the_variance_vanishes():
     layer = Layer(5, 1.0, 0.0)
-    assert float(kernel_atom(0.0, layer)) == 1.0
-    assert float(kernel_cdf(0.0, 0.0, layer)) == 1.0
-    assert float(kernel_sf(0.0, 1.0, layer)) == 0.0
+    assert float(kernel_atom(layer, 0.0)) == 1.0
+    assert float(kernel_cdf(layer, 0.0, 0.0)) == 1.0
+    assert float(kernel_sf(layer, 0.0, 1.0)) == 0.0
 
 
 def test_linear_activation_kernel_is_a_scaled_chi2():
@@ -94,10 +94,10 @@ def test_linear_activation_kernel_is_a_scaled_chi2():
     layer = Layer(7, 0.5, 0.1, activation="linear")
     y, z = 2.0, np.array([0.3, 1.0, 4.0])
     s = 0.5 * y + 0.1
-    np.testing.assert_allclose(kernel_cdf(y, z, layer), stats.chi2(7, scale=s).cdf(z), rtol=1e-13)
-    np.testing.assert_allclose(kernel_pdf(y, z, layer), stats.chi2(7, scale=s).pdf(z), rtol=1e-12)
+    np.testing.assert_allclose(kernel_cdf(layer, y, z), stats.chi2(7, scale=s).cdf(z), rtol=1e-13)
+    np.testing.assert_allclose(kernel_pdf(layer, y, z), stats.chi2(7, scale=s).pdf(z), rtol=1e-12)
 
 
 def test_kernel_rejects_bad_y():
     with pytest.raises(ValueError, match="y"):
-        kernel_cdf(-1.0, 1.0, Layer(5, 1.0))
+        kernel_cdf(Layer(5, 1.0), -1.0, 1.0)

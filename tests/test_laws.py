@@ -1,14 +1,15 @@
-"""SquaredNormLaw behaves like a scipy.stats frozen distribution."""
+"""SquaredNormLaw is a sigdist Law: the scipy.stats frozen contract, with tails kept in relative accuracy."""
 
 import math
 import warnings
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 import sigdist
-from sigdist import Network, SigdistWarning
+from sigdist import Layer, Network, SigdistWarning
+from sigdist.laws import SquaredNormLaw
 from sigdist.montecarlo import ks_distance
 
 
@@ -64,7 +65,7 @@ def test_rvs_is_seeded_and_follows_the_law(law):
     assert isinstance(law.rvs(random_state=0), float)
 
 
-def test_interval_median_support(law):
+def test_interval_median_and_support_follow_the_quantiles(law):
     lo, hi = law.interval(0.9)
     assert float(law.cdf(hi)) - float(law.cdf(lo)) == pytest.approx(0.9, abs=1e-12)
     assert law.median() == pytest.approx(float(law.ppf(0.5)))
@@ -73,7 +74,7 @@ def test_interval_median_support(law):
         law.ppf(1.5)
 
 
-def test_vectorised_shapes(law):
+def test_every_method_keeps_the_shape_of_its_argument(law):
     x = np.ones((3, 4))
     assert law.cdf(x).shape == (3, 4) and law.pdf(x).shape == (3, 4) and law.ppf(0.5 * x).shape == (3, 4)
     assert law.rvs((2, 5), random_state=0).shape == (2, 5)
@@ -87,3 +88,114 @@ def test_warns_when_the_error_estimate_exceeds_tol():
     with warnings.catch_warnings():
         warnings.simplefilter("error", SigdistWarning)
         sigdist.squared_norm_law(Network.constant(20, 2, 0.1), 1.0, tol=1e-8)
+
+
+# -- the Law contract ------------------------------------------------------------------------------
+
+RELU = Network.constant(6, 1, 2 / 6)  # one relu layer from y0 = 1: z = (1/3) chi2_K, K ~ Bin(6, 1/2)
+LINEAR = Network([Layer(6, 1 / 6, activation="linear")])  # from y0 = 2: z = (1/3) chi2_6, no atom
+
+
+def relu_log_tail(t, upper):
+    """Independent of sigdist: log P(z > t) or log P(z <= t) of one relu layer of width 6 from y0 = 1,
+    a log-sum-exp of scipy's chi-square log tails over K ~ Bin(6, 1/2) (K = 0 is the atom)."""
+    k = np.arange(7)
+    log_w = special.gammaln(7) - special.gammaln(k + 1) - special.gammaln(7 - k) - 6 * math.log(2)
+    terms = [log_w[0] + (-np.inf if upper else 0.0)]
+    for kk in k[1:]:
+        chi = stats.chi2(kk, scale=1 / 3)
+        terms.append(log_w[kk] + (chi.logsf(t) if upper else chi.logcdf(t)))
+    return float(special.logsumexp(terms))
+
+
+def test_squared_norm_law_is_a_law():
+    assert isinstance(sigdist.squared_norm_law(RELU, 1.0), sigdist.Law)
+    assert isinstance(SquaredNormLaw(1.0, None), sigdist.Law)
+
+
+def test_log_tails_keep_relative_accuracy_far_out():
+    # one layer from a point: both tails are the closed form of eq. 7 (incomplete gamma functions,
+    # ~1e-14 relative), so they must match scipy's log tails to that accuracy, 1e-300 included
+    law = sigdist.squared_norm_law(RELU, 1.0)
+    for t in (1e-30, 1e-5, 1.0, 30.0, 200.0):
+        assert float(law.logsf(t)) == pytest.approx(relu_log_tail(t, True), rel=1e-12)
+    for t in (1e-30, 1e-5, 1.0):
+        assert float(law.logcdf(t)) == pytest.approx(relu_log_tail(t, False), rel=1e-12)
+    # right of the bulk log P(z <= t) = log1p(-P(z > t)) ~ -P(z > t): not the log of a rounded 1
+    for t in (30.0, 200.0):
+        assert float(law.logcdf(t)) == pytest.approx(-math.exp(relu_log_tail(t, True)), rel=1e-12)
+    # no atom (linear): the left tail is P(chi2_6 <= 3 t) ~ (3t)^3 / 48, far below 1e-200
+    lin = sigdist.squared_norm_law(LINEAR, 2.0)
+    ref = stats.chi2(6, scale=1 / 3)
+    for t in (1e-70, 1e-5, 1.0):
+        assert float(lin.logcdf(t)) == pytest.approx(float(ref.logcdf(t)), rel=1e-12)
+        assert float(lin.logsf(t)) == pytest.approx(float(ref.logsf(t)), rel=1e-12)
+    assert float(lin.logcdf(1e-70)) < -400
+    assert float(lin.logsf(-1.0)) == 0.0 and float(lin.logcdf(-1.0)) == -math.inf
+    assert math.isnan(float(lin.logsf(math.nan)))
+
+
+def test_stats_are_the_exact_moments():
+    # z = (1/3) chi2_6: mean 2, variance 4/3, skewness sqrt(8/6), excess kurtosis 12/6; the moments
+    # come from the exact recursion, the central ones lose a few digits to cancellation
+    law = sigdist.squared_norm_law(LINEAR, 2.0)
+    mean, var, skew, kurt = law.stats("mvsk")
+    np.testing.assert_allclose([mean, var, skew, kurt], [2.0, 4 / 3, math.sqrt(8 / 6), 2.0], rtol=1e-9)
+    assert law.stats("m") == mean
+    with pytest.raises(ValueError, match="moments"):
+        law.stats("x")
+
+
+def test_expect_on_the_law_nodes_matches_the_exact_moments(law):
+    # the grid's right end is trimmed where the tail shares of E[z] and E[z^2] fall below the
+    # layer's share of tol: the node sums are within tol of the exact moments
+    for order in (1, 2):
+        assert law.expect(lambda z: z**order) == pytest.approx(law.moment(order), rel=law.tol)
+    assert law.expect() == pytest.approx(law.mean(), rel=law.tol)
+    assert law.expect(lambda z: 1.0) == pytest.approx(1.0 - law.mass_lost, abs=1e-14)  # scalar func
+    # over a range the integrand is cut: adaptive quadrature, to its own tolerance
+    lo, hi = 0.5, 3.0
+    assert law.expect(lambda z: np.ones_like(z), lb=lo, ub=hi) == pytest.approx(
+        float(law.cdf(hi) - law.cdf(lo)), rel=law.tol)
+    assert law.expect(lambda z: z, lb=lo, ub=hi, conditional=True) == pytest.approx(
+        law.expect(lambda z: z, lb=lo, ub=hi) / float(law.cdf(hi) - law.cdf(lo)), rel=1e-12)
+
+
+def test_entropy_exists_without_atom_only():
+    law = sigdist.squared_norm_law(LINEAR, 2.0)
+    # trapezoid rule on the grid: its nodes hold the law to its error estimate, log p is O(10) there
+    assert law.entropy() == pytest.approx(float(stats.chi2(6, scale=1 / 3).entropy()), abs=100 * law.error_estimate)
+    with pytest.raises(ValueError, match="atom"):
+        sigdist.squared_norm_law(RELU, 1.0).entropy()
+
+
+def test_interval_takes_each_end_from_its_own_tail(law):
+    lo, hi = law.interval(0.9)
+    assert float(law.cdf(lo)) == pytest.approx(0.05, abs=law.error_estimate)
+    assert float(law.sf(hi)) == pytest.approx(0.05, abs=law.error_estimate)
+    lo, hi = law.interval(1 - 1e-40)  # far right: solved from sf, not from 1 - q
+    assert float(law.sf(hi)) == pytest.approx(5e-41, rel=1e-8)
+
+
+def test_rvs_takes_every_kind_of_seed(law):
+    a = law.rvs(500, random_state=7)
+    np.testing.assert_array_equal(a, law.rvs(500, random_state=np.random.SeedSequence(7)))
+    gen = np.random.default_rng(7)
+    np.testing.assert_array_equal(a, law.rvs(500, random_state=gen))
+    assert not np.array_equal(a, law.rvs(500, random_state=gen))  # a Generator's stream goes on
+    assert law.rvs(3, random_state=None).shape == (3,)
+    with pytest.raises(ValueError, match="random_state"):
+        law.rvs(3, random_state=-1)
+    torch = pytest.importorskip("torch")
+    b = law.rvs(500, random_state=torch.Generator().manual_seed(5))
+    np.testing.assert_array_equal(b, law.rvs(500, random_state=torch.Generator().manual_seed(5)))
+    assert np.all(b >= 0)
+
+
+def test_atom_only_law_answers_numpy_scalars():
+    law = SquaredNormLaw(1.0, None)
+    q = law.ppf(0.5)
+    assert isinstance(q, np.floating) and not isinstance(q, np.ndarray) and q == 0.0
+    assert isinstance(law.isf(0.5), np.floating)
+    assert law.mean() == 0.0 and law.var() == 0.0 and law.interval(0.5) == (0.0, 0.0)
+    assert law.rvs(4, random_state=0).tolist() == [0.0] * 4

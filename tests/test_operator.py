@@ -81,7 +81,7 @@ def test_exact_route_converges_geometrically_in_the_grid_spacing(reference_cdf):
     assert spacings[-1] / spacings[0] > 0.4  # a factor ~1e6 in accuracy for less than 2.5x the points
 
 
-def test_linear_activation_closed_form():
+def test_linear_layers_follow_the_scaled_chi2_product():
     # linear: z_L = y0 * prod_l sigma_w2_l * chi2_{N_l}; one layer is a scaled chi2, two layers by quadrature
     layer = Layer(12, 0.25, activation="linear")
     law = sigdist.squared_norm_law(Network([layer]), 2.0)
@@ -103,9 +103,9 @@ def test_bias_route_matches_nested_quadrature_of_the_kernel():
     first = sigdist.squared_norm_law(Network([layer]), 0.5)
     for q in (0.01, 0.3, 0.7, 0.99):
         x = float(law.ppf(q))
-        body = integrate.quad(lambda y: float(kernel_pdf(0.5, y, layer) * kernel_cdf(y, x, layer)),
+        body = integrate.quad(lambda y: float(kernel_pdf(layer, 0.5, y) * kernel_cdf(layer, y, x)),
                               0, np.inf, epsabs=1e-13, limit=400)[0]
-        ref = body + first.atom * float(kernel_cdf(0.0, x, layer))
+        ref = body + first.atom * float(kernel_cdf(layer, 0.0, x))
         assert float(law.cdf(x)) == pytest.approx(ref, abs=1e-10)
 
 
@@ -125,7 +125,7 @@ def test_scipy_input_law_matches_quadrature():
     assert law.mean() == pytest.approx(0.1 * 1.5 * 10, rel=1e-9)  # E[z] = sigma_w2 E[y] N / 2
     for q in (0.05, 0.5, 0.95):
         x = float(law.ppf(q))
-        ref = integrate.quad(lambda y: gamma.pdf(y) * float(kernel_cdf(y, x, layer)), 0, np.inf,
+        ref = integrate.quad(lambda y: gamma.pdf(y) * float(kernel_cdf(layer, y, x)), 0, np.inf,
                              epsabs=1e-13, limit=200)[0]
         assert float(law.cdf(x)) == pytest.approx(ref, abs=1e-9)
 
@@ -155,7 +155,7 @@ def test_fixed_grid_matrix_agrees_with_the_adaptive_operator():
     np.testing.assert_allclose(composed, M @ M)
 
 
-def test_dense_matrix_for_bias_layers():
+def test_bias_layer_matrix_carries_the_kernel_mass():
     layer = Layer(20, 0.05, 0.02)
     grid = LogGrid(-14.0, 0.04, 450)  # wide enough below for the rare small K
     M = TransitionOperator(layer, grid=grid).matrix()
@@ -168,7 +168,7 @@ def test_dense_matrix_for_bias_layers():
     assert mass == pytest.approx(1 - 2.0**-20, abs=1e-6)
 
 
-def test_zero_input_and_zero_variance():
+def test_zero_input_gives_the_atom_without_bias_and_the_bias_law_with_it():
     net = Network.constant(5, 3, 1.0)
     law = sigdist.squared_norm_law(net, 0.0)
     assert law.atom == 1.0 and law.mean() == 0.0 and float(law.cdf(0.0)) == 1.0
@@ -188,22 +188,18 @@ def test_huge_and_tiny_input_norms_scale_exactly():
         np.testing.assert_allclose(law.cdf(y0 * np.array([0.5, 1.0, 2.0])), base.cdf([0.5, 1.0, 2.0]), atol=1e-12)
 
 
-def test_wide_layers():
+def test_wide_layers_keep_the_exact_mean_and_variance():
     law = sigdist.squared_norm_law(Network.constant(10000, 2, 2 / 10000), 1.0)
     assert law.mean() == pytest.approx(1.0, rel=1e-10)
     assert law.var() == pytest.approx((1 + 5 / 10000) ** 2 - 1, rel=1e-8)
 
 
-def test_input_law_with_a_jump_warns_instead_of_hanging():
-    import time
-
-    t0 = time.perf_counter()
+def test_input_law_with_a_jump_warns_and_carries_its_error():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SigdistWarning)
         law = sigdist.squared_norm_law(Network.constant(20, 2, 0.1), input_law=stats.uniform(0, 2), tol=1e-8)
     messages = [str(w.message) for w in caught]
     assert any("not resolved" in m for m in messages) and any("exceeds tol" in m for m in messages)
-    assert time.perf_counter() - t0 < 60  # a bound on hanging, not a benchmark
     # the jump is not resolved spectrally: the law says so in its error estimate (the input's mass error
     # on its largest affordable grid is ~1e-3 and depends on the spacing the layers ask for)
     assert 1e-6 < law.error_estimate < 1e-2
@@ -217,7 +213,7 @@ def test_heavy_tailed_input_law_keeps_its_second_moment():
     assert law.moment(2) == pytest.approx(e2, rel=1e-7)
 
 
-def test_law_edges():
+def test_laws_answer_infinite_nan_and_array_arguments():
     law = sigdist.squared_norm_law(Network.constant(10, 2, 0.2), 1.0)
     assert float(law.sf(np.inf)) == 0.0 and float(law.cdf(np.inf)) == pytest.approx(1 - law.mass_lost)
     assert np.isnan(law.pdf(np.nan))

@@ -72,7 +72,7 @@ KNOWN_GAP = {"020_B_relu_L2_sf", "021_B_relu_L2_sf", "022_B_relu_L2_sf", "033_B_
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="biased far right tail"))
                                   if c["id"] in KNOWN_GAP else c for c in CASES], ids=[c["id"] for c in CASES])
-def test_reference_tail(case):
+def test_tail_matches_its_independent_reference(case):
     law = _law(case["layers"], case["y0"])
     want = float(case["value"]) if case["log10"] > -307.5 else None
     if case["quantity"] == "log_moment":

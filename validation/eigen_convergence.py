@@ -42,7 +42,7 @@ def main(argv=None):
         grid = LogGrid(base.start, h, int(math.ceil((base.end - base.start) / h)) + 1)
         with warnings.catch_warnings():  # coarse on purpose: the study is of what coarseness costs
             warnings.simplefilter("ignore", SigdistWarning)
-            vals, _ = discrete_eigen(op, k=3, grid=grid)
+            vals = discrete_eigen(op, k=3, grid=grid).eigenvalues
         err = [abs(v.real - e) for v, e in zip(vals, exact)]
         rows.append((h, err))
         print(f"  h = {h:.4f}: " + "  ".join(f"{e:.2e}" for e in err))
@@ -52,7 +52,7 @@ def main(argv=None):
     for end in ([-0.5, 1.0, 2.5, base.end] if args.quick else [-1.0, 0.0, 1.0, 2.0, 3.0, 4.0, base.end]):
         n = int(round((end - base.start) / base.spacing)) + 1
         grid = LogGrid(base.start, base.spacing, n)
-        vals, _ = discrete_eigen(op, k=2, grid=grid)
+        vals = discrete_eigen(op, k=2, grid=grid).eigenvalues
         trunc.append((grid.end, 1 - vals[0].real, vals[1].real - exact[1]))
         print(f"  end = {grid.end:7.2f}: {1 - vals[0].real:.2e}  {vals[1].real - exact[1]:+.2e}")
     print("sigma_b = 0, He N = 20: leading eigenvalues against grid width (spacing 0.1)")
@@ -61,7 +61,7 @@ def main(argv=None):
     he_rows = []
     for w in widths:
         grid = LogGrid(-w / 2, 0.1, int(w / 0.1) + 1)
-        vals, _ = discrete_eigen(he, k=4, grid=grid)
+        vals = discrete_eigen(he, k=4, grid=grid).eigenvalues
         he_rows.append((w, np.abs(vals)))
         print(f"  width {w:3d}: " + "  ".join(f"{abs(v):.8f}" for v in vals))
     ok &= all(b[1][1] >= a[1][1] for a, b in zip(he_rows, he_rows[1:]))  # lambda_2 rises towards 1

@@ -31,7 +31,7 @@ def printed_eq8_log(m, width, sigma_w2):
 
 
 def quadrature_eigenvalue(m, layer, z=1.0):
-    f = lambda u: float(kernel_pdf(math.exp(u), z, layer)) * math.exp((m + 1) * u)  # noqa: E731
+    f = lambda u: float(kernel_pdf(layer, math.exp(u), z)) * math.exp((m + 1) * u)  # noqa: E731
     return sum(integrate.quad(f, a, b, epsrel=1e-12, limit=400)[0] for a, b in ((-300, -5), (-5, 5), (5, 300))) / z**m
 
 
@@ -47,7 +47,8 @@ def main(argv=None):
     curves = []
     for width, sw2 in settings:
         layer = Layer(width, sw2)
-        lo, hi = critical_window(layer)
+        window = critical_window(layer)
+        lo, hi = window.m_crit, window.m_upper
         fit = -3.2559793 - 1.6207083 * width
         he = abs(sw2 * width / 2 - 1) < 1e-12
         print(f"{width:>5} {sw2:>10.5g} {lo:>14.10f} {hi:>14.10f} {fit if he else float('nan'):>10.2f}")

@@ -18,8 +18,8 @@ import warnings
 
 import numpy as np
 
-from sigdist import Layer, SigdistWarning, TransitionOperator
-from sigdist.spectrum import stationary_moments, tail_index
+from sigdist import Layer, SigdistWarning
+from sigdist.spectrum import stationary_law, stationary_moments, tail_index
 
 
 def main(argv=None):
@@ -40,14 +40,15 @@ def main(argv=None):
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SigdistWarning)
-            law = TransitionOperator(layer).stationary()
+            law = stationary_law(layer)
         # slope of log P(z > t) over the decades 1e-5..1e-2 of the grid's end (further out the grid's
         # truncation bends it; the Kesten tail is asymptotic, so the check applies to alpha <= 3)
         z = law.grid.z
         sf = law.sf(z)
         band = (z > z[-1] * 1e-5) & (z < z[-1] * 1e-2) & (sf > 0)
         slope = float(np.polyfit(np.log(z[band]), np.log(sf[band]), 1)[0]) if band.sum() > 3 else float("nan")
-        m1, m2 = stationary_moments(layer)
+        moments = stationary_moments(layer)
+        m1, m2 = moments.first_moment, moments.second_moment
         e1 = abs(law.mean() / m1 - 1) if math.isfinite(m1) else float("nan")
         e2 = abs(law.moment(2) / m2 - 1) if math.isfinite(m2) else float("nan")
         print(f"{gain:>8.2f} {alpha:>10.5g} {slope:>9.4f} {law.mean():>12.6g} {e1:>9.1e} {law.moment(2):>12.6g} {e2:>9.1e}")
