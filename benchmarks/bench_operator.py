@@ -93,7 +93,7 @@ def main(argv=None):
 
     n_grid = 4096
     layer = net[0]
-    grid = sigdist.LogGrid(-8.0, 16.0 / n_grid, n_grid)
+    grid = sigdist.grid.LogGrid(-8.0, 16.0 / n_grid, n_grid)
     op = sigdist.TransitionOperator(layer, grid=grid)
     buffer = np.empty((n_grid, n_grid))
     op.matrix(out=buffer)

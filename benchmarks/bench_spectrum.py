@@ -18,7 +18,8 @@ import time
 import numpy as np
 import scipy.sparse.linalg
 
-from sigdist import Layer, LogGrid, TransitionOperator
+from sigdist import Layer, TransitionOperator
+from sigdist.grid import LogGrid
 from sigdist.spectrum import augmented_matrix, stationary_law
 
 

@@ -93,7 +93,7 @@ class TransitionOperator:
             self.route = "lattice"
             self.mixture = None
         if grid is not None and not isinstance(grid, LogGrid):
-            raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
+            raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
         if grid is not None and self.route == "lattice":
             raise ValueError("grid (a LogGrid) applies to the log-grid routes; the lattice route sizes its own")
         self.grid = grid
@@ -128,7 +128,7 @@ class TransitionOperator:
         float64 array of shape ``(n, n)``) is filled in place when given.
         """
         if grid is not None and not isinstance(grid, LogGrid):
-            raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
+            raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
         grid = grid if grid is not None else self.grid
         if grid is None:
             raise ValueError("matrix needs a LogGrid (pass grid= here or to the constructor)")

@@ -296,7 +296,7 @@ def augmented_matrix(operator, grid=None):
         raise ValueError("operator must be a TransitionOperator on a log-grid route (relu, linear, abs), got "
                          f"{type(operator).__name__}")
     if grid is not None and not isinstance(grid, LogGrid):
-        raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
+        raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
     grid = grid if grid is not None else operator.grid
     if grid is None:
         raise ValueError("pass a LogGrid (grid=) here or to the TransitionOperator")
@@ -409,7 +409,7 @@ def stationary_law(network, grid=None, tol=1e-8):
     tol = check_tol(tol)
     operator = _operator_of(network, tol)
     if grid is not None and not isinstance(grid, LogGrid):
-        raise ValueError(f"grid must be a sigdist.LogGrid or None, got {type(grid).__name__}")
+        raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
     layer = operator.layer
     if layer.sigma_b2 == 0.0:
         return StationaryLaw(1.0, None, tol=tol, label="stationary |x|^2", perron_eigenvalue=1.0)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import sigdist
-from sigdist import Layer, LogGrid, Network, TransitionOperator
+from sigdist import Layer, Network, TransitionOperator
+from sigdist.grid import LogGrid
 from sigdist import batchnorm, correlation, kernel, lengths, lyapunov, pretraining, rank, rank_chain, rank_profile, spectrum
 from sigdist.montecarlo import compare, dense_squared_norms, smc_moment
 
@@ -49,28 +50,28 @@ CASES = [
     ("TransitionOperator tol NaN", lambda: TransitionOperator(LAYER, tol=NAN), "tol"),
     ("matrix grid string", lambda: _op().matrix(grid="grid"), "grid"),
     # the kernel
-    ("kernel_cdf layer None", lambda: kernel.kernel_cdf(1.0, 1.0, None), "layer"),
-    ("kernel_cdf y None", lambda: kernel.kernel_cdf(None, 1.0, LAYER), "y"),
-    ("kernel_cdf y NaN", lambda: kernel.kernel_cdf(NAN, 1.0, LAYER), "y"),
-    ("kernel_cdf y negative", lambda: kernel.kernel_cdf(-1.0, 1.0, LAYER), "y"),
-    ("kernel_cdf z string", lambda: kernel.kernel_cdf(1.0, "z", LAYER), "z"),
-    ("kernel_cdf z NaN", lambda: kernel.kernel_cdf(1.0, NAN, LAYER), "z"),
-    ("kernel_pdf layer int", lambda: kernel.kernel_pdf(1.0, 1.0, 3), "layer"),
-    ("kernel_sf z None", lambda: kernel.kernel_sf(1.0, None, LAYER), "z"),
-    ("kernel_logpdf y string", lambda: kernel.kernel_logpdf("y", 1.0, LAYER), "y"),
+    ("kernel_cdf layer None", lambda: kernel.kernel_cdf(None, 1.0, 1.0), "layer"),
+    ("kernel_cdf y None", lambda: kernel.kernel_cdf(LAYER, None, 1.0), "y"),
+    ("kernel_cdf y NaN", lambda: kernel.kernel_cdf(LAYER, NAN, 1.0), "y"),
+    ("kernel_cdf y negative", lambda: kernel.kernel_cdf(LAYER, -1.0, 1.0), "y"),
+    ("kernel_cdf z string", lambda: kernel.kernel_cdf(LAYER, 1.0, "z"), "z"),
+    ("kernel_cdf z NaN", lambda: kernel.kernel_cdf(LAYER, 1.0, NAN), "z"),
+    ("kernel_pdf layer int", lambda: kernel.kernel_pdf(3, 1.0, 1.0), "layer"),
+    ("kernel_sf z None", lambda: kernel.kernel_sf(LAYER, 1.0, None), "z"),
+    ("kernel_logpdf y string", lambda: kernel.kernel_logpdf(LAYER, "y", 1.0), "y"),
     ("kernel_atom layer None", lambda: kernel.kernel_atom(1.0, None), "layer"),
     # the spectrum
     ("mellin_eigenvalue m NaN", lambda: spectrum.mellin_eigenvalue(NAN, LAYER), "m"),
-    ("mellin_eigenvalue obj None", lambda: spectrum.mellin_eigenvalue(-2.0, None), "obj"),
-    ("critical_window obj None", lambda: spectrum.critical_window(None), "obj"),
-    ("tail_index layer None", lambda: spectrum.tail_index(None), "layer"),
-    ("stationary_moments layer None", lambda: spectrum.stationary_moments(None), "layer"),
-    ("stationary_law operator None", lambda: spectrum.stationary_law(None), "operator"),
-    ("stationary_law grid string", lambda: spectrum.stationary_law(_op(), grid="grid"), "grid"),
-    ("stationary_law tol 0", lambda: spectrum.stationary_law(_op(), tol=0.0), "tol"),
+    ("mellin_eigenvalue network None", lambda: spectrum.mellin_eigenvalue(-2.0, None), "network"),
+    ("critical_window network None", lambda: spectrum.critical_window(None), "network"),
+    ("tail_index network None", lambda: spectrum.tail_index(None), "network"),
+    ("stationary_moments network None", lambda: spectrum.stationary_moments(None), "network"),
+    ("stationary_law network None", lambda: spectrum.stationary_law(None), "network"),
+    ("stationary_law grid string", lambda: spectrum.stationary_law(BIASED, grid="grid"), "grid"),
+    ("stationary_law tol 0", lambda: spectrum.stationary_law(BIASED, tol=0.0), "tol"),
     ("augmented_matrix grid int", lambda: spectrum.augmented_matrix(_op(), grid=3), "grid"),
     ("discrete_eigen k 0", lambda: spectrum.discrete_eigen(_op(), k=0), "k"),
-    ("mixing_depth layer None", lambda: spectrum.mixing_depth(None), "layer"),
+    ("mixing_depth network None", lambda: spectrum.mixing_depth(None), "network"),
     ("mixing_depth eps None", lambda: spectrum.mixing_depth(BIASED, eps=None), "eps"),
     ("mixing_depth eps NaN", lambda: spectrum.mixing_depth(BIASED, eps=NAN), "eps"),
     ("mixing_depth y0 negative", lambda: spectrum.mixing_depth(BIASED, y0=-1.0), "y0"),

@@ -105,7 +105,7 @@ def test_leaky_relu_slope_is_checked():
         (lambda: sigdist.TransitionOperator(Layer(5, 1.0)).apply(1.0, tail=0), "tail"),
         (lambda: sigdist.TransitionOperator(Layer(5, 1.0)).apply(1.0, tail=2), "tail"),
         (lambda: sigdist.TransitionOperator(Layer(5, 1.0)).apply("a"), "law"),
-        (lambda: sigdist.LogGrid(0.0, 1.0, 2.5), "size"),
+        (lambda: sigdist.grid.LogGrid(0.0, 1.0, 2.5), "size"),
     ],
 )
 def test_bad_input_names_the_parameter(call, word):

@@ -8,7 +8,8 @@ import pytest
 from scipy import integrate, stats
 
 import sigdist
-from sigdist import Layer, LogGrid, Network, SigdistWarning, TransitionOperator
+from sigdist import Layer, Network, SigdistWarning, TransitionOperator
+from sigdist.grid import LogGrid
 from sigdist.kernel import kernel_cdf, kernel_pdf
 
 CASES = ["he200_L9", "alt_he_fanin", "alt_own_width", "bias_N50_L2", "small_N3_L3", "bias_N5_L2",

@@ -136,7 +136,8 @@ def test_bias_and_other_activations_are_refused():
 
 # -- discrete spectrum, stationary laws, mixing ------------------------------------------------------
 
-from sigdist import LogGrid, SigdistWarning, TransitionOperator  # noqa: E402
+from sigdist import SigdistWarning, TransitionOperator  # noqa: E402
+from sigdist.grid import LogGrid
 from sigdist.spectrum import discrete_eigen, mixing_depth, stationary_law, stationary_moments  # noqa: E402
 
 

@@ -21,7 +21,8 @@ import warnings
 
 import numpy as np
 
-from sigdist import Layer, LogGrid, SigdistWarning, TransitionOperator
+from sigdist import Layer, SigdistWarning, TransitionOperator
+from sigdist.grid import LogGrid
 from sigdist.spectrum import discrete_eigen, stationary_law
 
 
