@@ -20,7 +20,7 @@ import scipy.sparse.linalg
 
 from sigdist import Layer, TransitionOperator
 from sigdist.grid import LogGrid
-from sigdist.spectrum import augmented_matrix, stationary_law
+from sigdist.stationary import augmented_matrix, stationary_law
 
 
 def main(argv=None):

@@ -13,7 +13,8 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
   operator ``T_l`` (Prop. 1); :mod:`~sigdist.moments`: exact moment recursions.
 * :mod:`~sigdist.laws`, :mod:`~sigdist.propagation`: laws of ``|x^(l)|^2``;
   :mod:`~sigdist.empirical`: the empirical law of a sample.
-* :mod:`~sigdist.spectrum`: eigenvalues, critical window, tail index, stationary laws.
+* :mod:`~sigdist.spectrum`: exact eigenvalues, critical window, tail index (``sigma_b = 0``);
+  :mod:`~sigdist.stationary`: stationary laws, discrete spectra and mixing (``sigma_b > 0``).
 * Two inputs (:mod:`~sigdist.correlation` gathers them): :mod:`~sigdist.relu_pair`,
   :mod:`~sigdist.scalar_product`, :mod:`~sigdist.cosine`, :mod:`~sigdist.pairs`.
 * Batch norm and rank (Daneshmand et al. 2020): :mod:`~sigdist.rank`, :mod:`~sigdist.batchnorm`,
@@ -27,7 +28,8 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 
 from . import (activations, batchnorm, correlation, cosine, empirical, grid, initializers, kernel, laws, length_bounds,
                lengths, lyapunov, moments, montecarlo, network, operator, pairs, pretraining, propagation,
-               rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, spectrum, weights)
+               rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, spectrum, stationary,
+               weights)
 from ._law import Law
 from ._result import Result
 from ._warnings import SigdistWarning
@@ -48,8 +50,8 @@ from .rank import numerical_rank, rank_bound, soft_rank, stable_rank
 from .rank_chain import RankChain
 from .rank_profile import hidden_rank_profile
 from .residual_lengths import residual_length_moments
-from .spectrum import (critical_window, discrete_eigen, mellin_eigenvalue, mixing_depth, stationary_law,
-                       stationary_moments, tail_index)
+from .spectrum import critical_window, mellin_eigenvalue, tail_index
+from .stationary import discrete_eigen, mixing_depth, stationary_law, stationary_moments
 from .weights import WeightLaw
 
 __version__ = "0.2.0"
@@ -78,5 +80,6 @@ __all__ = [
     "activations", "batchnorm", "correlation", "cosine", "empirical", "grid", "initializers", "kernel", "laws",
     "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "operator", "pairs", "pretraining",
     "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "spectrum",
+    "stationary",
     "weights",
 ]

@@ -121,7 +121,7 @@ class CosineLaw(EmpiricalLaw):
     def __init__(self, samples, p_undefined, approx_mean, approx_sd):
         super().__init__(samples, label="cosine")
         self.p_undefined = float(p_undefined)
-        n = self.n
+        n = self.size
         self.dkw_band = math.sqrt(math.log(2 / 0.01) / (2 * n))
         self.approx_mean, self.approx_sd = float(approx_mean), float(approx_sd)
         normal = special.ndtr((self.samples - self.approx_mean) / self.approx_sd)
@@ -129,7 +129,7 @@ class CosineLaw(EmpiricalLaw):
         self.approx_error = float(max(np.max(np.abs(i / n - normal)), np.max(np.abs((i - 1) / n - normal))))
 
     def __repr__(self):
-        return (f"CosineLaw(n={self.n}, mean={self.mean():.6g} +- {self.mean_se():.2g}, "
+        return (f"CosineLaw(size={self.size}, mean={self.mean():.6g} +- {self.mean_se():.2g}, "
                 f"approx_mean={self.approx_mean:.6g}, approx_sd={self.approx_sd:.3g}, "
                 f"approx_error={self.approx_error:.3g})")
 

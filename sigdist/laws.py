@@ -19,10 +19,10 @@ import numpy as np
 from ._checks import check_order, check_points
 from ._law import Law
 from ._warnings import SigdistWarning
-from .grid import LatticeDensity, LogGridDensity
+from .grid import LogGridDensity
 from .moments import MAX_ORDER, NoExactMoments, logsumexp, product_tails
 
-__all__ = ["SquaredNormLaw", "StationaryLaw", "richardson_law"]
+__all__ = ["SquaredNormLaw", "richardson_law"]
 
 
 class SquaredNormLaw(Law):
@@ -47,7 +47,7 @@ class SquaredNormLaw(Law):
         See below.
     moments : sigdist.moments.MomentChain, optional
         The exact moment recursion that reaches this law (:meth:`log_moment` reads it).
-    step : sigdist.operator.OneStep, optional
+    step : sigdist.one_step.OneStep, optional
         The kernel averaged over the previous law's nodes: the tails with relative accuracy.
 
     Attributes
@@ -68,7 +68,7 @@ class SquaredNormLaw(Law):
     def __init__(self, atom, continuous=None, *, discretisation_error=0.0, tol=1e-8, label="|x|^2",
                  warn=True, tail_index=math.inf, moments=None, step=None):
         self.atom = float(atom)
-        # the one-step average of the kernel over the previous law (sigdist.operator.OneStep), which
+        # the one-step average of the kernel over the previous law (sigdist.one_step.OneStep), which
         # answers the tails of a biased or one-layer law with relative accuracy
         self._step = step
         # exact moment recursion of this law (sigdist.moments.MomentChain), when one reaches it
@@ -484,23 +484,6 @@ class SquaredNormLaw(Law):
         if self.atom > 0 or self.continuous is None:
             return super().entropy()
         return -self.expect(self._logpdf)
-
-
-class StationaryLaw(SquaredNormLaw):
-    """The stationary law of constant layers (:func:`sigdist.spectrum.stationary_law`).
-
-    A :class:`SquaredNormLaw` with one more attribute, set by the constructor:
-
-    Attributes
-    ----------
-    perron_eigenvalue : float
-        The leading eigenvalue of the discretised operator on the law's grid (1 up to the
-        mass the grid leaks per step, ``1 - perron_eigenvalue``).
-    """
-
-    def __init__(self, atom, continuous=None, *, perron_eigenvalue, **kwargs):
-        super().__init__(atom, continuous, **kwargs)
-        self.perron_eigenvalue = float(perron_eigenvalue)
 
 
 def _values_at(func, z):

@@ -21,7 +21,7 @@ from ._checks import check_bool, check_nonnegative, check_positive, check_width
 from .activations import Activation, get_activation
 from .weights import get_weight_law
 
-__all__ = ["Layer", "Network", "ResidualNetwork", "SHARING_SCHEMES", "as_network"]
+__all__ = ["Layer", "Network", "ResidualNetwork", "SHARING_SCHEMES", "as_network", "constant_layer"]
 
 SHARING_SCHEMES = ("none", "gsm", "looks_linear")
 
@@ -402,6 +402,20 @@ def as_network(network, name="network", *, residual=False):
             return Network.he(items)
     raise ValueError(f"{name} must be a sigdist.Network, a Layer, a list of Layers or a list of widths "
                      f"[N_0, ..., N_L], got {type(network).__name__}")
+
+
+def constant_layer(network, name="network"):
+    """The one layer of a chain of identical layers: what a stationary analysis reads."""
+    layers = list(as_network(network, name).layers)
+    distinct = []
+    for layer in layers:
+        if all(layer != other for other in distinct):
+            distinct.append(layer)
+    if len(distinct) > 1:
+        raise ValueError(f"{name}: a stationary analysis needs identical layers (a Layer, or e.g. "
+                         f"Network.constant(width, depth, sigma_w2, sigma_b2)); got {len(distinct)} distinct "
+                         "layers")
+    return distinct[0]
 
 
 def require_gaussian_iid(layer: "Layer"):

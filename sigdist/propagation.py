@@ -19,9 +19,10 @@ from ._warnings import SigdistWarning
 from .laws import SquaredNormLaw, richardson_law
 from .moments import MomentChain, product_tails
 from ._checks import check_input_norm, check_integer, check_tol
-from .network import Layer, Network, as_network
-from .operator import OneStep, TransitionOperator
-from .spectrum import augmented_matrix, default_stationary_grid
+from .network import as_network
+from .one_step import OneStep
+from .operator import TransitionOperator
+from .stationary import augmented_matrix, default_stationary_grid
 
 __all__ = ["squared_norm_law", "layer_laws"]
 
@@ -174,7 +175,7 @@ _FIXED_GRID_MAX = 6000
 def _fixed_grid_run(op, law, count, budget, keep_all):
     r"""``count`` further applications of a biased layer on one grid: the grid of ``law`` joined
     with the stationary law's (which every law of the chain approaches), and the augmented matrix
-    of :func:`sigdist.spectrum.augmented_matrix` applied ``count`` times (one dense matrix-vector
+    of :func:`sigdist.stationary.augmented_matrix` applied ``count`` times (one dense matrix-vector
     product a layer, or repeated squaring when only the last law is kept: nonnegative products,
     no cancellation). Mass that leaves the grid is counted in ``mass_lost``. Returns None when
     the joined grid would exceed 6000 points (the chain is then iterated layer by layer).

@@ -12,7 +12,7 @@ import pytest
 import sigdist
 from sigdist import Layer, Network, TransitionOperator
 from sigdist.grid import LogGrid
-from sigdist import batchnorm, correlation, kernel, lengths, lyapunov, pretraining, rank, rank_chain, rank_profile, spectrum
+from sigdist import batchnorm, correlation, kernel, lengths, lyapunov, pretraining, rank, rank_chain, rank_profile, spectrum, stationary
 from sigdist.montecarlo import compare, dense_squared_norms, smc_moment
 
 NAN = float("nan")
@@ -65,18 +65,18 @@ CASES = [
     ("mellin_eigenvalue network None", lambda: spectrum.mellin_eigenvalue(-2.0, None), "network"),
     ("critical_window network None", lambda: spectrum.critical_window(None), "network"),
     ("tail_index network None", lambda: spectrum.tail_index(None), "network"),
-    ("stationary_moments network None", lambda: spectrum.stationary_moments(None), "network"),
-    ("stationary_law network None", lambda: spectrum.stationary_law(None), "network"),
-    ("stationary_law grid string", lambda: spectrum.stationary_law(BIASED, grid="grid"), "grid"),
-    ("stationary_law tol 0", lambda: spectrum.stationary_law(BIASED, tol=0.0), "tol"),
-    ("augmented_matrix grid int", lambda: spectrum.augmented_matrix(_op(), grid=3), "grid"),
-    ("discrete_eigen k 0", lambda: spectrum.discrete_eigen(_op(), k=0), "k"),
-    ("mixing_depth network None", lambda: spectrum.mixing_depth(None), "network"),
-    ("mixing_depth eps None", lambda: spectrum.mixing_depth(BIASED, eps=None), "eps"),
-    ("mixing_depth eps NaN", lambda: spectrum.mixing_depth(BIASED, eps=NAN), "eps"),
-    ("mixing_depth y0 negative", lambda: spectrum.mixing_depth(BIASED, y0=-1.0), "y0"),
-    ("mixing_depth max_depth 0", lambda: spectrum.mixing_depth(BIASED, max_depth=0), "max_depth"),
-    ("mixing_depth tol NaN", lambda: spectrum.mixing_depth(BIASED, tol=NAN), "tol"),
+    ("stationary_moments network None", lambda: stationary.stationary_moments(None), "network"),
+    ("stationary_law network None", lambda: stationary.stationary_law(None), "network"),
+    ("stationary_law grid string", lambda: stationary.stationary_law(BIASED, grid="grid"), "grid"),
+    ("stationary_law tol 0", lambda: stationary.stationary_law(BIASED, tol=0.0), "tol"),
+    ("augmented_matrix grid int", lambda: stationary.augmented_matrix(_op(), grid=3), "grid"),
+    ("discrete_eigen k 0", lambda: stationary.discrete_eigen(_op(), k=0), "k"),
+    ("mixing_depth network None", lambda: stationary.mixing_depth(None), "network"),
+    ("mixing_depth eps None", lambda: stationary.mixing_depth(BIASED, eps=None), "eps"),
+    ("mixing_depth eps NaN", lambda: stationary.mixing_depth(BIASED, eps=NAN), "eps"),
+    ("mixing_depth y0 negative", lambda: stationary.mixing_depth(BIASED, y0=-1.0), "y0"),
+    ("mixing_depth max_depth 0", lambda: stationary.mixing_depth(BIASED, max_depth=0), "max_depth"),
+    ("mixing_depth tol NaN", lambda: stationary.mixing_depth(BIASED, tol=NAN), "tol"),
     # two inputs
     ("correlation_map rho NaN", lambda: correlation.correlation_map(NAN), "rho"),
     ("product_law v11 None", lambda: correlation.product_law(None, 1.0, 0.5), "v11"),

@@ -188,7 +188,7 @@ def test_deep_networks_meet_the_default_tol_in_bounded_memory():
 
     _, mean_log, var_log = ProductTails([(Layer(200, 0.01), 10_000)], 1.0).cgf(0.0)
     assert math.log(he.median()) == pytest.approx(mean_log, abs=0.05 * math.sqrt(var_log))
-    stationary = sigdist.spectrum.stationary_law(Layer(20, 1.6 / 20, 0.05))
+    stationary = sigdist.stationary.stationary_law(Layer(20, 1.6 / 20, 0.05))
     z = stationary.ppf([0.1, 0.5, 0.9])
     np.testing.assert_allclose(biased.cdf(z), stationary.cdf(z), atol=1e-7)
 

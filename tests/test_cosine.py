@@ -65,7 +65,7 @@ def test_cosine_law_mean_is_the_corrected_mean_and_its_normal_approximation_is_m
     assert abs(law.mean() - law.approx_mean) < 4 * law.mean_se() + remainder
     assert law.p_undefined == 0.0
     # the empirical quantile inverts the empirical CDF to within one sample's mass
-    assert 0.5 <= float(law.cdf(law.ppf(0.5))) <= 0.5 + 1 / law.n
+    assert 0.5 <= float(law.cdf(law.ppf(0.5))) <= 0.5 + 1 / law.size
     # the normal approximation is off by its skewness: a few percent at N = 100, measured, not assumed
     assert law.dkw_band < law.approx_error < 0.05
 
@@ -79,10 +79,10 @@ def test_cosine_law_is_a_law_matching_independent_monte_carlo():
     assert -1.0 <= lo < hi <= 1.0
     for x in (0.3, 0.5, 0.6, 0.7):
         f, g = float(law.cdf(x)), np.mean(ref <= x)
-        se = math.sqrt(g * (1 - g) * (1 / law.n + 1 / ref.size))  # two independent empirical CDFs
+        se = math.sqrt(g * (1 - g) * (1 / law.size + 1 / ref.size))  # two independent empirical CDFs
         assert abs(f - g) < 4 * se, x
         assert float(law.sf(x)) == pytest.approx(1 - f, abs=1e-15)
-        assert float(law.cdf_se(x)) == pytest.approx(math.sqrt(f * (1 - f) / law.n), rel=1e-12)
+        assert float(law.cdf_se(x)) == pytest.approx(math.sqrt(f * (1 - f) / law.size), rel=1e-12)
     for k in (1, 2):
         se = math.sqrt(law.moment_se(k) ** 2 + (np.std(ref**k, ddof=1) / math.sqrt(ref.size)) ** 2)
         assert abs(law.moment(k) - np.mean(ref**k)) < 4 * se, k
@@ -93,7 +93,7 @@ def test_cosine_law_is_a_law_matching_independent_monte_carlo():
     assert law.median() == float(law.ppf(0.5))
     a, b = law.interval(0.9)
     inside = np.mean((law.samples >= a) & (law.samples <= b))
-    assert 0.9 <= inside <= 0.9 + 2 / law.n
+    assert 0.9 <= inside <= 0.9 + 2 / law.size
     assert float(law.sf(law.isf(0.1))) <= 0.1
     assert np.array_equal(law.rvs(5, random_state=1), law.rvs(5, random_state=1))
     with pytest.raises(ValueError, match="no density"):

@@ -85,7 +85,7 @@ def test_pair_samples_are_a_result_with_layer_dims_and_empirical_laws():
     assert isinstance(law, EmpiricalLaw) and law.mean() == pytest.approx(samples.cosine_mean[2], rel=1e-12)
     assert law.mean_se() == pytest.approx(samples.cosine_mean_se[2], rel=1e-12)
     dots = samples.y12_law(1)
-    assert dots.n == 300 and dots.mean() == pytest.approx(samples.y12_mean[0], rel=1e-12)
+    assert dots.size == 300 and dots.mean() == pytest.approx(samples.y12_mean[0], rel=1e-12)
     for bad in (0, 4, 1.0, True):
         with pytest.raises(ValueError, match="layer must be an integer in"):
             samples.cosine_law(bad)

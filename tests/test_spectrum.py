@@ -138,7 +138,7 @@ def test_bias_and_other_activations_are_refused():
 
 from sigdist import SigdistWarning, TransitionOperator  # noqa: E402
 from sigdist.grid import LogGrid
-from sigdist.spectrum import discrete_eigen, mixing_depth, stationary_law, stationary_moments  # noqa: E402
+from sigdist.stationary import discrete_eigen, mixing_depth, stationary_law, stationary_moments  # noqa: E402
 
 
 @pytest.mark.parametrize("layer", [Layer(10, 0.05, 0.1), Layer(50, 0.03, 0.05), Layer(6, 0.2, 0.3),

@@ -14,7 +14,7 @@ RETIRED = {
     "d": "width", "n": "width", "input": "y0 or x0", "inputs": "x0", "x1_sq": "y1", "x2_sq": "y2", "dot": "y12",
     "norm1": "y1", "norm2": "y2", "d1_sq": "y1", "d2_sq": "y2", "d_dot": "y12", "n_samples": "n_networks",
     "n_particles": "n_networks", "n_chains": "n_networks", "standard_error": "<quantity>_se",
-    "input_norm": "y0", "y0_sq": "y0", "obj": "network",
+    "input_norm": "y0", "obj": "network",
 }
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from sigdist import Layer, SigdistWarning, TransitionOperator
 from sigdist.grid import LogGrid
-from sigdist.spectrum import discrete_eigen, stationary_law
+from sigdist.stationary import discrete_eigen, stationary_law
 
 
 def main(argv=None):

@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 
 from sigdist import Layer, SigdistWarning
-from sigdist.spectrum import stationary_law, stationary_moments, tail_index
+from sigdist.spectrum import tail_index
+from sigdist.stationary import stationary_law, stationary_moments
 
 
 def main(argv=None):
