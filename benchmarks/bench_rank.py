@@ -9,7 +9,7 @@ rank_1/2), float64 unless stated:
   the d x N matrix H, ``H = BN(H + gamma W H)``, r(H) from ``M = H H^T / N`` and the soft rank from
   ``torch.linalg.svdvals`` (the removed ``torch.matrix_rank`` was SVD-based), ``.item()`` into Python lists;
   in float32 (torch's default, what the notebooks ran) and in float64;
-* sigdist: ``RankChain`` with ``n_chains`` chains in one batch (numpy backend: numba ziggurat streams in
+* sigdist: ``RankChain`` with ``n_networks`` chains in one batch (numpy backend: numba ziggurat streams in
   threads, BLAS matmuls, soft rank by LDL^T inertia), with all statistics and with the soft rank thinned
   to every 100th step; on CUDA the torch backend;
 * floors: flops of the issue's definition, 2 matmuls of d^3 (4 d^3 flops) over the measured dgemm peak;

@@ -39,8 +39,8 @@ def test_smc_confirms_the_violated_upper_bound():
 
     net = Network.he([20] * 101)
     t = theorem5_bounds(net)
-    smc = smc_moment(net, 20.0, power=2.0, n_particles=3000, n_replicates=8, seed=1)
-    est, se = smc.estimate[-1] / 400, smc.standard_error[-1] / 400
+    smc = smc_moment(net, 20.0, power=2.0, n_networks=3000, n_replicates=8, seed=1)
+    est, se = smc.estimate[-1] / 400, smc.estimate_se[-1] / 400
     assert abs(est - t.exact[-1]) < 4 * se
     assert est - 4 * se > t.upper_gaussian[-1]  # the printed bound with C_1 = C_2 = 4 is below the truth
 
