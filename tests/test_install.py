@@ -51,7 +51,7 @@ def test_import_sigdist_works_on_a_read_only_install(tmp_path):
     env.pop("NUMBA_CACHE_LOCATOR_CLASSES", None)
     code = ("import sigdist, sigdist.kernel as k; from sigdist import Layer; "
             "assert sigdist.__file__.startswith(%r); "
-            "print(float(k.kernel_cdf(1.0, 1.0, Layer(10, 0.2))))" % str(pkg))
+            "print(float(k.kernel_cdf(Layer(10, 0.2), 1.0, 1.0)))" % str(pkg))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
                          cwd=tmp_path)
     assert out.returncode == 0, out.stderr
