@@ -36,7 +36,10 @@ def _public_callables():
     seen = {}
     for module in _public_modules():
         for name in getattr(module, "__all__", []):
-            obj = getattr(module, name, None)
+            try:
+                obj = getattr(module, name, None)
+            except ImportError:  # a torch-only name without torch
+                continue
             if obj is None or id(obj) in seen:
                 continue
             if inspect.isfunction(obj):
