@@ -238,14 +238,8 @@ class Network:
         Each ``nn.Linear`` starts a layer (its width, whether it has a bias); the activation module
         after it (``ReLU``, ``LeakyReLU``, ``Tanh``, ``GELU``, ``Identity``) is its activation. The
         variances are the mean squares of the module's actual weight and bias entries unless given
-        (one number, or one per layer). Details: :func:`sigdist._torch_io.read_sequential`.
-
-        Examples
-        --------
-        >>> import torch, sigdist
-        >>> module = torch.nn.Sequential(torch.nn.Linear(5, 3, bias=False), torch.nn.ReLU())
-        >>> sigdist.Network.from_torch(module, sigma_w2=0.4)
-        Network(depth=1, input_width=5, layers=[(3, 0.4, 0, relu)])
+        (one number, or one per layer). Details and examples: :func:`sigdist._torch_io.read_sequential`
+        (torch is an optional extra, ``sigdist[mc]``).
         """
         from ._torch_io import read_sequential
 
