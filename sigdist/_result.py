@@ -44,9 +44,16 @@ class Result:
         return [(k, v) for k, v in vars(self).items() if not k.startswith("_")]
 
     def __repr__(self):
-        lines = [f"{type(self).__name__}("]
+        # fields packed into lines of about 100 characters: a result reads in a few lines at any size
+        lines, line = [f"{type(self).__name__}("], "   "
         for name, value in self._fields():
-            lines.append(f"    {name}={_short(value)},")
+            item = f" {name}={_short(value)},"
+            if len(line) + len(item) > 100 and line.strip():
+                lines.append(line)
+                line = "   "
+            line += item
+        if line.strip():
+            lines.append(line)
         return "\n".join(lines) + "\n)"
 
     def to_xarray(self):
