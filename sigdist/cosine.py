@@ -10,16 +10,18 @@ layers the mean-field recursion iterates the c-map (:func:`mean_field_cosines`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
+from ._result import Result
 from .empirical import EmpiricalLaw
 from .network import as_network, check_layer
 from .pairs import pair_samples
 from .relu_pair import check_pair_inputs, layer_covariance, mean_scalar_product, relu_moment
 
-__all__ = ["mean_cosine", "mean_field_cosines", "CosineLaw", "cosine_law"]
+__all__ = ["MeanCosine", "mean_cosine", "mean_field_cosines", "CosineLaw", "cosine_law"]
 
 
 def _per_unit_moments(v11, v22, v12):
@@ -31,6 +33,15 @@ def _per_unit_moments(v11, v22, v12):
                        [M(2, 2), 1.5 * v22**2, swap],
                        [M(3, 1), swap, M(2, 2)]])
     return mean, second - np.outer(mean, mean)
+
+
+@dataclass(frozen=True, repr=False)
+class MeanCosine(Result):
+    """The mean cosine after one relu layer (:func:`mean_cosine`): its infinite-width value (the c-map)
+    and the value with the ``1/N`` correction."""
+
+    infinite_width: float
+    first_order: float
 
 
 def mean_cosine(layer, y1, y2, y12):
@@ -51,8 +62,8 @@ def mean_cosine(layer, y1, y2, y12):
 
     Returns
     -------
-    infinite_width, first_order : float
-        :math:`f(\mu)` and :math:`f(\mu) + \mathrm{tr}(H\Sigma)/(2N)`.
+    MeanCosine
+        ``infinite_width`` :math:`f(\mu)` and ``first_order`` :math:`f(\mu) + \mathrm{tr}(H\Sigma)/(2N)`.
     """
     v11, v22, v12 = layer_covariance(layer, y1, y2, y12)
     mu, cov = _per_unit_moments(v11, v22, v12)
@@ -62,7 +73,7 @@ def mean_cosine(layer, y1, y2, y12):
                       [0.25 * c / (a * b), 0.75 * c / b**2, -0.5 / b],
                       [-0.5 / a, -0.5 / b, 0.0]])
     base = c * r
-    return base, base + float(np.sum(H * cov)) / (2 * layer.width)
+    return MeanCosine(float(base), float(base + float(np.sum(H * cov)) / (2 * layer.width)))
 
 
 def mean_field_cosines(network, y1, y2, y12):
@@ -164,5 +175,5 @@ def cosine_law(layer, y1, y2, y12, *, n_networks=200_000, seed=None):
     r = 1.0 / math.sqrt(a * b)
     grad = r * np.array([-0.5 * c / a, -0.5 * c / b, 1.0])
     sd = math.sqrt(max(float(grad @ cov @ grad), 0.0) / layer.width)
-    _, first = mean_cosine(layer, y1, y2, y12)
+    first = mean_cosine(layer, y1, y2, y12).first_order
     return CosineLaw(cos[ok], 1 - ok.mean(), first, sd)

@@ -31,17 +31,19 @@ The stationary law of constant layers with bias solves the same recursion with
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 import warnings
 
 import numpy as np
 from scipy import special
 
 from ._checks import check_input_norm
+from ._result import Result
 from ._mellin import ProductTails
 from ._warnings import SigdistWarning
 from .network import Layer, as_network, require_gaussian_iid
 
-__all__ = ["squared_norm_moments"]
+__all__ = ["SquaredNormMoments", "squared_norm_moments"]
 
 # Largest integer order with an exact recursion: beyond it log k! and the binomials lose digits.
 MAX_ORDER = 200
@@ -387,30 +389,58 @@ def _scipy_log_moments(dist, kmax):
     return logm, err
 
 
-def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
+@dataclass(frozen=True, repr=False)
+class SquaredNormMoments(Result):
+    """Exact first two moments of ``|x^(l)|^2``, ``l = 1..L`` (the result of :func:`squared_norm_moments`).
+
+    Attributes
+    ----------
+    first_moment, second_moment : ndarray, shape (L,)
+        ``E|x^(l)|^2`` and ``E|x^(l)|^4``; ``inf`` beyond the float64 range.
+    log_first_moment, log_second_moment : ndarray, shape (L,)
+        Their natural logarithms, finite at any depth.
+    """
+
+    _dims = {"first_moment": ("layer",), "second_moment": ("layer",), "log_first_moment": ("layer",),
+             "log_second_moment": ("layer",)}
+    _coords = {"layer": lambda self: np.arange(1, self.first_moment.size + 1)}
+
+    first_moment: np.ndarray
+    second_moment: np.ndarray
+    log_first_moment: np.ndarray
+    log_second_moment: np.ndarray
+
+
+def squared_norm_moments(network, y0=1.0, y0_sq=None):
     r"""Exact ``E[|x^(l)|^2]`` and ``E[|x^(l)|^4]`` for ``l = 1..L``.
 
     Parameters
     ----------
     network : Network, Layer, list of Layers or list of widths
-        Anything :func:`sigdist.as_network` takes; layers with positively homogeneous activations (relu, leaky_relu, linear, abs)
-        and i.i.d. Gaussian weights.
+        Anything :func:`sigdist.as_network` takes; layers with positively homogeneous activations
+        (relu, leaky_relu, linear, abs) and i.i.d. Gaussian weights.
     y0 : float
         :math:`E|x^{(0)}|^2` (the input squared norm when it is a point).
     y0_sq : float, optional
         :math:`E|x^{(0)}|^4`; defaults to ``y0**2`` (a point input). Must be ``>= y0**2``.
-    log : bool
-        Return natural logarithms (finite at any depth) instead of the moments.
 
     Returns
     -------
-    mean, second_moment : ndarray, shape (L,)
-        Values beyond the float64 range are ``inf`` (a :class:`~sigdist.laws.SigdistWarning`
-        says so); ``log=True`` gives them exactly.
+    SquaredNormMoments
+        ``first_moment``, ``second_moment`` and their logarithms (``log_first_moment``,
+        ``log_second_moment``, finite at any depth). Values beyond the float64 range are ``inf``
+        and a :class:`~sigdist.SigdistWarning` says from which layer.
 
     References
     ----------
     Burkholz & Dubatovka (2019), eq. 5 and 6; the general recursion is derived in the module docstring.
+
+    Examples
+    --------
+    >>> from sigdist import Network, squared_norm_moments
+    >>> m = squared_norm_moments(Network.he([10, 10, 10]), 1.0)
+    >>> m.first_moment.round(12).tolist(), m.second_moment.round(12).tolist()  # He: E z = 1, E z^2 = (3/2)^l
+    ([1.0, 1.0], [1.5, 2.25])
     """
     network = as_network(network)
     for layer in network:
@@ -432,12 +462,10 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, log=False):
         means.append(logm[1])
         seconds.append(logm[2])
     means, seconds = np.array(means), np.array(seconds)
-    if log:
-        return means, seconds
     if np.any(seconds > 709.78) or np.any(means > 709.78):
         first = int(np.argmax((seconds > 709.78) | (means > 709.78))) + 1
         warnings.warn(f"squared_norm_moments: E|x^(l)|^2 or E|x^(l)|^4 exceeds the float64 range from layer "
-                      f"{first} on (returned as inf); pass log=True for their logarithms", SigdistWarning,
-                      stacklevel=2)
+                      f"{first} on (returned as inf); log_first_moment and log_second_moment hold them",
+                      SigdistWarning, stacklevel=2)
     with np.errstate(over="ignore"):
-        return np.exp(means), np.exp(seconds)
+        return SquaredNormMoments(np.exp(means), np.exp(seconds), means, seconds)

@@ -25,7 +25,8 @@ def test_mean_cosine_correction_is_first_order_in_one_over_width():
     c = 0.9
     errs_inf, errs_first = [], []
     for width in (10, 20):
-        inf, first = mean_cosine(Layer(width, 2 / width), 1.0, 1.0, c)
+        m = mean_cosine(Layer(width, 2 / width), 1.0, 1.0, c)
+        inf, first = m.infinite_width, m.first_order
         assert inf == pytest.approx(float(c_map(c)), rel=1e-12)  # the c-map at sigma_b = 0
         cos = cosine_samples(width, c, 2 / width, 400_000, seed=width)
         se = cos.std(ddof=1) / math.sqrt(cos.size)
@@ -57,7 +58,8 @@ def test_mean_field_cosines_refuse_a_zero_input():
 def test_cosine_law_mean_is_the_corrected_mean_and_its_normal_approximation_is_measured():
     layer = Layer(100, 0.02)
     law = cosine_law(layer, 1.0, 1.0, 0.25, n_networks=40_000, seed=8)
-    inf, first = mean_cosine(layer, 1.0, 1.0, 0.25)
+    m = mean_cosine(layer, 1.0, 1.0, 0.25)
+    inf, first = m.infinite_width, m.first_order
     assert law.approx_mean == first
     # z-score of the sample mean against the corrected mean, plus the O(1/N^2) remainder of the delta method:
     # K |first - inf| / N, with K = 3 to 4.4 measured at N = 10, 20 (input cosines 0.25, 0.9), allowed as 8

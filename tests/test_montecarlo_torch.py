@@ -45,7 +45,8 @@ def test_mean_squared_norm_matches_eq6(method):
     net = Network([Layer(10, 0.3, 0.1), Layer(25, 0.15, 0.05), Layer(7, 0.4, 0.0)], input_width=6)
     x = np.linspace(-1, 1, 6)
     sim = simulate(net, x, 20000, seed=3, method=method)
-    mean, second = sigdist.squared_norm_moments(net, float(x @ x))
+    m = sigdist.squared_norm_moments(net, float(x @ x))
+    mean, second = m.first_moment, m.second_moment
     for l in range(3):
         assert abs(zscore(sim.squared_norms[:, l, 0], mean[l])) < 4
 
@@ -206,7 +207,7 @@ def test_missing_torch_gives_an_install_hint(monkeypatch):
 def test_smc_recovers_heavy_tailed_second_moments_where_naive_monte_carlo_fails():
     # He, width 4, depth 60: E[z_L^2] = (1 + 5/4)^60 ~ 1.4e21 lives in rare runs
     net = Network.constant(4, 60, 2 / 4)
-    _, second = sigdist.squared_norm_moments(net, 1.0)
+    second = sigdist.squared_norm_moments(net, 1.0).second_moment
     smc = smc_moment(net, 1.0, 2, n_networks=4000, n_replicates=12, seed=14)
     z = (smc.estimate[-1] - second[-1]) / smc.estimate_se[-1]
     assert abs(z) < 4 and smc.estimate_se[-1] / second[-1] < 0.25
@@ -216,7 +217,7 @@ def test_smc_recovers_heavy_tailed_second_moments_where_naive_monte_carlo_fails(
 
 def test_smc_with_biases_matches_the_exact_recursion():
     net = Network.constant(6, 8, 1.2 / 6, 0.1)
-    _, second = sigdist.squared_norm_moments(net, 2.0)
+    second = sigdist.squared_norm_moments(net, 2.0).second_moment
     smc = smc_moment(net, 2.0, 2, n_networks=3000, n_replicates=12, seed=16)
     assert np.all(np.abs((smc.estimate - second) / smc.estimate_se) < 4)
 
