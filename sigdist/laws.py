@@ -105,6 +105,8 @@ class SquaredNormLaw(Law):
         """The exact moment recursion that reaches this law (:class:`sigdist.moments.MomentChain`), or None."""
         return self._moments
 
+    one_step = property(lambda self: self._step, doc="The :class:`sigdist.one_step.OneStep` behind the tails, or None.")
+
     @property
     def _is_log(self):
         return isinstance(self.continuous, LogGridDensity)

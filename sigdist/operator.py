@@ -182,7 +182,7 @@ class TransitionOperator:
         history = {"moments": MomentChain.from_input(law).then(self.layer, input_law=law), "step": None}
         if self.mixture is not None and self.layer.sigma_b2 > 0:
             log_y, w, _ = law.quadrature_nodes()
-            history["step"] = OneStep(self.layer, self.layer.log_variance(log_y), w, point=False)
+            history["step"] = OneStep(self.layer, self.layer.log_variance(log_y), w, point=False, source=law.one_step)
         if self.route == "lattice":
             return _apply_lattice(self, law, tail, history)
         return self._apply_log(law, tail, history)

@@ -136,6 +136,19 @@ def test_log_tails_keep_relative_accuracy_far_out():
     assert math.isnan(float(lin.logsf(math.nan)))
 
 
+def test_biased_second_layer_right_tail_is_exact_far_out():
+    # two biased layers from a point: y = s0 S1 exactly, so P(z > t) is a quadrature of two closed forms
+    # (sigdist.one_step), answered without the grid's warning down to 1e-250 and inverted by isf
+    law = sigdist.squared_norm_law(Network.constant(3, 2, 0.5, sigma_b2=0.2), 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SigdistWarning)
+        for q in (1e-12, 1e-80, 1e-250):
+            t = float(law.isf(q))
+            assert float(law.sf(t)) == pytest.approx(q, rel=1e-11)
+            assert float(law.logsf(t)) == pytest.approx(math.log(q), rel=1e-12)
+        assert np.all(np.diff(law.sf(np.geomspace(10.0, 1e5, 40))) < 0)
+
+
 def test_stats_are_the_exact_moments():
     # z = (1/3) chi2_6: mean 2, variance 4/3, skewness sqrt(8/6), excess kurtosis 12/6; the moments
     # come from the exact recursion, the central ones lose a few digits to cancellation

@@ -58,16 +58,10 @@ def _rel(got, want):
     return abs(got - want) / abs(want)
 
 
-# Known gap (issue 12): a biased layer's far right tail is the previous law's grid averaged against the
-# kernel; the trapezoid rule does not resolve that sharply peaked integrand at the grid's spacing, so
-# these two-layer biased sf values are off by 2e-7 .. 1 (relative) and the law warns with its own
-# estimate. strict: the day one of them passes, this list must shrink.
-KNOWN_GAP = {"020_B_relu_L2_sf", "021_B_relu_L2_sf", "022_B_relu_L2_sf", "033_B_linear_L2_sf", "034_B_linear_L2_sf",
-             "043_B_relu_L2_sf", "044_B_relu_L2_sf", "045_B_relu_L2_sf", "055_B_linear_L2_sf", "056_B_linear_L2_sf",
-             "057_B_linear_L2_sf", "077_B_relu_L2_sf", "078_B_relu_L2_sf", "079_B_relu_L2_sf", "090_B_relu_L2_sf",
-             "100_B_linear_L2_sf", "101_B_linear_L2_sf", "102_B_linear_L2_sf", "114_B_linear_L2_sf",
-             "123_B_relu_L2_sf", "124_B_relu_L2_sf", "125_B_relu_L2_sf", "134_B_linear_L2_sf",
-             "135_B_linear_L2_sf", "136_B_linear_L2_sf"}
+# Known gaps: reference ids expected to fail (strict: the day one of them passes, this list must shrink).
+# Issue 12 (a biased layer's far right tail read from the previous law's grid) is closed for two-layer laws:
+# their right tail is the closed-form one-step integral of sigdist.one_step.
+KNOWN_GAP = set()
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="biased far right tail"))
