@@ -310,10 +310,12 @@ class Law:
                 out.append(math.nan if v == 0 else math.inf)
             elif letter == "s":
                 m2, m3 = self.moment(2), self.moment(3)
-                out.append((m3 - 3 * m1 * m2 + 2 * m1 ** 3) / v ** 1.5)
+                out.append(math.inf if math.isinf(m3) else (m3 - 3 * m1 * m2 + 2 * m1 ** 3) / v ** 1.5)
             else:
                 m2, m3, m4 = self.moment(2), self.moment(3), self.moment(4)
-                out.append((m4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1 ** 4) / (v * v) - 3.0)
+                # an infinite fourth moment makes the kurtosis infinite (not inf - inf)
+                out.append(math.inf if math.isinf(m4) else
+                           (m4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1 ** 4) / (v * v) - 3.0)
         return out[0] if len(out) == 1 else tuple(out)
 
     def expect(self, func=None, lb=None, ub=None, conditional=False):

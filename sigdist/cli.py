@@ -193,9 +193,9 @@ def _rank(parser, args):
         return 130
     print(f"linear BN chain: width = {res.width}, N = {res.batch}, gamma = {res.gamma:g}, {res.n_networks} chains x "
           f"{res.n_steps} steps (burn-in {res.burn_in}), {chain.weight_law.name} weights")
-    print(f"E[r(H)]        = {res.r_mean:.6f} +- {res.r_se:.2e}   "
+    print(f"E[r(H)]        = {res.r_mean:.6f} +- {res.r_mean_se:.2e}   "
           f"(r / sqrt(width) = {res.r_mean / math.sqrt(res.width):.4f})")
-    print(f"E[rank_tau(H)] = {res.soft_rank_mean:.6f} +- {res.soft_rank_se:.2e}   (tau = {res.tau:g})")
+    print(f"E[rank_tau(H)] = {res.soft_rank_mean:.6f} +- {res.soft_rank_mean_se:.2e}   (tau = {res.tau:g})")
     print(f"integrated autocorrelation time of r: {res.tau_int_r:.2f} steps; batch means: {res.n_blocks} blocks of "
           f"{res.block_len} per chain; Lemma 1 violations: {res.lemma1_violations}")
     if args.figure:
@@ -224,7 +224,7 @@ def _spectrum(parser, args):
         if args.m_max >= top or args.m_min >= args.m_max or args.points < 2:
             parser.error(f"need --m-min < --m-max < {top:g} (the eigenvalues diverge there) and --points >= 2")
         ms = np.linspace(args.m_min, args.m_max, args.points)
-        logs = log_mellin_eigenvalue(ms, layer)
+        logs = log_mellin_eigenvalue(layer, ms)
         window = critical_window(layer)
         lo, hi = window.m_crit, window.m_upper
     except ValueError as err:

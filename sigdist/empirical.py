@@ -69,7 +69,8 @@ class EmpiricalLaw(Law):
 
     def isf(self, q):
         q = check_probability(q, "q")
-        idx = np.clip(self.size - np.ceil(q * self.size).astype(np.int64), 0, self.size - 1)
+        # the smallest sample x with sf(x) <= q, sf(x_(k)) = (n - k) / n for the k-th smallest (k = 1..n)
+        idx = np.clip(self.size - np.floor(q * self.size).astype(np.int64) - 1, 0, self.size - 1)
         return self.samples[idx][()]
 
     def _rvs(self, size, rng):
@@ -80,12 +81,21 @@ class EmpiricalLaw(Law):
 
     def expect(self, func=None, lb=None, ub=None, conditional=False):
         func = (lambda x: x) if func is None else func
+        if not callable(func):
+            raise ValueError(f"func must be a callable f(x), got {func!r}")
         keep = np.ones(self.size, dtype=bool)
         if lb is not None:
-            keep &= self.samples >= float(lb)
+            keep &= self.samples >= float(check_points(lb, "lb"))
         if ub is not None:
-            keep &= self.samples <= float(ub)
-        total = float(np.sum(np.asarray(func(self.samples[keep]), dtype=np.float64))) / self.size
+            keep &= self.samples <= float(check_points(ub, "ub"))
+        chosen = self.samples[keep]
+        try:  # one vectorised call, or one call a sample for a scalar function (as Law.expect takes)
+            values = np.asarray(func(chosen), dtype=np.float64)
+            if values.shape != chosen.shape:
+                raise TypeError
+        except (TypeError, ValueError):
+            values = np.array([float(func(np.float64(v))) for v in chosen])
+        total = float(np.sum(values)) / self.size
         if conditional:
             if not np.any(keep):
                 raise ValueError("conditional expectation over a range that holds no sample")

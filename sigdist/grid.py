@@ -126,6 +126,40 @@ class LogGridDensity:
         inside = (u >= self.grid.start) & (u <= self.grid.end)
         return np.where(inside, np.maximum(out, 0.0), 0.0)
 
+    def log_density_u(self, u):
+        """``log q(u)`` with relative accuracy in the tails (``-inf`` outside the grid).
+
+        In the bulk the trigonometric interpolant (:meth:`density_u`); where ``q`` falls below 1e-8
+        of its peak, whose absolute roundoff would swamp it, the cubic through ``log q`` at the four
+        nearest nodes: the same interpolant :meth:`tail_u` integrates, so density and tails agree.
+        """
+        u = np.asarray(u, dtype=np.float64)
+        shape = u.shape
+        u = u.ravel()
+        g = self.grid
+        with np.errstate(divide="ignore"):
+            out = np.log(self.density_u(u))
+        peak = float(np.max(self.values)) if self.values.size else 0.0
+        inside = (u >= g.start) & (u <= g.end)
+        faint = inside & ~(out > math.log(max(peak, 1e-300)) + math.log(1e-8))
+        if np.any(faint):
+            t = (u[faint] - g.start) / g.spacing
+            i = np.clip(t.astype(np.int64), 0, g.size - 2)
+            frac = t - i
+            with np.errstate(invalid="ignore"):  # -inf - (-inf) at nodes where q = 0: not used below
+                stencil = self._log_stencils(i)  # nodes -1, 0, 1, 2 of cell i
+            nodes = np.array([-1.0, 0.0, 1.0, 2.0])
+            basis = np.ones((frac.size, 4))
+            for j in range(4):
+                for k in range(4):
+                    if k != j:
+                        basis[:, j] *= (frac - nodes[k]) / (nodes[j] - nodes[k])
+            with np.errstate(invalid="ignore"):
+                cubic = np.sum(basis * np.where(np.isfinite(stencil), stencil, 0.0), axis=1)
+            ok = np.all(np.isfinite(stencil), axis=1)
+            out[np.nonzero(faint)[0][ok]] = cubic[ok]
+        return out.reshape(shape)
+
     def cdf_u(self, u):
         """``int_{-inf}^u q`` (the part below the grid start is lost mass, counted elsewhere)."""
         u = np.asarray(u, dtype=np.float64)

@@ -63,9 +63,9 @@ def plot_rank_trace(result, path):
     fig, ax = plt.subplots(figsize=(7, 4))
     for k in range(result.trace_r.shape[1]):
         ax.plot(result.trace_steps, result.trace_r[:, k], lw=0.6, alpha=0.7)
-    ax.axhline(result.r_mean, color="k", lw=1.2, label=f"E[r] = {result.r_mean:.4f} +- {result.r_se:.1e}")
+    ax.axhline(result.r_mean, color="k", lw=1.2, label=f"E[r] = {result.r_mean:.4f} +- {result.r_mean_se:.1e}")
     for sign in (-2, 2):
-        ax.axhline(result.r_mean + sign * result.r_se, color="k", lw=0.6, ls=":")
+        ax.axhline(result.r_mean + sign * result.r_mean_se, color="k", lw=0.6, ls=":")
     ax.axvline(result.burn_in, color="0.5", lw=0.8, ls="--", label="burn-in")
     ax.set_xlabel("layer (chain step)")
     ax.set_ylabel("r(H)")

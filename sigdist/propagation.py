@@ -16,7 +16,8 @@ import numpy as np
 from . import _fft
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
 from ._warnings import SigdistWarning
-from .laws import SquaredNormLaw, richardson_law
+from ._richardson import richardson_law
+from .laws import SquaredNormLaw
 from .moments import MomentChain, product_tails
 from ._checks import check_input_norm, check_integer, check_tol
 from .network import as_network

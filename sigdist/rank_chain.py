@@ -55,10 +55,10 @@ class RankChainResult(Result):
         Steps taken by every chain; steps discarded before recording.
     tau : float
         Soft-rank threshold (eq. 3).
-    r_mean, r_se : float
+    r_mean, r_mean_se : float
         :math:`\frac1L\sum_\ell r(H_\ell)` over recorded steps and chains, and its standard error
         (batch means pooled over chains: autocorrelation within a block is accounted for).
-    soft_rank_mean, soft_rank_se : float
+    soft_rank_mean, soft_rank_mean_se : float
         The same for :math:`\mathrm{rank}_\tau(H_\ell)`.
     r_network_means, soft_rank_network_means : ndarray, shape (n_networks,)
         Each chain's own long-run average.
@@ -81,9 +81,9 @@ class RankChainResult(Result):
     burn_in: int
     tau: float
     r_mean: float
-    r_se: float
+    r_mean_se: float
     soft_rank_mean: float
-    soft_rank_se: float
+    soft_rank_mean_se: float
     r_network_means: np.ndarray
     soft_rank_network_means: np.ndarray
     tau_int_r: float
@@ -320,16 +320,16 @@ class RankChain:
 
     def result(self):
         """The statistics accumulated so far (see :class:`RankChainResult`)."""
-        r_mean, r_se, r_means, r_tau = self._r_stats.summary()
+        r_mean, r_mean_se, r_means, r_tau = self._r_stats.summary()
         s_mean, s_se, s_means, s_tau = self._s_stats.summary()
         if self._r_stats.count and self._r_stats.blocks.shape[1] < 8:
-            warnings.warn(f"only {self._r_stats.blocks.shape[1]} complete batch-means blocks per chain: r_se is "
+            warnings.warn(f"only {self._r_stats.blocks.shape[1]} complete batch-means blocks per chain: r_mean_se is "
                           "unreliable; run more steps", SigdistWarning, stacklevel=2)
         trace_r = np.array(self._trace_r).reshape(-1, self.n_networks)
         return RankChainResult(
             network=self.network, width=self.width, gamma=self.gamma, batch=self.batch, n_networks=self.n_networks,
             n_steps=self.n_steps, burn_in=self.burn_in or 0, tau=self.tau if self.tau is not None else float("nan"),
-            r_mean=r_mean, r_se=r_se, soft_rank_mean=s_mean, soft_rank_se=s_se, r_network_means=r_means,
+            r_mean=r_mean, r_mean_se=r_mean_se, soft_rank_mean=s_mean, soft_rank_mean_se=s_se, r_network_means=r_means,
             soft_rank_network_means=s_means, tau_int_r=r_tau, tau_int_soft_rank=s_tau,
             lemma1_violations=self.lemma1_violations, n_recorded=self._r_stats.count,
             n_blocks=self._r_stats.blocks.shape[1], block_len=self._r_stats.block_len,

@@ -32,7 +32,7 @@ import math
 import numpy as np
 from scipy import integrate, optimize, special
 
-from ._checks import check_input_norm
+from ._checks import check_points, check_input_norm
 from ._law import Law
 from .network import check_layer
 
@@ -43,7 +43,7 @@ _RHO_SLACK = 1e-12  # |rho| may exceed 1 by rounding; beyond this it is an error
 
 
 def _check_rho(rho):
-    r = np.asarray(rho, dtype=np.float64)
+    r = check_points(rho, "rho")
     if np.any(np.isnan(r)) or np.any(np.abs(r) > 1 + _RHO_SLACK):
         raise ValueError(f"rho must lie in [-1, 1], got {rho!r}")
     return np.clip(r, -1.0, 1.0)

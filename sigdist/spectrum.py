@@ -72,15 +72,15 @@ def mellin_domain(network) -> float:
     return min(0.5 * float(_mixture(layer).k.min()) - 1.0 for layer in _layers_of(network))
 
 
-def log_mellin_eigenvalue(m, network):
+def log_mellin_eigenvalue(network, m):
     r""":math:`\log \lambda_m` of a layer, or of a network (the eigenvalues of :math:`\prod_l T_l` multiply).
 
     Parameters
     ----------
-    m : array_like of float
-        Exponents, each below :func:`mellin_domain` (``-1/2`` for relu).
     network : Network, Layer, list of Layers or list of widths
         Anything :func:`sigdist.as_network` takes; layers with :math:`\sigma_b = 0` and relu, linear or abs activations.
+    m : array_like of float
+        Exponents, each below :func:`mellin_domain` (``-1/2`` for relu).
 
     Raises
     ------
@@ -108,7 +108,7 @@ def log_mellin_eigenvalue(m, network):
     return total if total.ndim else float(total)
 
 
-def mellin_eigenvalue(m, network):
+def mellin_eigenvalue(network, m):
     r"""Eigenvalue :math:`\lambda_m` of :math:`T_l f_m = \lambda_m f_m`, :math:`f_m(y) = y^m` (eq. 8, corrected).
 
     Returns ``inf`` where :math:`\lambda_m` overflows a float64 (use
@@ -119,11 +119,11 @@ def mellin_eigenvalue(m, network):
     >>> from sigdist import Layer
     >>> from sigdist.spectrum import mellin_eigenvalue
     >>> layer = Layer(200, 2 / 200)
-    >>> round(mellin_eigenvalue(-2.0, layer), 12), round(mellin_eigenvalue(-1.0, layer), 12)  # 1 and 1 - 2^-200
+    >>> round(mellin_eigenvalue(layer, -2.0), 12), round(mellin_eigenvalue(layer, -1.0), 12)  # 1 and 1 - 2^-200
     (1.0, 1.0)
     """
     with np.errstate(over="ignore"):
-        out = np.exp(log_mellin_eigenvalue(m, network))
+        out = np.exp(log_mellin_eigenvalue(network, m))
     return out if np.ndim(out) else float(out)
 
 
@@ -160,7 +160,7 @@ def critical_window(network):
     """
     network = as_network(network)
     upper_bound = mellin_domain(network)
-    f = lambda m: log_mellin_eigenvalue(m, network)  # noqa: E731
+    f = lambda m: log_mellin_eigenvalue(network, m)  # noqa: E731
     # bracket the convex log-eigenvalue's minimum: lambda_m -> inf as m -> -inf (S is unbounded)
     lower = -50.0
     while f(lower) <= 0 or f(lower) <= f(0.5 * (lower + upper_bound)):

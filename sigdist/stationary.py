@@ -119,17 +119,18 @@ class DiscreteSpectrum(Result):
     _dims = {"eigenvalues": ("eigen",), "eigenvectors": ("state", "eigen")}
 
 
-def discrete_eigen(operator, k=6, grid=None):
+def discrete_eigen(network, k=6, grid=None):
     """Leading ``k`` eigenvalues (by modulus) and eigenvectors of the discretised operator.
 
     Parameters
     ----------
-    operator : TransitionOperator, or what :func:`sigdist.as_network` takes
-        The operator, or identical layers (their operator at ``tol = 1e-8``).
+    network : Layer, Network, list of Layers, list of widths, or TransitionOperator
+        Identical layers (their operator at ``tol = 1e-8``), or the operator itself.
     k : int
         Number of eigenpairs (``1 <= k <= n - 1`` for a grid of ``n`` points).
     grid : LogGrid, optional
-        The grid; default the operator's own (a stationary law's ``.grid`` is a good one).
+        The grid; default the operator's own, else the grid :func:`stationary_law` chooses
+        (:func:`default_stationary_grid`).
 
     Returns
     -------
@@ -140,8 +141,10 @@ def discrete_eigen(operator, k=6, grid=None):
     Dense LAPACK (``scipy.linalg.eig``) up to 3000 grid points, ARPACK (``scipy.sparse.linalg.eigs``)
     above, on :func:`augmented_matrix`.
     """
-    operator = _operator_of(operator, 1e-8, "operator")
+    operator = _operator_of(network, 1e-8, "network")
     k = check_integer(k, "k")
+    if grid is None and operator.grid is None:
+        grid = default_stationary_grid(operator, 1e-8)
     A = augmented_matrix(operator, grid)
     grid = grid if grid is not None else operator.grid
     n = A.shape[0]

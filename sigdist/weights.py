@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from ._numba import njit
+from ._random import numpy_generator
 
 __all__ = ["WeightLaw", "WEIGHT_LAWS", "get_weight_law", "TRUNCATED_NORMAL_VARIANCE_FACTOR",
            "TRUNCATED_NORMAL_FOURTH_MOMENT"]
@@ -110,8 +111,9 @@ class WeightLaw:
     def __repr__(self):
         return f"WeightLaw({self.name!r})"
 
-    def sample(self, rng: np.random.Generator, shape):
-        """Draws of ``u`` with a numpy Generator."""
+    def sample(self, seed, shape):
+        """Draws of ``u`` of the given shape (``seed``: any seed; a numpy Generator continues its stream)."""
+        rng = numpy_generator(seed)
         if self._fill is not None:
             out = np.empty(shape)
             self._fill(rng, out.reshape(-1))
@@ -120,8 +122,9 @@ class WeightLaw:
             raise ValueError(f"weight law {self.name!r} has only a torch sampler")
         return self._numpy(rng, shape)
 
-    def fill(self, rng: np.random.Generator, out):
+    def fill(self, seed, out):
         """Fill a contiguous float64 array with draws of ``u`` (numba where the law has a kernel)."""
+        rng = numpy_generator(seed)
         if self._fill is not None:
             self._fill(rng, out.reshape(-1))
         else:

@@ -61,8 +61,8 @@ CASES = [
     ("kernel_logpdf y string", lambda: kernel.kernel_logpdf(LAYER, "y", 1.0), "y"),
     ("kernel_atom layer None", lambda: kernel.kernel_atom(1.0, None), "layer"),
     # the spectrum
-    ("mellin_eigenvalue m NaN", lambda: spectrum.mellin_eigenvalue(NAN, LAYER), "m"),
-    ("mellin_eigenvalue network None", lambda: spectrum.mellin_eigenvalue(-2.0, None), "network"),
+    ("mellin_eigenvalue m NaN", lambda: spectrum.mellin_eigenvalue(LAYER, NAN), "m"),
+    ("mellin_eigenvalue network None", lambda: spectrum.mellin_eigenvalue(None, -2.0), "network"),
     ("critical_window network None", lambda: spectrum.critical_window(None), "network"),
     ("tail_index network None", lambda: spectrum.tail_index(None), "network"),
     ("stationary_moments network None", lambda: stationary.stationary_moments(None), "network"),

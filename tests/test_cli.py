@@ -67,7 +67,7 @@ def test_rank_command_prints_the_long_run_average_and_resumes(tmp_path):
     from sigdist.rank_chain import RankChain
 
     ref = RankChain(Network.bn_chain(16, gamma=0.5), n_networks=2, seed=0).run(2000, burn_in=200, tau=0.5)
-    assert abs(mean - ref.r_mean) <= 0.5e-6 and abs(se / ref.r_se - 1) <= 0.006
+    assert abs(mean - ref.r_mean) <= 0.5e-6 and abs(se / ref.r_mean_se - 1) <= 0.006
     assert (tmp_path / "trace.png").stat().st_size > 10_000
     again = subprocess.run(cmd[:-2] + ["--figure", ""], capture_output=True, text=True, check=True, timeout=120)
     assert "resuming" in again.stdout and line in again.stdout  # nothing left to run: the same numbers

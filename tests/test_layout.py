@@ -11,7 +11,7 @@ import pytest
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "sigdist"
 APPLICATION = {"sigdist.cli", "sigdist.demo", "sigdist.plotting", "sigdist.__main__"}
 # modules allowed past ~500 lines, each with the one concept that needs the room
-LONG_MODULES = {}
+LONG_MODULES = {"sigdist.laws": 540}  # SquaredNormLaw: one law with its exact tails, inversions and moments
 MAX_LINES = 520
 
 

@@ -80,7 +80,7 @@ def test_lemma1_counter_counts_every_violation(monkeypatch):
 
 def test_standard_error_matches_the_spread_of_independent_chains():
     # the spread of 24 independent chains' means is a second, model-free route to the s.e.: between / sigma is
-    # sqrt(chi2_23 / 23), r_se / sigma about sqrt(chi2_{B-1} / (B-1)) over the B pooled blocks, so their ratio is
+    # sqrt(chi2_23 / 23), r_mean_se / sigma about sqrt(chi2_{B-1} / (B-1)) over the B pooled blocks, so their ratio is
     # sqrt(F(B-1, 23)); batch means underestimate the variance by O(tau_int / block_len) (Flegal & Jones 2010)
     K = 24
     res = _chain(16, 0.5, n_networks=K, seed=3).run(3000, burn_in=200, tau=0.5)
@@ -88,7 +88,7 @@ def test_standard_error_matches_the_spread_of_independent_chains():
     B = K * res.n_blocks
     lo, hi = (math.sqrt(stats.f.ppf(q, B - 1, K - 1)) for q in (0.005, 0.995))
     lo *= 1 - res.tau_int_r / res.block_len
-    assert lo < res.r_se / between < hi, (lo, res.r_se / between, hi)
+    assert lo < res.r_mean_se / between < hi, (lo, res.r_mean_se / between, hi)
     assert res.tau_int_r > 0.5  # consecutive BN layers are positively correlated
 
 
@@ -121,7 +121,7 @@ def test_torch_backend_agrees_in_law_with_numpy():
     kwargs = dict(n_networks=8, seed=2)
     a = _chain(16, 0.5, **kwargs).run(2500, burn_in=200, tau=0.5)
     b = _chain(16, 0.5, backend="torch", device="cpu", **kwargs).run(2500, burn_in=200, tau=0.5)
-    z = (a.r_mean - b.r_mean) / math.hypot(a.r_se, b.r_se)
+    z = (a.r_mean - b.r_mean) / math.hypot(a.r_mean_se, b.r_mean_se)
     assert abs(z) < 4, z
     assert b.lemma1_violations == 0
     again = _chain(16, 0.5, backend="torch", device="cpu", **kwargs).run(2500, burn_in=200, tau=0.5)
@@ -134,7 +134,7 @@ def test_float32_chain_agrees_in_law():
     a = _chain(16, math.inf, n_networks=8, seed=6).run(2500, burn_in=200, tau=0.5)
     b = _chain(16, math.inf, n_networks=8, seed=7, dtype=np.float32).run(2500, burn_in=200, tau=0.5)
     assert b.lemma1_violations == 0
-    assert abs(a.r_mean - b.r_mean) < 4 * math.hypot(a.r_se, b.r_se)
+    assert abs(a.r_mean - b.r_mean) < 4 * math.hypot(a.r_mean_se, b.r_mean_se)
 
 
 def test_result_is_a_short_labelled_result():

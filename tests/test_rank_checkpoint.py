@@ -20,7 +20,7 @@ def test_checkpoint_resume_is_exact(tmp_path):
     part.run(170, burn_in=50, tau=0.5, checkpoint=path)
     resumed = RankChain.load(path).run(400, burn_in=50, tau=0.5, checkpoint=path)
     assert resumed.n_steps == 400
-    for field in ("r_mean", "r_se", "soft_rank_mean", "soft_rank_se", "n_recorded", "lemma1_violations"):
+    for field in ("r_mean", "r_mean_se", "soft_rank_mean", "soft_rank_mean_se", "n_recorded", "lemma1_violations"):
         assert getattr(resumed, field) == getattr(full, field), field
     np.testing.assert_array_equal(resumed.trace_r, full.trace_r)
 

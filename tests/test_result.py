@@ -14,7 +14,7 @@ class _Chain(Result):
 
     width: int
     r_mean: float
-    r_se: float
+    r_mean_se: float
     r_by_network: np.ndarray
     trace: np.ndarray
     steps: np.ndarray
@@ -33,6 +33,6 @@ def test_the_repr_is_a_few_lines_whatever_the_arrays_hold():
 def test_to_xarray_labels_the_arrays_with_their_dims():
     ds = _result().to_xarray()
     assert ds["trace"].dims == ("step", "network") and ds["r_by_network"].dims == ("network",)
-    assert float(ds["r_mean"]) == 2.5 and float(ds["r_se"]) == 0.01
+    assert float(ds["r_mean"]) == 2.5 and float(ds["r_mean_se"]) == 0.01
     assert ds.attrs["weight_law"] == "gaussian"
     assert int(ds["step"][-1]) == 499

@@ -25,7 +25,7 @@ def printed_eq8(m, width, sigma_w2):
 def test_eigenvalue_matches_quadrature_of_the_kernel(width, sigma_w2, m):
     # (T f_m)(z) = int k(y, z) y^m dy must equal lambda_m z^m at every z
     layer = Layer(width, sigma_w2)
-    lam = mellin_eigenvalue(m, layer)
+    lam = mellin_eigenvalue(layer, m)
     for z in (0.3, 2.0):
         f = lambda u: float(kernel_pdf(layer, math.exp(u), z)) * math.exp((m + 1) * u)  # noqa: E731 (y = e^u)
         value = sum(integrate.quad(f, a, b, epsabs=0, epsrel=1e-12, limit=400)[0]
@@ -40,14 +40,14 @@ def test_eigenvalue_matches_monte_carlo():
     k = rng.binomial(width, 0.5, 400_000)
     s = np.where(k > 0, rng.chisquare(np.maximum(k, 1)), 0.0)
     x = np.where(k > 0, (sigma_w2 * np.where(k > 0, s, 1.0)) ** (-(m + 1)), 0.0)
-    z = (x.mean() - mellin_eigenvalue(m, Layer(width, sigma_w2))) / (x.std(ddof=1) / math.sqrt(x.size))
+    z = (x.mean() - mellin_eigenvalue(Layer(width, sigma_w2), m)) / (x.std(ddof=1) / math.sqrt(x.size))
     assert abs(z) < 4
 
 
 def test_printed_eq8_is_off_by_four_to_the_power_m_plus_one():
     layer = Layer(12, 0.2)
     for m in (-3.0, -2.0, -1.5, -1.0):
-        assert printed_eq8(m, 12, 0.2) == pytest.approx(4.0 ** (m + 1) * mellin_eigenvalue(m, layer), rel=1e-12)
+        assert printed_eq8(m, 12, 0.2) == pytest.approx(4.0 ** (m + 1) * mellin_eigenvalue(layer, m), rel=1e-12)
 
 
 def relu_log_eigenvalue_slope_at_minus_one(width, sigma_w2):
@@ -62,7 +62,7 @@ def relu_log_eigenvalue_slope_at_minus_one(width, sigma_w2):
 def test_he_critical_exponent_is_minus_two_for_every_width():
     for width in (1, 2, 5, 10, 50, 200, 1000):
         layer = Layer(width, 2 / width)
-        assert mellin_eigenvalue(-2.0, layer) == pytest.approx(1.0, rel=1e-13)  # = sigma_w2 E[S] (eq. 5)
+        assert mellin_eigenvalue(layer, -2.0) == pytest.approx(1.0, rel=1e-13)  # = sigma_w2 E[S] (eq. 5)
         window = critical_window(layer)
         m_crit, m_upper = window.m_crit, window.m_upper
         # roundoff in log(lambda) (~1e-13) over its slope at the root (~5 / (2N)) bounds the accuracy
@@ -79,7 +79,7 @@ def test_he_critical_exponent_is_minus_two_for_every_width():
             assert m_upper > -1.0
         fit = -3.2559793 - 1.6207083 * width  # the paper's fit: wrong
         assert abs(fit - m_crit) > 1.5
-    assert mellin_eigenvalue(-1.0, Layer(7, 0.9)) == pytest.approx(1 - 2.0**-7, rel=1e-14)
+    assert mellin_eigenvalue(Layer(7, 0.9), -1.0) == pytest.approx(1 - 2.0**-7, rel=1e-14)
 
 
 def test_window_is_where_the_eigenvalue_is_below_one():
@@ -87,33 +87,33 @@ def test_window_is_where_the_eigenvalue_is_below_one():
     window = critical_window(layer)
     lo, hi = window.m_crit, window.m_upper
     inside = np.linspace(lo, hi, 12)[1:-1]
-    assert np.all(mellin_eigenvalue(inside, layer) < 1)
-    assert mellin_eigenvalue(lo, layer) == pytest.approx(1, abs=1e-12)
-    assert mellin_eigenvalue(hi, layer) == pytest.approx(1, abs=1e-12)
-    assert np.all(mellin_eigenvalue(np.array([lo - 0.1, min(hi + 0.01, -0.501)]), layer) > 1)
+    assert np.all(mellin_eigenvalue(layer, inside) < 1)
+    assert mellin_eigenvalue(layer, lo) == pytest.approx(1, abs=1e-12)
+    assert mellin_eigenvalue(layer, hi) == pytest.approx(1, abs=1e-12)
+    assert np.all(mellin_eigenvalue(layer, np.array([lo - 0.1, min(hi + 0.01, -0.501)])) > 1)
 
 
 def test_network_eigenvalues_multiply():
     net = Network([Layer(10, 0.3), Layer(4, 0.7), Layer(30, 0.05)])
     m = np.array([-2.5, -1.2, -0.9])
-    np.testing.assert_allclose(mellin_eigenvalue(m, net),
-                               np.prod([mellin_eigenvalue(m, layer) for layer in net], axis=0), rtol=1e-13)
+    np.testing.assert_allclose(mellin_eigenvalue(net, m),
+                               np.prod([mellin_eigenvalue(layer, m) for layer in net], axis=0), rtol=1e-13)
     assert mellin_domain(net) == -0.5
     assert mellin_domain(Layer(6, 1.0, activation="linear")) == 2.0
 
 
 def test_log_eigenvalue_stays_finite_where_the_eigenvalue_overflows():
     layer = Layer(2000, 2 / 2000)
-    logs = log_mellin_eigenvalue([-400.0, -2000.0], layer)
+    logs = log_mellin_eigenvalue(layer, [-400.0, -2000.0])
     assert np.all(np.isfinite(logs)) and logs[1] > 709
-    assert math.isinf(mellin_eigenvalue(-2000.0, layer))
+    assert math.isinf(mellin_eigenvalue(layer, -2000.0))
 
 
 def test_tail_index_is_the_root_of_lambda_equal_one():
     assert tail_index(Layer(20, 2 / 20, 0.1)) == pytest.approx(1.0, rel=1e-10)  # He: alpha = 1
     layer = Layer(10, 0.05)
     alpha = tail_index(layer)
-    assert mellin_eigenvalue(-1 - alpha, layer) == pytest.approx(1.0, rel=1e-10)
+    assert mellin_eigenvalue(layer, -1 - alpha) == pytest.approx(1.0, rel=1e-10)
     # a supercritical layer: only the regeneration at z = 0 (probability 2^-N) gives a stationary law
     tiny = tail_index(Layer(100, 0.05))
     assert 0 < tiny < 1e-25
@@ -124,14 +124,14 @@ def test_tail_index_is_the_root_of_lambda_equal_one():
 @pytest.mark.parametrize("m, match", [(-0.5, "diverges"), (0.3, "diverges"), (1j, "real"), (math.nan, "finite")])
 def test_m_outside_the_domain_is_refused(m, match):
     with pytest.raises(ValueError, match=match):
-        mellin_eigenvalue(m, Layer(5, 1.0))
+        mellin_eigenvalue(Layer(5, 1.0), m)
 
 
 def test_bias_and_other_activations_are_refused():
     with pytest.raises(ValueError, match="sigma_b2 = 0"):
-        mellin_eigenvalue(-2.0, Layer(5, 1.0, 0.1))
+        mellin_eigenvalue(Layer(5, 1.0, 0.1), -2.0)
     with pytest.raises(ValueError, match="relu, linear or abs"):
-        mellin_eigenvalue(-2.0, Layer(5, 1.0, activation="tanh"))
+        mellin_eigenvalue(Layer(5, 1.0, activation="tanh"), -2.0)
 
 
 # -- discrete spectrum, stationary laws, mixing ------------------------------------------------------
@@ -236,7 +236,7 @@ def test_a_window_far_below_minus_one_is_found():
 
 def test_tiny_binomial_weights_set_the_tail_index_of_wide_layers():
     wide = Layer(5000, 1e-6)
-    assert log_mellin_eigenvalue(-1 - tail_index(wide), wide) == pytest.approx(0.0, abs=1e-6)
+    assert log_mellin_eigenvalue(wide, -1 - tail_index(wide)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="underflows"):
         tail_index(Layer(5000, 10.0))
 
@@ -251,14 +251,14 @@ def test_mixing_depth_refuses_a_start_off_the_stationary_grid():
 def test_eigenvalues_window_and_domain_read_every_network_spec():
     layer = Layer(10, 0.2)
     m = np.array([-2.5, -1.2])
-    expected = mellin_eigenvalue(m, layer) ** 2
+    expected = mellin_eigenvalue(layer, m) ** 2
     for spec in (Network([layer, layer]), [layer, layer]):
-        np.testing.assert_allclose(mellin_eigenvalue(m, spec), expected, rtol=1e-14)
-        np.testing.assert_allclose(log_mellin_eigenvalue(m, spec), 2 * log_mellin_eigenvalue(m, layer), rtol=1e-14)
+        np.testing.assert_allclose(mellin_eigenvalue(spec, m), expected, rtol=1e-14)
+        np.testing.assert_allclose(log_mellin_eigenvalue(spec, m), 2 * log_mellin_eigenvalue(layer, m), rtol=1e-14)
         assert mellin_domain(spec) == mellin_domain(layer)
     # widths [N_0, N_1, N_2] mean He relu layers: lambda_{-2} = sigma_w2 E[S] = N_l / N_{l-1} per layer
     # (eq. 5), so N_2 / N_0 for the network; with equal widths the window starts at -2
-    assert mellin_eigenvalue(-2.0, [7, 10, 20]) == pytest.approx(20 / 7, rel=1e-13)
+    assert mellin_eigenvalue([7, 10, 20], -2.0) == pytest.approx(20 / 7, rel=1e-13)
     assert critical_window([10, 10, 10]).m_crit == pytest.approx(-2.0, abs=1e-11)
 
 
@@ -296,3 +296,14 @@ def test_spectrum_results_are_results_with_labelled_arrays():
     assert isinstance(stationary_moments(Layer(10, 0.05, 0.1)), sigdist.Result)
     with pytest.raises(AttributeError):
         mixing.depth = 3  # frozen: fields are set by the constructor only
+
+
+def test_discrete_eigen_reads_a_network_and_chooses_the_stationary_grid():
+    from sigdist.stationary import discrete_eigen, stationary_law
+
+    layer = Layer(8, 0.15, 0.1)
+    spectrum = discrete_eigen(layer, k=3)
+    law = stationary_law(layer)
+    # the same operator on the same grid: its leading eigenvalue is the stationary law's Perron value
+    assert abs(spectrum.eigenvalues[0] - law.perron_eigenvalue) <= 1e-12
+    assert spectrum.grid.size == law.grid.size

@@ -54,11 +54,11 @@ def main(argv=None):
         print(f"{width:>5} {sw2:>10.5g} {lo:>14.10f} {hi:>14.10f} {fit if he else float('nan'):>10.2f}")
         if he:
             ok &= abs(lo + 2) < 1e-8 and hi > -1 - 1e-12
-        curves.append((layer, np.exp(log_mellin_eigenvalue(m, layer)), np.exp(printed_eq8_log(m, width, sw2)), lo, hi))
+        curves.append((layer, np.exp(log_mellin_eigenvalue(layer, m)), np.exp(printed_eq8_log(m, width, sw2)), lo, hi))
     checks = [(-2.5, Layer(10, 0.2)), (-1.5, Layer(10, 0.2))] if args.quick else \
         [(mm, Layer(w, s)) for mm in (-3.0, -2.0, -1.5, -0.8) for w, s in settings[:3]]
     for mm, layer in checks:
-        exact = math.exp(log_mellin_eigenvalue(mm, layer))
+        exact = math.exp(log_mellin_eigenvalue(layer, mm))
         quad = quadrature_eigenvalue(mm, layer)
         print(f"quadrature check N={layer.width} m={mm}: exact {exact:.12g}, quadrature {quad:.12g}, "
               f"rel diff {abs(quad / exact - 1):.1e}")

@@ -66,11 +66,11 @@ def main(argv=None):
                 steps, burn_in=burn, tau=0.5, progress=False)
             ok &= res.lemma1_violations == 0
             means.append(res.r_mean)
-            ses.append(res.r_se)
+            ses.append(res.r_mean_se)
             smeans.append(res.soft_rank_mean)
-            sses.append(res.soft_rank_se)
-            print(f"{gamma:>6g} {batch_rule:>6} {d:>5} {res.r_mean:>9.4f} {res.r_se:>8.1e} {res.soft_rank_mean:>9.3f} "
-                  f"{res.soft_rank_se:>8.1e} {res.tau_int_r:>8.1f} {res.r_mean / math.sqrt(d):>11.4f}")
+            sses.append(res.soft_rank_mean_se)
+            print(f"{gamma:>6g} {batch_rule:>6} {d:>5} {res.r_mean:>9.4f} {res.r_mean_se:>8.1e} {res.soft_rank_mean:>9.3f} "
+                  f"{res.soft_rank_mean_se:>8.1e} {res.tau_int_r:>8.1f} {res.r_mean / math.sqrt(d):>11.4f}")
         means, ses = np.array(means), np.array(ses)
         ok &= bool(np.all(np.diff(means) > 0))
         slope, slope_se, ci = fit_exponent(np.array(widths, float), means, ses)

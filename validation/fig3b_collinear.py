@@ -50,9 +50,9 @@ def main(argv=None):
                                                                                     progress=False)
     tail = r[:, 2 * depth // 3:].mean(1)  # one value per independent chain, past the transient
     z = (tail.mean() - stationary.r_mean) / math.hypot(tail.std(ddof=1) / math.sqrt(n_networks),
-                                                      stationary.r_se)
+                                                      stationary.r_mean_se)
     print(f"mean r(H) over layers {2 * depth // 3}..{depth}: {tail.mean():.3f}; stationary E[r] {stationary.r_mean:.3f} "
-          f"+- {stationary.r_se:.3f} (z = {z:.2f})")
+          f"+- {stationary.r_mean_se:.3f} (z = {z:.2f})")
     ok = bool(mean_spec[-1, 0] < mean_spec[0, 0] and mean_spec[-1, 1] > 1e6 * mean_spec[0, 1] and abs(z) < 5)
     from sigdist.plotting import finish_figure, pyplot, use_file_backend
 
