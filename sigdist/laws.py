@@ -215,17 +215,26 @@ class SquaredNormLaw(Law):
         zz = np.where(pos, x, 1.0)
         with np.errstate(divide="ignore"):
             out = np.where(pos, self.continuous.log_density_u(np.log(zz)) - np.log(zz), -np.inf)
-        # where cdf and sf come from an exact route, the density is their derivative: the same numbers
-        for upper in (False, True):
-            f, threshold = self._exact_tail(upper)
-            if f is None:
-                continue
+        # where the grid's density has run out of digits (past its ends, or below 1e-14 of its peak) and a
+        # one-step route gives cdf and sf (a closed form, cheap), the density is their derivative: the same
+        # numbers. (Mellin-Barnes tails cost seconds a point: zero-bias chains keep the grid, which spans them.)
+        step = getattr(self, "_step", None)
+        if step is not None:
+            g = self.continuous.grid
+            peak = float(np.max(self.continuous.values))
+            with np.errstate(divide="ignore"):
+                log_u = np.log(zz)
+            faint = pos & ((log_u < g.start) | (log_u > g.end) | (out + np.log(zz) < math.log(max(peak, 1e-300))
+                                                                 + math.log(_FAINT)))
             lower = self._cont_cdf(zz)
-            value = self.continuous.mass - lower if upper else lower
-            # each side where it is the smaller tail: there its logarithm has digits to differentiate
-            use = pos & (value < threshold * self.continuous.mass) & (value <= 0.5 * self.continuous.mass)
-            if np.any(use):
-                out[use] = _log_tail_density(f, zz[use])
+            for upper in (False, True):
+                f, threshold = self._exact_tail(upper)
+                if f is None:
+                    continue
+                value = self.continuous.mass - lower if upper else lower
+                use = faint & (value < threshold * self.continuous.mass) & (value <= 0.5 * self.continuous.mass)
+                if np.any(use):
+                    out[use] = _log_tail_density(f, zz[use])
         return out
 
     def _logcdf(self, x):
@@ -501,6 +510,9 @@ class SquaredNormLaw(Law):
         if self.atom > 0 or self.continuous is None:
             return super().entropy()
         return -self.expect(self._logpdf)
+
+
+_FAINT = 1e-14  # below this share of its peak the grid's density is roundoff: the exact tail's derivative is used
 
 
 def _log_tail_density(f, x, h=2e-3):
