@@ -213,3 +213,18 @@ def test_atom_only_law_answers_numpy_scalars():
     assert isinstance(law.isf(0.5), np.floating)
     assert law.mean() == 0.0 and law.var() == 0.0 and law.interval(0.5) == (0.0, 0.0)
     assert law.rvs(4, random_state=0).tolist() == [0.0] * 4
+
+
+def test_density_follows_the_tail_far_out_so_bounded_expectations_are_right():
+    """Kesten: P(z > t) ~ C t^-alpha, so t pdf(t) / sf(t) -> alpha (sigdist.tail_index, an independent root)."""
+    from sigdist.stationary import stationary_law, stationary_moments
+
+    layer = Layer(10, 0.15, 0.1)
+    law = stationary_law(layer)
+    alpha = sigdist.tail_index(layer)
+    x = np.array([1e8, 1e12])
+    ratio = law.pdf(x) * x / law.sf(x) / alpha - 1
+    # the correction to the power law falls like 1/x (1.7e-8 at 1e8): 1e-6 and 1e-9 leave room for the grid's error
+    assert abs(ratio[0]) < 1e-6 and abs(ratio[1]) < 1e-9
+    mean = stationary_moments(layer).first_moment
+    assert law.expect(lb=1e-12) == pytest.approx(mean, rel=1e-8)  # was 56 for a mean of 2
