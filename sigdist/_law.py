@@ -92,25 +92,22 @@ class Law:
             return np.log(self.sf(x))
 
     def _ppf(self, p):
-        # the upper half is solved on _sf: near the top, cdf values are spaced 1e-16 apart and would
-        # round the quantile by 1e-16 / pdf
-        p = np.asarray(p, dtype=np.float64)
-        upper = p > 0.5 * self.continuous_mass
-        out = np.empty(p.shape)
-        if np.any(~upper):
-            out[~upper] = self._bisect(p[~upper], upper=False)
-        if np.any(upper):
-            out[upper] = self._bisect(self.continuous_mass - p[upper], upper=True)
-        return out
+        return self._solve(p, upper=False)
 
     def _isf(self, p):
+        return self._solve(p, upper=True)
+
+    def _solve(self, p, upper):
+        """``x`` with ``_sf(x) = p`` (``upper``) or ``_cdf(x) = p``: each half of the mass is solved on the tail
+        that holds it, since near the far end the other side's values are spaced 1e-16 apart and would round
+        the quantile by 1e-16 / pdf."""
         p = np.asarray(p, dtype=np.float64)
-        lower = p > 0.5 * self.continuous_mass
+        far = p > 0.5 * self.continuous_mass
         out = np.empty(p.shape)
-        if np.any(~lower):
-            out[~lower] = self._bisect(p[~lower], upper=True)
-        if np.any(lower):
-            out[lower] = self._bisect(self.continuous_mass - p[lower], upper=False)
+        if np.any(~far):
+            out[~far] = self._bisect(p[~far], upper=upper)
+        if np.any(far):
+            out[far] = self._bisect(self.continuous_mass - p[far], upper=not upper)
         return out
 
     def _moment(self, order):

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .network import Layer, as_network
+from .network import as_network, constant_layer
 
 __all__ = ["check_dtype", "check_gamma", "check_matrix", "check_rows", "check_tau", "check_tolerances",
            "identical_layer", "is_torch"]
@@ -91,12 +91,6 @@ def check_dtype(dtype, name="dtype"):
     return text
 
 
-def _layer_key(layer: Layer):
-    # Activation and callable weight laws compare by identity; layers built from the same names are the same layer
-    return (layer.width, layer.sigma_w2, layer.sigma_b2, layer.activation.name, layer.weight_law.name,
-            layer.sharing, layer.batch_norm, layer.gamma)
-
-
 def identical_layer(network, name="network", *, batch_norm, activations=("linear",), min_width=2):
     """The one square layer of a network whose layers are all the same, checked for the rank chains.
 
@@ -117,12 +111,7 @@ def identical_layer(network, name="network", *, batch_norm, activations=("linear
     (Network, Layer)
     """
     network = as_network(network, name)
-    layer = network.layers[0]
-    key = _layer_key(layer)
-    for i, other in enumerate(network.layers):
-        if _layer_key(other) != key:
-            raise ValueError(f"{name} must have identical layers (one Markov chain step each), but layers[{i}] "
-                             f"differs from layers[0]: {network!r}")
+    layer = constant_layer(network, name)  # one Markov chain step, repeated
     if layer.batch_norm != batch_norm:
         hint = ("(Network.bn_chain(width, depth, gamma) builds one)" if batch_norm
                 else "(the Lyapunov spectrum is that of the product of the layers' matrices)")

@@ -49,14 +49,6 @@ class EmpiricalLaw(Law):
     def _sf(self, x):
         return (self.size - np.searchsorted(self.samples, x, side="right")) / self.size
 
-    def cdf(self, x):
-        x = check_points(x, "x")
-        return self._nan_kept(x, self._cdf(np.nan_to_num(x)))
-
-    def sf(self, x):
-        x = check_points(x, "x")
-        return self._nan_kept(x, self._sf(np.nan_to_num(x)))
-
     def pdf(self, x):
         raise ValueError("an empirical law is discrete: it has no density (use cdf, or a histogram of .samples)")
 

@@ -399,17 +399,18 @@ def as_network(network, name="network", *, residual=False):
 
 
 def constant_layer(network, name="network"):
-    """The one layer of a chain of identical layers: what a stationary analysis reads."""
-    layers = list(as_network(network, name).layers)
-    distinct = []
-    for layer in layers:
-        if all(layer != other for other in distinct):
-            distinct.append(layer)
-    if len(distinct) > 1:
-        raise ValueError(f"{name}: a stationary analysis needs identical layers (a Layer, or e.g. "
-                         f"Network.constant(width, depth, sigma_w2, sigma_b2)); got {len(distinct)} distinct "
-                         "layers")
-    return distinct[0]
+    """The one layer of a network whose layers are all the same (a chain: stationary analyses, rank chains).
+
+    Layers compare by their fields; built-in activations and weight laws are one object each, so layers
+    built from the same names are equal (a user's callable is the same only as itself).
+    """
+    layers = as_network(network, name).layers
+    first = layers[0]
+    if any(layer != first for layer in layers):
+        distinct = len({layer for layer in layers})
+        raise ValueError(f"{name} must have identical layers (a Layer, or e.g. Network.constant(width, depth, "
+                         f"sigma_w2, sigma_b2)); got {distinct} distinct layers")
+    return first
 
 
 def require_gaussian_iid(layer: "Layer"):

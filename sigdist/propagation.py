@@ -126,13 +126,12 @@ def squared_norm_law(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto"
 
 def _propagate_log(network, y0, input_law, tol, keep_all=True):
     depth = network.depth
-    shared = {}  # one operator per distinct layer: its kernel ranges are computed once
+    shared = {}  # one operator per distinct layer (layers compare by their fields): kernel ranges computed once
     ops = []
     for layer in network:
-        key = _layer_key(layer)
-        if key not in shared:
-            shared[key] = TransitionOperator(layer, tol=tol)
-        ops.append(shared[key])
+        if layer not in shared:
+            shared[layer] = TransitionOperator(layer, tol=tol)
+        ops.append(shared[layer])
     # the CDF error budget tol * 1e-3 is split over the layers, both for aliasing and for the dropped
     # tails; the spacing depends only logarithmically on its share, so depth 10^4 stays affordable
     budget = tol * 1e-3 / depth
@@ -234,10 +233,6 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
             node = node.then(op.layer) if node is not None else None
         before = make(v, count - 1, node)
     return [make(A @ v, count, then(before), before)]
-
-
-def _layer_key(layer):
-    return (layer.width, layer.sigma_w2, layer.sigma_b2, layer.activation.name, layer.is_gaussian_iid)
 
 
 def _push(ops, law, tail):

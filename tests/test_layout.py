@@ -80,15 +80,15 @@ def test_imports_have_no_cycle_even_inside_functions():
             # a package's __init__ re-exports its submodules: that edge is not a dependency of theirs
             if target and target != name and not target.startswith(name + ".") and target != "sigdist":
                 graph[name].add(target)
-    state, stack = {}, []
+    state, stack, cycles = {}, [], []
 
     def visit(node):
         state[node] = 1
         stack.append(node)
         for nxt in graph[node]:
             if state.get(nxt) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
-            if nxt not in state:
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
                 visit(nxt)
         stack.pop()
         state[node] = 2
@@ -96,6 +96,7 @@ def test_imports_have_no_cycle_even_inside_functions():
     for node in graph:
         if node not in state:
             visit(node)
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
 def test_the_numerics_never_import_the_application_layer():
