@@ -36,6 +36,7 @@ import numpy as np
 from . import _fft
 from ._numba import njit
 from .grid import Lattice, LatticeDensity, LogGrid, LogGridDensity
+from .fourier import FourierKernel, conditional_columns, mixed_log_density
 from .kernel import Chi2Mixture, walk_from_largest
 from .one_step import OneStep
 from ._warnings import SigdistWarning
@@ -81,18 +82,19 @@ class TransitionOperator:
         if method not in ("auto", "exact", "lattice"):
             raise ValueError(f"method must be 'auto', 'exact' or 'lattice', got {method!r}")
         tol = check_tol(tol)
-        exact = layer.activation.chi2_kind is not None
-        if method == "exact" and not exact:
-            raise ValueError(f"method='exact' needs relu, linear or abs; got activation {layer.activation.name!r}")
+        chi2 = layer.activation.chi2_kind is not None
         self.layer = layer
         self.tol = float(tol)
         self.lattice_size = check_integer(lattice_size, "lattice_size", 16)
-        if exact and method != "lattice":
+        self.mixture = self.fourier = None
+        if method == "lattice":
+            self.route = "lattice"
+        elif chi2:
             self.route = "mellin" if layer.sigma_b2 == 0.0 else "log-dense"
             self.mixture = Chi2Mixture(layer)
         else:
-            self.route = "lattice"
-            self.mixture = None
+            self.route = "fourier"
+            self.fourier = FourierKernel(layer)
         if grid is not None and not isinstance(grid, LogGrid):
             raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
         if grid is not None and self.route == "lattice":
@@ -108,10 +110,16 @@ class TransitionOperator:
 
     # -- accuracy parameters ----------------------------------------------------------------
     def required_spacing(self, eps=None):
-        """Log-grid spacing at which this layer's kernel is resolved to ``eps`` (default ``tol * 1e-3``)."""
+        """Log-grid spacing at which this layer's kernel is resolved to ``eps`` (default ``tol * 1e-3``).
+
+        For the Fourier route: the spacing that resolves a chi-square with the layer's width, an upper
+        bound that :meth:`apply` narrows for the variances it meets."""
+        eps = self.tol * 1e-3 if eps is None else eps
+        if self.route == "fourier":
+            return float(self.fourier.spacing(self.layer.sigma_w2 + self.layer.sigma_b2, eps)[0])
         if self.mixture is None:
             raise ValueError("the lattice route has no log grid")
-        return self.mixture.spacing_for(self.tol * 1e-3 if eps is None else eps)
+        return self.mixture.spacing_for(eps)
 
     def __matmul__(self, other):
         return ComposedOperator([other, self])
@@ -133,10 +141,12 @@ class TransitionOperator:
         grid = grid if grid is not None else self.grid
         if grid is None:
             raise ValueError("matrix needs a LogGrid (pass grid= here or to the constructor)")
-        if self.mixture is None:
-            raise ValueError("the lattice route has no matrix; use method='exact' for relu, linear or abs")
+        if self.route == "lattice":
+            raise ValueError("the lattice route has no matrix; use method='auto'")
         u = grid.points
         h = grid.spacing
+        if self.route == "fourier":
+            return h * self._fourier_columns(grid, u)
         needed = self.required_spacing()
         if h > needed * (1 + 1e-9):
             warnings.warn(f"grid spacing {h:.4g} is coarser than the {needed:.4g} that resolves this layer's "
@@ -153,6 +163,27 @@ class TransitionOperator:
             return _toeplitz_fill(column, out)
         g = np.logaddexp(math.log(self.layer.sigma_w2) + u, math.log(self.layer.sigma_b2))
         return h * self._kernel_samples(u[:, None] - g[None, :])
+
+    def _fourier_columns(self, grid, u_in):
+        """Density of ``log z`` on ``grid`` given each input ``log y`` in ``u_in`` (one column each)."""
+        layer = self.layer
+        with np.errstate(over="ignore"):
+            s = np.where(np.isfinite(u_in), layer.sigma_w2 * np.exp(np.where(np.isfinite(u_in), u_in, 0.0)), 0.0)
+        return conditional_columns(self.fourier, s + layer.sigma_b2, grid.points, self.alias_budget)
+
+    def atom_given(self, y):
+        """``P(z = 0 | y)`` for each ``y`` (the chi-square routes: ``P(S = 0)``; Fourier: ``P(X = 0)^N``)."""
+        y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+        out = np.empty(y.shape)
+        for i, yi in enumerate(y):
+            s = self.layer.variance(float(yi))
+            if s == 0.0:
+                out[i] = 1.0
+            elif self.route == "fourier":
+                out[i] = self.fourier.conditional(s, self.alias_budget).atom
+            else:
+                out[i] = self.mixture.atom
+        return out
 
     # -- application to laws ----------------------------------------------------------------
     def apply(self, law, *, tail=None):
@@ -185,7 +216,56 @@ class TransitionOperator:
             history["step"] = OneStep(self.layer, self.layer.log_variance(log_y), w, point=False, source=law.one_step)
         if self.route == "lattice":
             return _apply_lattice(self, law, tail, history)
+        if self.route == "fourier":
+            return self._apply_fourier(law, tail, history)
         return self._apply_log(law, tail, history)
+
+    def _apply_fourier(self, law, tail, history):
+        """The Fourier route: the kernel mixed over the input's nodes (:func:`sigdist.fourier.mixed_log_density`)."""
+        layer = self.layer
+        if isinstance(law, SquaredNormLaw):
+            cont = law.continuous
+            if cont is not None and not isinstance(cont, LogGridDensity):
+                raise ValueError("a log-grid operator needs a law on a log grid (use method='lattice' throughout)")
+            carried = law.discretisation_error
+            if self.grid is not None:
+                return self._apply_fixed(law, carried, history)
+            if cont is not None:
+                # the input's quadrature must resolve the kernel as a function of log y as well
+                log_y = cont.grid.points
+                need = float(np.min(self.fourier.spacing(layer.variance(np.exp(log_y[cont.values > 0])), self.alias_budget)))
+                if cont.grid.spacing > need * (1 + 1e-9):
+                    law = SquaredNormLaw(law.atom, _resample(cont, need), tol=self.tol, warn=False)
+            log_y, w, _ = law.quadrature_nodes()
+            spacing = law.continuous.grid.spacing if law.continuous is not None else self._spacing()
+        else:
+            carried = 0.0
+            if self.grid is not None:
+                q = self._fourier_columns(self.grid, np.array([math.log(law) if law > 0 else -np.inf]))[:, 0]
+                return self._finish(float(self.atom_given(law)[0]), self.grid, q, 0.0, history=history)
+            log_y, w, spacing = np.array([math.log(law) if law > 0 else -np.inf]), np.ones(1), self._spacing()
+        with np.errstate(divide="ignore"):
+            log_s = np.where(np.isneginf(log_y), math.log(layer.sigma_b2) if layer.sigma_b2 > 0 else -np.inf,
+                             np.logaddexp(math.log(layer.sigma_w2) + log_y,
+                                          math.log(layer.sigma_b2) if layer.sigma_b2 > 0 else -np.inf))
+        grid, q, atom, error = mixed_log_density(self.fourier, log_s, w, self.alias_budget, tail, spacing)
+        if grid is None:
+            return SquaredNormLaw(min(atom, 1.0), None, tol=self.tol, **history)
+        return self._finish(atom, grid, q, tail, carried=carried + error, history=history)
+
+    def _apply_fixed(self, law, carried, history):
+        """The Fourier route on the operator's fixed grid: its matrix and the atom's column."""
+        cont = law.continuous
+        if cont is not None and cont.grid != self.grid:
+            raise ValueError("the input law lives on another grid than this operator's fixed grid")
+        if not hasattr(self, "_fixed_matrix"):
+            self._fixed_matrix = self.matrix()
+        q = self._fixed_matrix @ (cont.values if cont is not None else np.zeros(self.grid.size))
+        atom_in = law.atom * (self.atom_given(0.0)[0])
+        atom = atom_in + (float(self.grid.spacing * (self.atom_given(self.grid.z) @ cont.values)) if cont is not None else 0.0)
+        if self.layer.sigma_b2 > 0 and law.atom > 0:
+            q = q + law.atom * self._fourier_columns(self.grid, np.array([-np.inf]))[:, 0]
+        return self._finish(atom, self.grid, q, 0.0, carried=carried, history=history)
 
     def _log_range(self, tail):
         cache = self.__dict__.setdefault("_range_cache", {})
@@ -197,7 +277,7 @@ class TransitionOperator:
         if self.grid is not None:
             return self.grid.spacing
         if self.spacing is None:
-            self.spacing = self.required_spacing()
+            self.spacing = self.required_spacing(self.alias_budget)
         return self.spacing
 
     def _apply_point(self, y0, tail, history):
@@ -207,6 +287,8 @@ class TransitionOperator:
             return _apply_lattice(self, y0, tail, history)
         if s0 == 0.0:
             return SquaredNormLaw(1.0, None, tol=self.tol, **history)
+        if self.route == "fourier":
+            return self._apply_fourier(y0, tail, history)
         mix = self.mixture
         h = self._spacing()
         log_s0 = math.log(s0)

@@ -82,11 +82,7 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
     check_integer(lattice_size, "lattice_size", 64)  # the error estimate reruns at n/2 and n/4
     if input_law is None:
         y0 = check_input_norm(y0, "y0")
-    exact = all(layer.activation.chi2_kind is not None for layer in network)
-    if method == "exact" and not exact:
-        bad = sorted({l.activation.name for l in network if l.activation.chi2_kind is None})
-        raise ValueError(f"method='exact' needs relu, linear or abs layers; got {', '.join(bad)}")
-    use_lattice = method == "lattice" or not exact
+    use_lattice = method == "lattice"
     if use_lattice:
         runs = [_propagate_lattice(network, y0, input_law, tol, lattice_size // k) for k in (1, 2, 4)]
         if not keep_all:  # Richardson needs each level's layers; the moment chain needs the previous law

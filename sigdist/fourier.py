@@ -1,0 +1,687 @@
+r"""The law of a layer's squared norm given its variance, for any activation: Fourier inversion.
+
+Given the previous layer, :math:`z = \sum_{i \le N} X_i` with i.i.d. :math:`X_i = \phi(\sqrt{s}\, g_i)^2`,
+:math:`g_i \sim N(0, 1)`, :math:`s = \sigma_w^2 y + \sigma_b^2` (Burkholz & Dubatovka 2019, Prop. 1).
+For an activation without a chi-square structure (tanh, erf, gelu, silu, sigmoid, softplus, sin, a
+user's callable) this module computes the kernel :math:`k(y, z)` from the characteristic function of
+one unit,
+
+.. math:: \varphi_X(t) = E\, e^{i t X} = \int e^{i t \phi(\sqrt{s} g)^2}\, \frac{e^{-g^2/2}}{\sqrt{2\pi}}\, dg,
+
+an integral of a smooth function of ``g`` wherever :math:`\phi` is smooth: composite Gauss-Legendre
+panels, placed inside the monotone pieces of :math:`\phi^2` and dense enough for the phase
+:math:`t\,\phi^2`, converge geometrically. The sum has :math:`\varphi_z = \varphi_X^N`, and on a
+window :math:`[0, P)` that holds all but :math:`\varepsilon` of the law, Poisson's summation formula
+reads
+
+.. math:: \sum_m f(z + mP) = \frac{1}{P} \sum_{k} \varphi_X(2\pi k / P)^N\, e^{-2\pi i k z / P},
+
+so the density and (termwise) the CDF follow from the first ``K`` coefficients. Three errors, each
+estimated and carried into the law's ``error_estimate``:
+
+* aliasing: the mass beyond ``P`` (Chernoff's bound :math:`e^{N K_X(\theta) - \theta P}` from the
+  exact cumulant generating function :math:`K_X`, by the same quadrature);
+* truncation: :math:`\sum_{k > K} |\varphi_X(t_k)|^N / (\pi k)` for the CDF. It decays at least
+  like :math:`t^{-N/2}` (one unit's density has an :math:`x^{-1/2}` singularity where
+  :math:`\phi` vanishes) and like :math:`e^{-N \sigma_X^2 t^2 / 2}` in the bulk: geometric
+  convergence for wide layers, a power :math:`N/2` for narrow ones;
+* quadrature of the coefficients: the top coefficient recomputed with half the panels.
+
+The z-singularity at 0 is what limits narrow layers: the route meets ``tol = 1e-8`` from about
+``N = 5``; ``N = 1`` is answered exactly by inverting :math:`\phi^2` piece by piece
+(:meth:`FourierKernel.one_unit_log_density`), and ``N = 2..4`` carry their estimated error.
+An atom (where :math:`\phi` vanishes on a set of positive Gaussian mass) is kept exactly:
+:math:`P(z = 0) = P(X = 0)^N`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from ._numba import njit
+from .grid import LogGrid, LogGridDensity
+from .kernel import Chi2Mixture
+from .network import Layer
+
+__all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "OneUnit", "group_series", "mixed_log_density",
+           "conditional_columns"]
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+# |g| beyond 9 has Gaussian mass 2.3e-19: panels there need not follow the phase
+_G_PHASE = 9.0
+_MAX_TERMS = 1 << 15
+_MAX_PANELS = 1 << 13
+
+
+class KernelSeries:
+    """The Fourier series of the law of ``z`` given one variance ``s`` (see :class:`FourierKernel`).
+
+    Attributes
+    ----------
+    coef : ndarray of complex
+        :math:`c_k = \\varphi_z(k\\,\\Delta t) - P(z = 0)`, ``k = 0..K`` (the atom removed).
+    period : float
+        ``P``: the series represents the law on ``[0, P)``.
+    atom : float
+        ``P(z = 0)``.
+    error : float
+        Estimated sup-norm CDF error of the series (aliasing + truncation + quadrature).
+    """
+
+    __slots__ = ("coef", "period", "atom", "error", "z_hi")
+
+    def __init__(self, coef, period, atom, error, z_hi):
+        self.coef, self.period, self.atom, self.error, self.z_hi = coef, period, atom, error, z_hi
+
+    def log_density(self, u):
+        """Density of ``log z`` at ``u``: ``e^u f(e^u)``."""
+        u = np.asarray(u, dtype=np.float64)
+        z = np.exp(u)
+        return z * self.density(z)
+
+    def density(self, z):
+        """Density of the continuous part at ``z`` (0 outside ``[0, P)``)."""
+        z = np.asarray(z, dtype=np.float64)
+        out = _eval_density(self.coef, 2.0 * math.pi / self.period, self.period, z.ravel()).reshape(z.shape)
+        return np.where((z > 0) & (z < self.period), out, 0.0)
+
+    def cdf_continuous(self, z):
+        """``P(0 < Z <= z)`` from the termwise integrated series."""
+        z = np.clip(np.asarray(z, dtype=np.float64), 0.0, self.period)
+        return _eval_cdf(self.coef, 2.0 * math.pi / self.period, self.period, z.ravel()).reshape(z.shape)
+
+    def quantile_u(self, level):
+        """``log z`` with ``P(0 < Z <= z) = level`` (bisection in ``log z``; the series' CDF is monotone up
+        to its error)."""
+        lo, hi = math.log(self.period) - 800.0, math.log(self.period)
+        mass = 1.0 - self.atom
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if float(self.cdf_continuous(np.array([math.exp(mid)]))[0]) < level * mass:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo < 1e-3:
+                break
+        return lo
+
+
+class FourierKernel:
+    r"""The kernel :math:`k(y, z)` of one layer for any activation, by Fourier inversion in ``z``.
+
+    Parameters
+    ----------
+    layer : Layer
+        A layer with i.i.d. Gaussian weights; any activation.
+
+    Notes
+    -----
+    :meth:`series` gives, for a variance ``s``, the Fourier coefficients of the law of
+    :math:`z = \sum_{i \le N} \phi(\sqrt{s} g_i)^2` on a window that holds it (module docstring);
+    :meth:`log_density` evaluates the density of ``log z`` from them anywhere.
+    """
+
+    def __init__(self, layer: Layer):
+        self.layer = layer
+        self.activation = layer.activation
+        self.width = layer.width
+
+    # -- one unit ---------------------------------------------------------------------------
+    def _pieces(self, s):
+        root = math.sqrt(s)
+        return self.activation._pieces_in_g(root)  # monotone pieces of g -> phi(root g)^2, cached per range
+
+    def nodes(self, s, t_max):
+        """Quadrature nodes for one unit: ``(g, psi, weights, atom)`` with ``psi = phi(sqrt(s) g)^2`` at the
+        nodes ``g``, the Gaussian weights, and the exact mass of ``{psi = 0}`` (an atom of ``X``)."""
+        root = math.sqrt(s)
+        atom = 0.0
+        gs, ws = [], []
+        for a, b, kind in self._pieces(s):
+            pa, pb = float(self.activation.phi(np.float64(root * a)) ** 2), float(self.activation.phi(np.float64(root * b)) ** 2)
+            if kind == 0 and pa == 0.0 and pb == 0.0:
+                atom += float(special.ndtr(b) - special.ndtr(a))
+                continue
+            # panels: about one per radian of the phase t psi where the Gaussian carries mass, and
+            # at most 0.75 wide so that the Gaussian factor is resolved too
+            ca, cb = max(a, -_G_PHASE), min(b, _G_PHASE)
+            swing = t_max * abs(pb - pa) if cb > ca else 0.0
+            if cb > ca and (ca > a or cb < b):
+                inner = self.activation.phi(np.array([root * ca, root * cb])) ** 2
+                swing = t_max * abs(float(inner[1] - inner[0]))
+            # 16-point Gauss-Legendre integrates e^{i phase} to roundoff over 4 radians a panel
+            n = int(min(_MAX_PANELS, max(2, math.ceil((b - a) / 0.75), math.ceil(swing / 4.0))))
+            edges = np.linspace(a, b, n + 1)
+            lo, hi = edges[:-1, None], edges[1:, None]
+            g = 0.5 * (lo + hi) + 0.5 * (hi - lo) * _GL_X[None, :]
+            gs.append(g.ravel())
+            ws.append((0.5 * (hi - lo) * _GL_W[None, :] * np.exp(-0.5 * g * g)).ravel() / math.sqrt(2 * math.pi))
+        g = np.concatenate(gs) if gs else np.zeros(0)
+        w = np.concatenate(ws) if ws else np.zeros(0)
+        psi = np.asarray(self.activation.phi(root * g), dtype=np.float64) ** 2
+        return g, psi, w, atom
+
+    def _right_end(self, g, psi, w, atom, eps):
+        """``P`` with ``P(z > P) <= eps`` (Chernoff, from the exact cumulant generating function of one unit)."""
+        n = self.width
+        top = float(psi.max()) if psi.size else 0.0
+        mean = float(psi @ w)
+        if top <= 0.0:
+            return 1.0
+        # psi growing like c g^2 caps theta below 1 / (2c): e^{theta psi - g^2 / 2} must stay integrable
+        far = np.abs(g) > 3.0
+        slope = float(np.max(psi[far] / (g[far] * g[far]))) if np.any(far) else 0.0
+        cap = 0.4 / slope if slope > 1e-3 / top else math.inf
+        thetas = np.geomspace(1e-3 / max(mean, 1e-300), min(cap, 1e4 * n / top), 80)
+        log_mgf = special.logsumexp(thetas[:, None] * psi[None, :], b=w[None, :], axis=1)
+        log_mgf = np.logaddexp(log_mgf, math.log(atom)) if atom > 0 else log_mgf
+        ends = (n * log_mgf - math.log(eps)) / thetas
+        return float(np.min(ends))
+
+    def series(self, s, eps):
+        """The :class:`KernelSeries` of the law of ``z`` given the variance ``s``, to CDF accuracy ``eps``."""
+        n = self.width
+        g0, psi0, w0, atom = self.nodes(s, 1.0)
+        mean = float(psi0 @ w0)
+        var = max(float((psi0 * psi0) @ w0) - mean * mean, 1e-300 * mean * mean)
+        if mean <= 0.0:  # phi vanishes wherever the Gaussian lives
+            return KernelSeries(np.zeros(1, dtype=complex), 1.0, 1.0, 0.0, 0.0)
+        period = self._right_end(g0, psi0, w0, atom, eps * 1e-2) * (1.0 + 1e-9)
+        dt = 2.0 * math.pi / period
+        # the Gaussian approximation of |phi_X|^N sets the first guess of the truncation
+        t0 = math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5
+        k_max = int(min(_MAX_TERMS, max(16, math.ceil(t0 / dt))))
+        while True:
+            _, psi, w, atom = self.nodes(s, k_max * dt)
+            unit = unit_cf(psi, w, dt, k_max) + atom
+            coef = unit ** n
+            # truncation: what the last quarter of the CDF series holds bounds what lies beyond it for a
+            # tail that decays at least like k^(-N/2)
+            k = np.arange(k_max + 1)
+            quarter = slice(max(1, (3 * k_max) // 4), k_max + 1)
+            tail = float(np.max(np.abs(coef[quarter]) / (math.pi * k[quarter]))) * k_max * 2.0 / max(n / 2.0, 1.0)
+            if tail <= eps or k_max >= _MAX_TERMS:
+                break
+            k_max = min(_MAX_TERMS, 2 * k_max)
+        # quadrature: the top coefficient with half the panels
+        half = _halve(psi, w)
+        top_half = (_cf_terms(half[0], half[1], dt * k_max, 1)[1] + atom) ** n
+        quad = abs(complex(top_half) - complex(coef[-1])) * k_max / max(n / 2.0, 1.0)
+        coef = coef.copy()
+        coef -= atom ** n  # the atom of z, kept apart: the series is then the continuous part's
+        coef[0] = 1.0 - atom ** n
+        error = eps * 1e-2 + tail + quad
+        return KernelSeries(coef, period, atom ** n, error, period)
+
+    def conditional(self, s, eps):
+        """The law of ``z`` given the variance ``s``: a :class:`OneUnit` for width 1 (exact), else the
+        :class:`KernelSeries` to CDF accuracy ``eps``."""
+        if self.width == 1:
+            return OneUnit(self, s)
+        return self.series(s, eps)
+
+    def spacing(self, s, eps):
+        """Log-grid spacing that resolves the law of ``log z`` given each variance in ``s``: the spacing that
+        resolves ``log`` of a chi-square with ``N`` degrees (:meth:`Chi2Mixture.spacing_for`) narrowed by
+        the ratio of the coefficients of variation (a saturating activation concentrates ``z``)."""
+        n = self.width
+        key = (n, float(eps))
+        cache = _SPACING_CACHE
+        if key not in cache:
+            cache[key] = Chi2Mixture(Layer(n, 1.0, 0.0, "linear")).spacing_for(eps)
+        m1, m2 = self.activation.squared_moments_many(np.atleast_1d(np.asarray(s, dtype=np.float64)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cv = np.sqrt(np.maximum(n * (m2 - m1 * m1), 0.0)) / (n * m1)
+        cv = np.where(np.isfinite(cv) & (cv > 0), cv, math.sqrt(2.0 / n))
+        return cache[key] * np.minimum(1.0, cv / math.sqrt(2.0 / n))
+
+    # -- one unit exactly ------------------------------------------------------------------------
+    def one_unit_log_density(self, s, u):
+        r"""Density of :math:`\log X`, :math:`X = \phi(\sqrt{s} g)^2`, at ``u``: exact by inversion.
+
+        :math:`p_{\log X}(u) = \sum_{g: \phi^2 = e^u} \varphi(g)\, e^u / |d\phi(\sqrt s g)^2/dg|` over the
+        monotone pieces of :math:`\phi^2`.
+        """
+        u = np.asarray(u, dtype=np.float64)
+        target = np.exp(u)
+        root = math.sqrt(s)
+        psi = lambda g: np.asarray(self.activation.phi(root * g), dtype=np.float64) ** 2  # noqa: E731
+        out = np.zeros(u.shape)
+        for a, b, kind in self._pieces(s):
+            if kind == 0:
+                continue
+            pa, pb = float(psi(np.float64(a))), float(psi(np.float64(b)))
+            lo, hi = min(pa, pb), max(pa, pb)
+            inside = (target > lo) & (target < hi)
+            if not np.any(inside):
+                continue
+            g = _bisect(psi, a, b, kind, target[inside])
+            step = 1e-6 * max(1.0, abs(g).max())
+            slope = np.abs(psi(g + step) - psi(g - step)) / (2.0 * step)
+            out[inside] += np.exp(-0.5 * g * g) / math.sqrt(2 * math.pi) * target[inside] / np.maximum(slope, 1e-300)
+        return out
+
+
+_SPACING_CACHE = {}
+
+
+class GroupSeries:
+    """Fourier coefficients of the laws of ``z`` given a group of variances on one window ``[0, P)``.
+
+    Attributes
+    ----------
+    coef : ndarray, shape (n_s, K + 1), complex
+        :math:`\varphi_X(k\,\Delta t; s_i)^N - P(z = 0 \mid s_i)` (the continuous parts').
+    period : float
+    atoms : ndarray
+        ``P(z = 0 | s_i)``.
+    errors : ndarray
+        Estimated CDF error of each node's series (truncation and quadrature; aliasing at most ``eps``).
+    """
+
+    __slots__ = ("coef", "period", "atoms", "errors")
+
+    def __init__(self, coef, period, atoms, errors):
+        self.coef, self.period, self.atoms, self.errors = coef, period, atoms, errors
+
+
+def group_series(kernel, s, eps):
+    r"""The :class:`GroupSeries` of the variances ``s`` (best within a factor of a few of each other).
+
+    One node set in ``h = \sqrt{s} g`` serves every ``s`` of the group: :math:`\phi(h)^2` is evaluated
+    once, each variance brings its Gaussian weights, and the characteristic functions of all of them
+    come from one batched transform. The window is the largest right end of the group (Chernoff at
+    both ends), the frequency range the largest any node needs.
+    """
+    s = np.asarray(s, dtype=np.float64)
+    n = kernel.width
+    act = kernel.activation
+    s_lo, s_hi = float(s.min()), float(s.max())
+    root_hi = math.sqrt(s_hi)
+    pieces = [(a * root_hi, b * root_hi, kind) for a, b, kind in act._pieces_in_g(root_hi)]
+    ends, t_need = [], []
+    for sv in (s_lo, s_hi):
+        g0, psi0, w0, atom0 = kernel.nodes(sv, 1.0)
+        ends.append(kernel._right_end(g0, psi0, w0, atom0, eps * 1e-2))
+        mean = float(psi0 @ w0)
+        var = max(float((psi0 * psi0) @ w0) - mean * mean, 1e-300 * mean * mean)
+        t_need.append(math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5)
+    period = max(ends) * 1.05
+    dt = 2.0 * math.pi / period
+    k_max = int(min(_MAX_TERMS, max(16, math.ceil(max(t_need) / dt))))
+    while True:
+        h, base, zeros = _h_nodes(act, pieces, s_lo, s_hi, k_max * dt)
+        root = np.sqrt(s)
+        atoms = sum((special.ndtr(b / root) - special.ndtr(a / root) for a, b in zeros), np.zeros(s.size))
+        psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
+        weights = base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
+        unit = batched_cf(psi, weights, dt, k_max) + atoms[:, None]
+        coef = unit ** n
+        k = np.arange(k_max + 1)
+        quarter = slice(max(1, (3 * k_max) // 4), k_max + 1)
+        tails = np.max(np.abs(coef[:, quarter]) / (math.pi * k[quarter]), axis=1) * k_max * 2.0 / max(n / 2.0, 1.0)
+        if np.all(tails <= eps) or k_max >= _MAX_TERMS:
+            break
+        k_max = min(_MAX_TERMS, 2 * k_max)
+    # quadrature: the top coefficient from every other panel (twice the weight)
+    hh, bb = _halve(h, base)
+    w_half = bb[None, :] * np.exp(-0.5 * hh[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
+    top = (w_half * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
+    quad = np.abs((top + atoms) ** n - coef[:, -1]) * k_max / max(n / 2.0, 1.0)
+    atoms_z = atoms ** n
+    coef = coef - atoms_z[:, None]
+    coef[:, 0] = 1.0 - atoms_z
+    return GroupSeries(coef, period, atoms_z, eps * 1e-2 + tails + quad)
+
+
+def _h_nodes(act, pieces, s_lo, s_hi, t_max):
+    """Gauss-Legendre panels in ``h`` inside the monotone pieces of ``phi^2``: at most ``0.75 sqrt(s_lo)`` wide
+    (the narrowest Gaussian of the group) and about 4 radians of the phase ``t_max phi(h)^2`` each where the
+    widest Gaussian carries mass. Returns the nodes, the panel weights (without the Gaussian) and, per
+    the pieces ``(a, b)`` in ``h`` where ``phi`` vanishes (their Gaussian mass is an atom of ``X``)."""
+    zeros = []
+    hs, ws = [], []
+    reach = _G_PHASE * math.sqrt(s_hi)
+    width = 0.75 * math.sqrt(s_lo)
+    for a, b, kind in pieces:
+        pa, pb = float(act.phi(np.float64(a)) ** 2), float(act.phi(np.float64(b)) ** 2)
+        if kind == 0 and pa == 0.0 and pb == 0.0:
+            zeros.append((a, b))
+            continue
+        ca, cb = max(a, -reach), min(b, reach)
+        swing = 0.0
+        if cb > ca:
+            inner = np.asarray(act.phi(np.array([ca, cb])), dtype=np.float64) ** 2
+            swing = t_max * abs(float(inner[1] - inner[0]))
+        count = int(min(_MAX_PANELS, max(2, math.ceil((b - a) / width), math.ceil(swing / 4.0))))
+        edges = np.linspace(a, b, count + 1)
+        lo, hi = edges[:-1, None], edges[1:, None]
+        hs.append((0.5 * (lo + hi) + 0.5 * (hi - lo) * _GL_X[None, :]).ravel())
+        ws.append((0.5 * (hi - lo) * _GL_W[None, :] * np.ones_like(lo)).ravel())
+    return np.concatenate(hs), np.concatenate(ws), zeros
+
+
+def batched_cf(psi, weights, dt, k_max):
+    """``sum_n weights[i, n] e^{i k dt psi_n}``, ``k = 0..k_max``, for each row ``i`` (see :func:`unit_cf`)."""
+    n_s, n = weights.shape
+    if n * (k_max + 1) <= 4_000_000:
+        phase = np.exp(1j * dt * np.outer(psi, np.arange(k_max + 1)))
+        return weights @ phase
+    modes = 2 * (k_max + 1)
+    m_r = _next_fast(2 * modes)
+    spread = 14
+    tau = math.pi * spread / (modes * modes * 2.0 * 1.5)
+    x = np.mod(dt * psi, 2.0 * math.pi)
+    grid = _gaussian_spread_rows(x, np.ascontiguousarray(weights), m_r, spread, tau)
+    k = np.arange(k_max + 1)
+    return np.fft.ifft(grid, axis=1)[:, : k_max + 1] * (np.sqrt(math.pi / tau) * np.exp(k * k * tau))[None, :]
+
+
+@njit
+def _gaussian_spread_rows(x, w, m_r, spread, tau):
+    out = np.zeros((w.shape[0], m_r))
+    h = 2.0 * math.pi / m_r
+    kern = np.empty(2 * spread)
+    for n in range(x.shape[0]):
+        j0 = int(math.floor(x[n] / h))
+        for j in range(2 * spread):
+            d = (j0 - spread + 1 + j) * h - x[n]
+            kern[j] = math.exp(-d * d / (4.0 * tau))
+        for r in range(w.shape[0]):
+            wr = w[r, n]
+            for j in range(2 * spread):
+                out[r, (j0 - spread + 1 + j) % m_r] += wr * kern[j]
+    return out
+
+
+def _groups(s, ratio=2.0):
+    """Index groups of the sorted variances, each within ``ratio`` of its smallest."""
+    order = np.argsort(s)
+    groups, start = [], 0
+    for i in range(1, order.size + 1):
+        if i == order.size or s[order[i]] > ratio * s[order[start]]:
+            groups.append(order[start:i])
+            start = i
+    return groups
+
+
+class OneUnit:
+    """The law of one unit's ``X = phi(sqrt(s) g)^2`` (width 1), exactly: :math:`\phi^2` inverted piece by piece.
+
+    Same interface as :class:`KernelSeries` (``log_density``, ``cdf_continuous``, ``quantile_u``,
+    ``period``, ``atom``, ``error``).
+    """
+
+    def __init__(self, kernel, s):
+        self.kernel, self.s = kernel, float(s)
+        root = math.sqrt(self.s)
+        act = kernel.activation
+        self._psi = lambda g: np.asarray(act.phi(root * g), dtype=np.float64) ** 2  # noqa: E731
+        self._pieces = []
+        self.atom = 0.0
+        top = 0.0
+        for a, b, kind in kernel._pieces(self.s):
+            pa, pb = float(self._psi(np.float64(a))), float(self._psi(np.float64(b)))
+            if kind == 0:
+                if pa == 0.0:
+                    self.atom += float(special.ndtr(b) - special.ndtr(a))
+                continue
+            self._pieces.append((a, b, kind, min(pa, pb), max(pa, pb)))
+            top = max(top, pa, pb)
+        self.period = top * (1.0 + 1e-12) if top > 0 else 1.0
+        self.error = 1e-15
+
+    def log_density(self, u):
+        return self.kernel.one_unit_log_density(self.s, u)
+
+    def cdf_continuous(self, x):
+        """``P(0 < X <= x)``: the Gaussian mass of ``{g: 0 < psi(g) <= x}`` piece by piece."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.zeros(x.shape)
+        for a, b, kind, lo, hi in self._pieces:
+            t = np.clip(x, lo, hi)
+            g = _bisect(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
+            # the mass of the piece below the level t, from the end where psi is smallest
+            out += np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
+        return out
+
+    def quantile_u(self, level):
+        lo, hi = math.log(self.period) - 800.0, math.log(self.period)
+        mass = 1.0 - self.atom
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if float(self.cdf_continuous(np.array([math.exp(mid)]))[0]) < level * mass:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo < 1e-3:
+                break
+        return lo
+
+
+def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
+    r"""The law of ``z`` mixed over variances: :math:`q(u) = \sum_i w_i\, p_{\log z \mid s_i}(u)` on a log grid.
+
+    Parameters
+    ----------
+    kernel : FourierKernel
+    log_s, weights : ndarray
+        ``log s_i`` of the nodes (the previous law's quadrature nodes mapped to variances; ``-inf`` for
+        ``s = 0``, which sends its weight to the atom) and their weights.
+    eps : float
+        CDF accuracy of the mixture: the conditional laws' errors, and the grid's resolution error.
+    tail : float
+        Probability that may be left off the grid in each tail.
+    spacing : float
+        Largest spacing of the output grid (refined until the grid resolves the density).
+
+    Returns
+    -------
+    grid, q, atom, error
+        The output grid, the density of ``log z`` on it, ``P(z = 0)``, and the CDF error of the
+        conditional laws summed over the nodes.
+
+    Notes
+    -----
+    Nodes whose variances lie within a factor 2 share one window and one frequency grid, so their
+    mixture is one Fourier series (the weighted sum of their coefficients), evaluated once.
+    """
+    keep = weights > 0
+    log_s, weights = log_s[keep], weights[keep]
+    zero = np.isneginf(log_s)
+    atom = float(weights[zero].sum())
+    log_s, weights = log_s[~zero], weights[~zero]
+    if weights.size == 0:
+        return None, None, atom, 0.0
+    s = np.exp(log_s)
+    total = float(weights.sum())
+    parts, error = [], 0.0  # (evaluator of the part's density of log z, its left-tail quantile, log of its end)
+    if kernel.width == 1:
+        for sv, w in zip(s, weights):
+            c = OneUnit(kernel, sv)
+            atom += w * c.atom
+            parts.append((lambda u, c=c, w=w: w * c.log_density(u), c.quantile_u(min(0.25, tail * total / (w * s.size))),
+                          math.log(c.period)))
+    else:
+        groups = _groups(s)
+        for idx in groups:
+            share = float(weights[idx].sum()) / total
+            g_eps = min(1e-3, eps / (share * len(groups)))
+            gs = group_series(kernel, s[idx], g_eps)
+            w = weights[idx]
+            atom += float(w @ gs.atoms)
+            error += float(w @ gs.errors)
+            mass = float(w.sum() - w @ gs.atoms)
+            # the part's mass stands where a law's 1 - atom does: its quantiles are of the part
+            series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass, 0.0, gs.period)
+            level = min(0.25, tail / (share * len(groups)))
+            parts.append((series.log_density, series.quantile_u(level) if mass > 0 else math.log(gs.period),
+                          math.log(gs.period)))
+    h = float(min(spacing, np.min(kernel.spacing(s, eps))))
+    lo = min(p[1] for p in parts)
+    hi = max(p[2] for p in parts)
+    while True:
+        size = int(math.ceil((hi - lo) / h)) + 1
+        grid = LogGrid(lo, h, max(size, 8))
+        u = grid.points
+        q = np.zeros(grid.size)
+        for density, a, b in parts:
+            band = (u >= a - 4 * h) & (u <= b)
+            if np.any(band):
+                q[band] += density(u[band])
+        if grid.size > 50_000 or LogGridDensity(grid, q).resolution_error <= eps:
+            return grid, q, atom, error
+        h *= 0.5
+
+
+def conditional_columns(kernel, s, points, eps):
+    """Density of ``log z`` at ``points`` given each variance in ``s`` (one column each; 0 for ``s = 0``)."""
+    s = np.asarray(s, dtype=np.float64)
+    out = np.zeros((np.size(points), s.size))
+    pos = np.nonzero(s > 0)[0]
+    if pos.size == 0:
+        return out
+    if kernel.width == 1:
+        for i in pos:
+            out[:, i] = OneUnit(kernel, s[i]).log_density(points)
+        return out
+    for idx in _groups(s[pos]):
+        gs = group_series(kernel, s[pos][idx], eps)
+        for j, i in enumerate(pos[idx]):
+            out[:, i] = KernelSeries(gs.coef[j], gs.period, 0.0, 0.0, gs.period).log_density(points)
+    return out
+
+
+def _halve(psi, w):
+    """Nodes of a rule with every other panel merged: the 16-point panels are taken in pairs and the
+    pair's weight put on one panel (a coarser quadrature of the same integrand)."""
+    n = psi.size // 16
+    if n < 2:
+        return psi, w
+    m = (n // 2) * 2
+    p = psi[: m * 16].reshape(m // 2, 2, 16)
+    ww = w[: m * 16].reshape(m // 2, 2, 16)
+    return np.concatenate([p[:, 0].ravel(), psi[m * 16:]]), np.concatenate([(ww[:, 0] * 2).ravel(), w[m * 16:]])
+
+
+def _bisect(psi, a, b, kind, targets):
+    lo = np.full(targets.shape, a, dtype=np.float64)
+    hi = np.full(targets.shape, b, dtype=np.float64)
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        below = (psi(mid) < targets) if kind > 0 else (psi(mid) > targets)
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def unit_cf(psi, w, dt, k_max):
+    r"""``sum_n w_n e^{i k dt psi_n}`` for ``k = 0..k_max``: the characteristic function of one unit on the
+    frequencies ``k dt`` from its quadrature nodes.
+
+    Few terms: the direct recurrence (exact to roundoff). Many: a type-1 non-uniform FFT (Gaussian
+    gridding of Greengard & Lee 2004 with oversampling 2 and 14 grid points each side, relative accuracy
+    about 1e-13 of the total weight), which costs ``O(n + K log K)`` instead of ``O(n K)``.
+    """
+    if psi.size * (k_max + 1) <= 2_000_000:
+        return _cf_terms(psi, w, dt, k_max)
+    modes = 2 * (k_max + 1)
+    m_r = _next_fast(2 * modes)
+    spread = 14
+    tau = math.pi * spread / (modes * modes * 2.0 * 1.5)
+    x = np.mod(dt * psi, 2.0 * math.pi)
+    grid = _gaussian_spread(x, w, m_r, spread, tau)
+    k = np.arange(k_max + 1)
+    return np.fft.ifft(grid)[: k_max + 1] * np.sqrt(math.pi / tau) * np.exp(k * k * tau)
+
+
+def _next_fast(n):
+    from scipy import fft
+
+    return fft.next_fast_len(int(n))
+
+
+@njit
+def _gaussian_spread(x, w, m_r, spread, tau):
+    # f(xi_j) = sum_n w_n sum_l exp(-(xi_j - x_n - 2 pi l)^2 / (4 tau)) on xi_j = 2 pi j / m_r
+    out = np.zeros(m_r)
+    h = 2.0 * math.pi / m_r
+    for n in range(x.shape[0]):
+        j0 = int(math.floor(x[n] / h))
+        for j in range(j0 - spread + 1, j0 + spread + 1):
+            d = j * h - x[n]
+            out[j % m_r] += w[n] * math.exp(-d * d / (4.0 * tau))
+    return out
+
+
+@njit
+def _cf_terms(psi, w, dt, k_max):
+    # sum_n w_n e^{i k dt psi_n}, k = 0..k_max, by the recurrence v_n <- v_n e^{i dt psi_n}: two complex
+    # multiplications a term instead of an exponential (roundoff grows like k eps)
+    n = psi.shape[0]
+    out = np.empty(k_max + 1, dtype=np.complex128)
+    zr = np.cos(dt * psi)
+    zi = np.sin(dt * psi)
+    vr = np.ones(n)
+    vi = np.zeros(n)
+    for k in range(k_max + 1):
+        sr = 0.0
+        si = 0.0
+        for j in range(n):
+            sr += w[j] * vr[j]
+            si += w[j] * vi[j]
+            r = vr[j] * zr[j] - vi[j] * zi[j]
+            vi[j] = vr[j] * zi[j] + vi[j] * zr[j]
+            vr[j] = r
+        out[k] = complex(sr, si)
+    return out
+
+
+@njit
+def _eval_density(c, dt, period, z):
+    # f(z) = (1/P) [c_0 + 2 Re sum_{k >= 1} c_k e^{-i k dt z}]
+    out = np.empty(z.shape[0])
+    n = c.shape[0]
+    for j in range(z.shape[0]):
+        th = dt * z[j]
+        er = math.cos(th)
+        ei = -math.sin(th)
+        pr = 1.0
+        pi_ = 0.0
+        acc = 0.0
+        for k in range(1, n):
+            r = pr * er - pi_ * ei
+            pi_ = pr * ei + pi_ * er
+            pr = r
+            acc += c[k].real * pr - c[k].imag * pi_
+        out[j] = (c[0].real + 2.0 * acc) / period
+    return out
+
+
+@njit
+def _eval_cdf(c, dt, period, z):
+    # F(z) = c_0 z / P + (2/P) Re sum_k c_k (1 - e^{-i k dt z}) / (i k dt)
+    out = np.empty(z.shape[0])
+    n = c.shape[0]
+    for j in range(z.shape[0]):
+        th = dt * z[j]
+        er = math.cos(th)
+        ei = -math.sin(th)
+        pr = 1.0
+        pi_ = 0.0
+        acc = 0.0
+        for k in range(1, n):
+            r = pr * er - pi_ * ei
+            pi_ = pr * ei + pi_ * er
+            pr = r
+            # (1 - e^{-i th k}) / (i k dt) = (-i)(1 - p) / (k dt), p = pr + i pi_
+            qr = 1.0 - pr
+            qi = -pi_
+            tr = qi / (k * dt)
+            ti = -qr / (k * dt)
+            acc += c[k].real * tr - c[k].imag * ti
+        out[j] = (c[0].real * z[j] + 2.0 * acc) / period
+    return out
