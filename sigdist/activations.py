@@ -11,9 +11,11 @@ Prop. 1). Two families have exact laws that sigdist exploits:
   ``X = s * phi(g)^2``, so the law of the layer's sum scales with ``s`` and the
   operator is a Mellin convolution when ``sigma_b = 0``.
 
-Every other activation (tanh, erf, gelu, user callables) goes through
-:meth:`Activation.squared_lattice`, which discretises the law of ``X`` on a
-lattice by locally mean-preserving (linear) splitting of the exact cell masses.
+Every other activation (tanh, erf, gelu, silu, sigmoid, softplus, sin, user callables)
+goes through :mod:`sigdist.fourier` (the characteristic function of ``X``);
+:meth:`Activation.squared_lattice`, which discretises the law of ``X`` on a lattice by
+locally mean-preserving (linear) splitting of the exact cell masses, is the independent
+cross-check (``method="lattice"``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ def _relu(h):
 
 def _gelu(h):
     return h * special.ndtr(h)
+
+
+def _silu(h):
+    return h * special.expit(h)
+
+
+def _softplus(h):
+    h = np.asarray(h, dtype=np.float64)
+    return np.logaddexp(0.0, h)
 
 
 @dataclass(frozen=True, eq=False)
@@ -296,7 +307,9 @@ def _torch_op(name, slope=0.0):
             return h
         if name == "gelu":
             return torch.nn.functional.gelu(h)
-        return getattr(torch, name)(h)  # abs, tanh, erf
+        if name in ("silu", "softplus"):
+            return getattr(torch.nn.functional, name)(h)
+        return getattr(torch, name)(h)  # abs, tanh, erf, sigmoid, sin
     return apply
 
 
@@ -312,7 +325,13 @@ _BUILTIN = {
     "tanh": lambda slope: Activation("tanh", np.tanh, torch_phi=_torch_op("tanh")),
     "erf": lambda slope: Activation("erf", special.erf, torch_phi=_torch_op("erf")),
     "gelu": lambda slope: Activation("gelu", _gelu, torch_phi=_torch_op("gelu")),
+    "silu": lambda slope: Activation("silu", _silu, torch_phi=_torch_op("silu")),
+    "sigmoid": lambda slope: Activation("sigmoid", special.expit, torch_phi=_torch_op("sigmoid")),
+    "softplus": lambda slope: Activation("softplus", _softplus, torch_phi=_torch_op("softplus")),
+    "sin": lambda slope: Activation("sin", np.sin, torch_phi=_torch_op("sin")),
 }
+# other names for the same activations (PyTorch's and the literature's)
+_ALIASES = {"swish": "silu", "prelu": "leaky_relu", "identity": "linear"}
 KNOWN_ACTIVATIONS = tuple(_BUILTIN)
 
 
@@ -333,7 +352,7 @@ def get_activation(spec, negative_slope: float = 0.01) -> Activation:
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, str):
-        key = spec.lower()
+        key = _ALIASES.get(spec.lower(), spec.lower())
         if key not in _BUILTIN:
             raise ValueError(f"activation must be one of {', '.join(KNOWN_ACTIVATIONS)} or a callable, got {spec!r}")
         try:
@@ -344,6 +363,43 @@ def get_activation(spec, negative_slope: float = 0.01) -> Activation:
             raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}")
         return _builtin(key, slope if key == "leaky_relu" else 0.0)
     if callable(spec):
-        name = getattr(spec, "__name__", "callable")
-        return Activation(name, lambda h, f=spec: np.asarray(f(np.asarray(h, dtype=np.float64)), dtype=np.float64))
+        return _user_activation(spec)
     raise ValueError(f"activation must be one of {', '.join(KNOWN_ACTIVATIONS)} or a callable, got {spec!r}")
+
+
+def _user_activation(func):
+    """A user's ``phi`` as an :class:`Activation`, checked on the Gaussian's support before any work.
+
+    A callable that only takes scalars (``math.tanh``) is wrapped with :func:`numpy.vectorize`
+    (correct, slower). Refused with a ``ValueError`` naming the activation: a callable that fails on
+    numbers, returns non-finite values, or whose ``phi(h)^2`` has no finite mean under ``N(0, s)`` (grows
+    too fast for the Gaussian to tame it on ``|h| <= 40``).
+    """
+    name = getattr(func, "__name__", type(func).__name__)
+    probe = np.linspace(-40.0, 40.0, 4001)
+    phi = lambda h, f=func: np.asarray(f(np.asarray(h, dtype=np.float64)), dtype=np.float64)  # noqa: E731
+    try:
+        values = phi(probe)
+        if values.shape != probe.shape:
+            raise TypeError("shape")
+    except Exception:  # noqa: BLE001 - any failure on arrays: try it number by number
+        scalar = np.vectorize(lambda x, f=func: float(f(float(x))), otypes=[np.float64])
+        try:
+            values = scalar(probe)
+        except Exception as err:  # noqa: BLE001
+            raise ValueError(f"activation {name!r} cannot be evaluated on real numbers: {err}") from None
+        phi = lambda h, f=scalar: f(np.asarray(h, dtype=np.float64))  # noqa: E731
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = float(probe[np.argmax(bad)])
+        raise ValueError(f"activation {name!r} returned a non-finite value (nan or inf) at h = {where:g}: "
+                         "phi must be finite on the Gaussian's support")
+    # phi(h)^2 e^{-h^2 / (2 s)} must die out: a phi growing like e^{c h^2} has no finite E[phi^2] for large s
+    with np.errstate(over="ignore"):
+        log_sq = 2.0 * np.log(np.maximum(np.abs(values), 1e-300))
+    growth = np.max((log_sq - log_sq[probe.size // 2])[np.abs(probe) >= 20.0] / probe[np.abs(probe) >= 20.0] ** 2)
+    if growth > 1e-3:
+        raise ValueError(f"activation {name!r}: phi(h)^2 grows like exp({growth:.3g} h^2), so E[phi(h)^2] under "
+                         f"N(0, s) is infinite for s >= {1 / (2 * growth):.3g}; sigdist needs a phi of at most "
+                         "polynomial growth")
+    return Activation(name, phi)

@@ -52,8 +52,8 @@ __all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "OneUnit", "group_ser
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # |g| beyond 9 has Gaussian mass 2.3e-19: panels there need not follow the phase
 _G_PHASE = 9.0
-_MAX_TERMS = 1 << 15
-_MAX_PANELS = 1 << 13
+_MAX_TERMS = 1 << 17
+_MAX_PANELS = 1 << 15
 
 
 class KernelSeries:
@@ -325,12 +325,20 @@ def group_series(kernel, s, eps):
         tails = np.max(np.abs(coef[:, quarter]) / (math.pi * k[quarter]), axis=1) * k_max * 2.0 / max(n / 2.0, 1.0)
         if np.all(tails <= eps) or k_max >= _MAX_TERMS:
             break
-        k_max = min(_MAX_TERMS, 2 * k_max)
-    # quadrature: the top coefficient from every other panel (twice the weight)
-    hh, bb = _halve(h, base)
+        # the decay seen between k_max / 2 and k_max tells how far to go (at least twice as far)
+        worst = int(np.argmax(tails / eps))
+        mag = np.abs(coef[worst])
+        a, b = float(mag[k_max // 4: k_max // 2 + 1].max()), float(mag[(3 * k_max) // 4:].max())
+        rate = math.log(a / b) / math.log(2.0) if a > 0 and b > 0 and a > b else 0.5
+        grow = (tails[worst] / eps) ** (1.0 / max(rate, 0.5)) * 1.25
+        k_max = int(min(_MAX_TERMS, k_max * min(16.0, max(2.0, grow))))
+    # quadrature: the top coefficient by 12-point rules on the same panels; the 16-point rules are
+    # more accurate still, so the difference bounds their error
+    hh, bb = _coarser_rule(h, base)
     w_half = bb[None, :] * np.exp(-0.5 * hh[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
     top = (w_half * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
-    quad = np.abs((top + atoms) ** n - coef[:, -1]) * k_max / max(n / 2.0, 1.0)
+    # a coefficient error delta moves the CDF by at most sum_k delta / (pi k) over the series
+    quad = np.abs((top + atoms) ** n - coef[:, -1]) * (1.0 + math.log(k_max)) * 2.0 / math.pi
     atoms_z = atoms ** n
     coef = coef - atoms_z[:, None]
     coef[:, 0] = 1.0 - atoms_z
@@ -338,10 +346,11 @@ def group_series(kernel, s, eps):
 
 
 def _h_nodes(act, pieces, s_lo, s_hi, t_max):
-    """Gauss-Legendre panels in ``h`` inside the monotone pieces of ``phi^2``: at most ``0.75 sqrt(s_lo)`` wide
-    (the narrowest Gaussian of the group) and about 4 radians of the phase ``t_max phi(h)^2`` each where the
-    widest Gaussian carries mass. Returns the nodes, the panel weights (without the Gaussian) and, per
-    the pieces ``(a, b)`` in ``h`` where ``phi`` vanishes (their Gaussian mass is an atom of ``X``)."""
+    """Gauss-Legendre panels in ``h`` inside the monotone pieces of ``phi^2``, placed by the phase: a panel
+    spans at most ``0.75 sqrt(s_lo)`` (the narrowest Gaussian of the group) and at most 16 radians of the
+    phase ``t_max phi(h)^2`` (where the widest Gaussian carries mass), at which 16 points integrate
+    ``e^{i phase}`` to roundoff. Returns the nodes, the panel weights (without the Gaussian) and the pieces
+    ``(a, b)`` in ``h`` where ``phi`` vanishes (their Gaussian mass is an atom of ``X``)."""
     zeros = []
     hs, ws = [], []
     reach = _G_PHASE * math.sqrt(s_hi)
@@ -351,23 +360,24 @@ def _h_nodes(act, pieces, s_lo, s_hi, t_max):
         if kind == 0 and pa == 0.0 and pb == 0.0:
             zeros.append((a, b))
             continue
-        ca, cb = max(a, -reach), min(b, reach)
-        swing = 0.0
-        if cb > ca:
-            inner = np.asarray(act.phi(np.array([ca, cb])), dtype=np.float64) ** 2
-            swing = t_max * abs(float(inner[1] - inner[0]))
-        count = int(min(_MAX_PANELS, max(2, math.ceil((b - a) / width), math.ceil(swing / 4.0))))
-        edges = np.linspace(a, b, count + 1)
+        # cost of a stretch of h: its phase swing / 16 (inside the reach) plus its length / width
+        x = np.linspace(a, b, 4097)
+        swing = np.abs(np.diff(np.asarray(act.phi(x), dtype=np.float64) ** 2)) * t_max / 16.0
+        swing[(x[1:] < -reach) | (x[:-1] > reach)] = 0.0
+        cost = np.concatenate([[0.0], np.cumsum(swing + np.diff(x) / width)])
+        count = int(min(_MAX_PANELS, max(2, math.ceil(cost[-1]))))
+        edges = np.interp(np.linspace(0.0, cost[-1], count + 1), cost, x)
+        edges[0], edges[-1] = a, b
         lo, hi = edges[:-1, None], edges[1:, None]
         hs.append((0.5 * (lo + hi) + 0.5 * (hi - lo) * _GL_X[None, :]).ravel())
-        ws.append((0.5 * (hi - lo) * _GL_W[None, :] * np.ones_like(lo)).ravel())
+        ws.append((0.5 * (hi - lo) * _GL_W[None, :]).ravel())
     return np.concatenate(hs), np.concatenate(ws), zeros
 
 
 def batched_cf(psi, weights, dt, k_max):
     """``sum_n weights[i, n] e^{i k dt psi_n}``, ``k = 0..k_max``, for each row ``i`` (see :func:`unit_cf`)."""
     n_s, n = weights.shape
-    if n * (k_max + 1) <= 4_000_000:
+    if n * (k_max + 1) <= 100_000:
         phase = np.exp(1j * dt * np.outer(psi, np.arange(k_max + 1)))
         return weights @ phase
     modes = 2 * (k_max + 1)
@@ -553,6 +563,20 @@ def conditional_columns(kernel, s, points, eps):
         for j, i in enumerate(pos[idx]):
             out[:, i] = KernelSeries(gs.coef[j], gs.period, 0.0, 0.0, gs.period).log_density(points)
     return out
+
+
+_GL12_X, _GL12_W = np.polynomial.legendre.leggauss(12)
+
+
+def _coarser_rule(h, base):
+    """The 12-point Gauss-Legendre rules on the panels of a 16-point composite rule ``(h, base)``."""
+    panels = h.size // 16
+    hp = h.reshape(panels, 16)
+    bp = base.reshape(panels, 16)
+    half = bp.sum(axis=1) / 2.0  # the panel's half-width (its weights sum to its width)
+    mid = 0.5 * (hp[:, 0] + hp[:, -1])
+    nodes = mid[:, None] + half[:, None] * _GL12_X[None, :]
+    return nodes.ravel(), (half[:, None] * _GL12_W[None, :]).ravel()
 
 
 def _halve(psi, w):
