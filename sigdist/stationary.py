@@ -22,6 +22,7 @@ import scipy.sparse.linalg
 from ._checks import check_input_norm, check_integer, check_tol
 from ._result import Result
 from ._warnings import SigdistWarning
+from .fourier import KernelSeries, conditional_columns, group_series
 from .grid import LogGrid, LogGridDensity
 from .laws import SquaredNormLaw
 from .moments import MomentChain
@@ -69,9 +70,9 @@ def augmented_matrix(operator, grid=None):
     :math:`p_{\log S}(u - \log\sigma_b^2)` otherwise. Column sums are 1 up to the
     mass the grid loses.
     """
-    if not isinstance(operator, TransitionOperator) or operator.mixture is None:
-        raise ValueError("operator must be a TransitionOperator on a log-grid route (relu, linear, abs), got "
-                         f"{type(operator).__name__}")
+    if not isinstance(operator, TransitionOperator) or operator.route == "lattice":
+        raise ValueError("operator must be a TransitionOperator on a log-grid route (every route but "
+                         f"'lattice'), got {type(operator).__name__}")
     if grid is not None and not isinstance(grid, LogGrid):
         raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
     grid = grid if grid is not None else operator.grid
@@ -81,12 +82,17 @@ def augmented_matrix(operator, grid=None):
     n, h = grid.size, grid.spacing
     out = np.zeros((n + 1, n + 1))
     out[1:, 1:] = operator.matrix(grid)
-    out[0, 1:] = mix.atom * h  # per unit of density sample
+    out[0, 1:] = operator.atom_given(grid.z) * h  # per unit of density sample
     if layer.sigma_b2 == 0.0:
         out[0, 0] = 1.0
     else:
-        out[0, 0] = mix.atom
-        out[1:, 0] = mix.log_density(grid.points - math.log(layer.sigma_b2))
+        out[0, 0] = operator.atom_given(0.0)[0]
+        if mix is not None:
+            out[1:, 0] = mix.log_density(grid.points - math.log(layer.sigma_b2))
+        else:
+            # y = 0: the variance is the bias's alone
+            out[1:, 0] = conditional_columns(operator.fourier, np.array([layer.sigma_b2]), grid.points,
+                                             operator.alias_budget)[:, 0]
     return out
 
 
@@ -214,9 +220,13 @@ def stationary_law(network, grid=None, tol=1e-8):
         v /= weights @ v
     leak = max(0.0, 1.0 - lam)
     # the stationary mass leaks 1 - lambda per step; at equilibrium that is the mass the grid misses
+    # a non-homogeneous activation has no closed moment recursion (its moments come from the grid) and,
+    # on the default grid, a bounded reach (no power tail)
+    homogeneous = layer.activation.homogeneous
     return StationaryLaw(v[0] * (1 - leak), LogGridDensity(grid, v[1:] * (1 - leak)),
                          discretisation_error=tol * 1e-3, tol=tol, label="stationary |x|^2",
-                         tail_index=tail_index(layer), moments=MomentChain.stationary(layer),
+                         tail_index=tail_index(layer) if operator.mixture is not None else math.inf,
+                         moments=MomentChain.stationary(layer) if homogeneous else None,
                          perron_eigenvalue=lam)
 
 
@@ -242,6 +252,8 @@ def _leading_eigenpairs(A, k=2):
 
 def default_stationary_grid(operator, tol):
     """Log grid for the stationary law: bias floor to the ``tol`` point of the power tail."""
+    if operator.route == "fourier":
+        return _fourier_stationary_grid(operator, tol)
     layer, mix = operator.layer, operator.mixture
     x_lo, x_hi = mix.log_range(tol * 1e-3)
     alpha = tail_index(layer)
@@ -268,6 +280,36 @@ def default_stationary_grid(operator, tol):
     return LogGrid(start, h, n)
 
 
+def _fourier_stationary_grid(operator, tol):
+    r"""Log grid for the stationary law of a layer on the Fourier route.
+
+    From the left ``tol * 1e-3`` quantile of the kernel at the smallest variance, :math:`\sigma_b^2`, to
+    the end of the window that holds the kernel at the largest variance the chain reaches: the
+    window's end :math:`P(s)` iterated, :math:`z \mapsto P(\sigma_w^2 z + \sigma_b^2)`, converges for an
+    activation whose :math:`\phi^2` grows slower than the chain contracts (bounded ones: :math:`z \le N
+    \sup\phi^2`); otherwise the stationary law has a power tail the route does not size (pass ``grid=``).
+    """
+    layer, kernel = operator.layer, operator.fourier
+    eps = tol * 1e-3
+    low = group_series(kernel, np.array([layer.sigma_b2]), eps)
+    start = KernelSeries(low.coef[0], low.period, float(low.atoms[0]), 0.0, low.period).quantile_u(eps)
+    z = low.period
+    for _ in range(60):
+        nxt = group_series(kernel, np.array([layer.variance(z)]), eps).period
+        if nxt <= z * (1 + 1e-3):
+            break
+        z = nxt
+    else:
+        raise ValueError(f"activation {layer.activation.name!r}: the chain's reach grows without bound (a power "
+                         "tail); pass grid= to stationary_law / discrete_eigen")
+    s = np.geomspace(layer.sigma_b2, layer.variance(z), 8)
+    h = float(np.min(kernel.spacing(s, eps)))
+    n = int(math.ceil((math.log(z) - start) / h)) + 1
+    if n > 6000:
+        raise ValueError(f"the stationary law needs {n} grid points at tol={tol:g}; raise tol or pass grid=")
+    return LogGrid(start, h, n)
+
+
 @dataclass(frozen=True, repr=False)
 class StationaryMoments(Result):
     """The exact first two moments of the stationary law (:func:`stationary_moments`); ``inf`` where they
@@ -282,7 +324,9 @@ def stationary_moments(network):
 
     :math:`E z = \sigma_b^2 E S / (1 - \sigma_w^2 E S)` if :math:`\sigma_w^2 E S < 1`;
     :math:`E z^2 = E S^2 (2\sigma_w^2\sigma_b^2 E z + \sigma_b^4) / (1 - \sigma_w^4 E S^2)` if
-    :math:`\sigma_w^4 E S^2 < 1`, with ``E S = N/2``, ``E S^2 = N(N+5)/4`` for relu.
+    :math:`\sigma_w^4 E S^2 < 1`, with ``E S = N/2``, ``E S^2 = N(N+5)/4`` for relu. A layer whose
+    activation is not positively homogeneous (tanh, ...) has no such recursion: its moments are those
+    of :func:`stationary_law` (accurate to its ``tol``).
 
     Parameters
     ----------
@@ -296,6 +340,10 @@ def stationary_moments(network):
     """
     layer = constant_layer(network)
     require_gaussian_iid(layer)
+    if not layer.activation.homogeneous:
+        # no closed recursion: the moments of the stationary law itself (to its tol)
+        law = stationary_law(layer)
+        return StationaryMoments(first_moment=float(law.moment(1)), second_moment=float(law.moment(2)))
     logm, _ = MomentChain.stationary(layer).log_moments(2)
     with np.errstate(over="ignore"):
         m1, m2 = np.exp(logm[1:])
@@ -370,7 +418,7 @@ def mixing_depth(network, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
                          f"grid (z up to {math.exp(grid.end):.3g}); start closer to stationarity")
     v = np.zeros(grid.size + 1)
     v[1:] = first.continuous.values
-    v[0] = op.mixture.atom
+    v[0] = first.atom
     distances = []
     for depth in range(1, max_depth + 1):
         distances.append(0.5 * float(weights @ np.abs(v - star)))
