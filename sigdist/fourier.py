@@ -85,7 +85,7 @@ class KernelSeries:
     def density(self, z):
         """Density of the continuous part at ``z`` (0 outside ``[0, P)``)."""
         z = np.asarray(z, dtype=np.float64)
-        out = _eval_density(self.coef, 2.0 * math.pi / self.period, self.period, z.ravel()).reshape(z.shape)
+        out = series_values(self.coef, (2.0 * math.pi / self.period) * z.ravel()).reshape(z.shape) / self.period
         return np.where((z > 0) & (z < self.period), out, 0.0)
 
     def cdf_continuous(self, z):
@@ -176,7 +176,9 @@ class FourierKernel:
         slope = float(np.max(psi[far] / (g[far] * g[far]))) if np.any(far) else 0.0
         cap = 0.4 / slope if slope > 1e-3 / top else math.inf
         thetas = np.geomspace(1e-3 / max(mean, 1e-300), min(cap, 1e4 * n / top), 80)
-        log_mgf = special.logsumexp(thetas[:, None] * psi[None, :], b=w[None, :], axis=1)
+        expo = thetas[:, None] * psi[None, :]
+        top_e = expo.max(axis=1, keepdims=True)
+        log_mgf = np.log(np.exp(expo - top_e) @ w) + top_e[:, 0]
         log_mgf = np.logaddexp(log_mgf, math.log(atom)) if atom > 0 else log_mgf
         ends = (n * log_mgf - math.log(eps)) / thetas
         return float(np.min(ends))
@@ -303,7 +305,7 @@ def group_series(kernel, s, eps):
     root_hi = math.sqrt(s_hi)
     pieces = [(a * root_hi, b * root_hi, kind) for a, b, kind in act._pieces_in_g(root_hi)]
     ends, t_need = [], []
-    for sv in (s_lo, s_hi):
+    for sv in ((s_lo,) if s_hi == s_lo else (s_lo, s_hi)):
         g0, psi0, w0, atom0 = kernel.nodes(sv, 1.0)
         ends.append(kernel._right_end(g0, psi0, w0, atom0, eps * 1e-2))
         mean = float(psi0 @ w0)
@@ -377,9 +379,8 @@ def _h_nodes(act, pieces, s_lo, s_hi, t_max):
 def batched_cf(psi, weights, dt, k_max):
     """``sum_n weights[i, n] e^{i k dt psi_n}``, ``k = 0..k_max``, for each row ``i`` (see :func:`unit_cf`)."""
     n_s, n = weights.shape
-    if n * (k_max + 1) <= 100_000:
-        phase = np.exp(1j * dt * np.outer(psi, np.arange(k_max + 1)))
-        return weights @ phase
+    if n * (k_max + 1) <= 400_000:
+        return _cf_rows(psi, np.ascontiguousarray(weights), dt, k_max)
     modes = 2 * (k_max + 1)
     m_r = _next_fast(2 * modes)
     spread = 14
@@ -407,12 +408,13 @@ def _gaussian_spread_rows(x, w, m_r, spread, tau):
     return out
 
 
-def _groups(s, ratio=2.0):
-    """Index groups of the sorted variances, each within ``ratio`` of its smallest."""
+def _groups(s, ratio=2.0, size=32):
+    """Index groups of the sorted variances, each within ``ratio`` of its smallest and at most ``size``
+    long (a group holds ``size x K`` complex coefficients)."""
     order = np.argsort(s)
     groups, start = [], 0
     for i in range(1, order.size + 1):
-        if i == order.size or s[order[i]] > ratio * s[order[start]]:
+        if i == order.size or s[order[i]] > ratio * s[order[start]] or i - start >= size:
             groups.append(order[start:i])
             start = i
     return groups
@@ -642,6 +644,26 @@ def _gaussian_spread(x, w, m_r, spread, tau):
 
 
 @njit
+def _cf_rows(psi, w, dt, k_max):
+    # the recurrence of _cf_terms for every row of weights at once
+    n = psi.shape[0]
+    rows = w.shape[0]
+    out = np.zeros((rows, k_max + 1), dtype=np.complex128)
+    for j in range(n):
+        zr = math.cos(dt * psi[j])
+        zi = math.sin(dt * psi[j])
+        vr = 1.0
+        vi = 0.0
+        for k in range(k_max + 1):
+            for r in range(rows):
+                out[r, k] += w[r, j] * complex(vr, vi)
+            t = vr * zr - vi * zi
+            vi = vr * zi + vi * zr
+            vr = t
+    return out
+
+
+@njit
 def _cf_terms(psi, w, dt, k_max):
     # sum_n w_n e^{i k dt psi_n}, k = 0..k_max, by the recurrence v_n <- v_n e^{i dt psi_n}: two complex
     # multiplications a term instead of an exponential (roundoff grows like k eps)
@@ -661,6 +683,63 @@ def _cf_terms(psi, w, dt, k_max):
             vi[j] = vr[j] * zi[j] + vi[j] * zr[j]
             vr[j] = r
         out[k] = complex(sr, si)
+    return out
+
+
+def series_values(c, theta):
+    r""":math:`c_0 + 2\,\mathrm{Re} \sum_{k \ge 1} c_k e^{-i k \theta_j}` at the angles ``theta``.
+
+    Few terms or points: the direct recurrence. Many: a type-2 non-uniform FFT (the coefficients
+    deconvolved by the Gaussian's, one FFT to an oversampled grid, Gaussian interpolation back to the
+    angles; the same parameters as :func:`unit_cf`), ``O(K log K + n)`` instead of ``O(K n)``.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    k_max = c.size - 1
+    if k_max * theta.size <= 2_000_000:
+        return _eval_trig(c, theta)
+    modes = 2 * (k_max + 1)
+    m_r = _next_fast(2 * modes)
+    spread = 14
+    tau = math.pi * spread / (modes * modes * 2.0 * 1.5)
+    k = np.arange(k_max + 1)
+    deconv = c * np.sqrt(math.pi / tau) * np.exp(k * k * tau)
+    a = np.zeros(m_r, dtype=complex)
+    a[: k_max + 1] = deconv
+    a[m_r - k_max:] = np.conj(deconv[1:])[::-1]
+    values = np.fft.fft(a).real
+    return _gaussian_gather(np.mod(theta, 2.0 * math.pi), values, m_r, spread, tau) / m_r
+
+
+@njit
+def _gaussian_gather(x, values, m_r, spread, tau):
+    out = np.empty(x.shape[0])
+    h = 2.0 * math.pi / m_r
+    for n in range(x.shape[0]):
+        j0 = int(math.floor(x[n] / h))
+        acc = 0.0
+        for j in range(j0 - spread + 1, j0 + spread + 1):
+            d = j * h - x[n]
+            acc += values[j % m_r] * math.exp(-d * d / (4.0 * tau))
+        out[n] = acc
+    return out
+
+
+@njit
+def _eval_trig(c, theta):
+    out = np.empty(theta.shape[0])
+    n = c.shape[0]
+    for j in range(theta.shape[0]):
+        er = math.cos(theta[j])
+        ei = -math.sin(theta[j])
+        pr = 1.0
+        pi_ = 0.0
+        acc = 0.0
+        for k in range(1, n):
+            r = pr * er - pi_ * ei
+            pi_ = pr * ei + pi_ * er
+            pr = r
+            acc += c[k].real * pr - c[k].imag * pi_
+        out[j] = c[0].real + 2.0 * acc
     return out
 
 

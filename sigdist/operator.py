@@ -15,10 +15,15 @@ Three discretisations ("routes"), chosen from the layer:
     :math:`q_l(w) = \int q_{l-1}(u)\, p_{\log S}(w - g(u))\,du + P(y = 0)\,p_{\log S}(w - \log\sigma_b^2)`
     with :math:`g(u) = \log(\sigma_w^2 e^u + \sigma_b^2)`: the same quadrature, as
     a dense matrix (no longer Toeplitz).
-``"lattice"`` (any activation)
+``"fourier"`` (any other activation: tanh, erf, gelu, silu, sigmoid, softplus, sin, callables)
+    :math:`q_l(w) = \sum_i h\, q_{l-1}(u_i)\, p_{\log z \mid s(u_i)}(w)` with the kernel of Prop. 1
+    from the :math:`N_l`-th power of one unit's characteristic function, inverted on a window
+    (:mod:`sigdist.fourier`); geometric convergence for wide layers, each error estimated.
+``"lattice"`` (any activation; ``method="lattice"``)
     Prop. 1 literally: the law of :math:`\phi(h)^2` on a lattice in ``z``
     (mean-preserving linear binning), its :math:`N_l`-fold convolution by FFT,
-    mixed over the input law. Second-order accurate in the lattice spacing.
+    mixed over the input law. Second-order accurate in the lattice spacing: the
+    independent cross-check of the other routes.
 
 Each :math:`T_l` keeps the atom at 0 exactly: ``P(z = 0) = P(S = 0)`` for
 ``y > 0`` (``2^{-N_l}`` for relu) and, when :math:`\sigma_b = 0`, ``y = 0``
@@ -58,8 +63,8 @@ class TransitionOperator:
         :meth:`matrix` is square and :meth:`apply` keeps laws on that grid).
         By default grids are sized from each law.
     method : {"auto", "exact", "lattice"}
-        ``"auto"``/``"exact"``: the log-grid routes for relu, linear and abs;
-        ``"lattice"``: the generic FFT route for every activation.
+        ``"auto"``/``"exact"``: the log-grid routes (chi-square for relu, linear and abs; Fourier
+        for every other activation); ``"lattice"``: the generic second-order route.
     tol : float
         Accuracy target: sets the grid spacing and the tail mass that may be dropped.
     lattice_size : int

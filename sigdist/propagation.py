@@ -48,8 +48,10 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
         from it; a :class:`~sigdist.laws.SigdistWarning` is issued for a law whose
         error estimate exceeds it.
     method : {"auto", "exact", "lattice"}
-        ``"auto"`` uses the exact log-grid routes when every layer is relu,
-        linear or abs, the lattice route otherwise.
+        ``"auto"`` and ``"exact"``: the log-grid routes of :mod:`sigdist.operator` for every
+        activation (the chi-square routes for relu, linear and abs; the Fourier route of
+        :mod:`sigdist.fourier` for the others). ``"lattice"``: the generic second-order route, an
+        independent cross-check.
     lattice_size : int
         Lattice points per layer for the lattice route.
 
@@ -65,8 +67,9 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
 
     Notes
     -----
-    The exact routes solve :math:`p_l = T_l p_{l-1}` (eq. 1) with the kernel of
-    eq. 7 by the trapezoid rule in ``u = log z``; see :mod:`sigdist.operator`.
+    The log-grid routes solve :math:`p_l = T_l p_{l-1}` (eq. 1) by the trapezoid rule in
+    ``u = log z``, with the kernel of eq. 7 (relu, linear, abs) or the kernel of Prop. 1 by Fourier
+    inversion (any other activation); see :mod:`sigdist.operator`.
     The lattice route's discretisation error is estimated by repeating the
     computation on lattices two and four times coarser (Richardson with the
     observed order).
@@ -134,7 +137,9 @@ def _propagate_log(network, y0, input_law, tol, keep_all=True):
     spacing = min(op.required_spacing(budget) for op in shared.values())
     for op in shared.values():
         op.spacing = spacing
-        op.alias_budget = budget
+        # the Fourier route's share covers its series' errors and its grid's resolution: tol / 10 over the
+        # layers keeps its laws within tol at a fraction of the cost of the chi-square routes' tighter share
+        op.alias_budget = budget * 100.0 if op.route == "fourier" else budget
     law = y0 if input_law is None else _log_input(input_law, spacing, tol * 1e-3)
     laws = []
     i = 0
@@ -146,7 +151,7 @@ def _propagate_log(network, y0, input_law, tol, keep_all=True):
         law = op.apply(law, tail=budget)
         if keep_all:
             laws.append(law)
-        if run > _FIXED_GRID_RUN and op.route == "log-dense":
+        if run > _FIXED_GRID_RUN and (op.route == "log-dense" or (op.route == "fourier" and op.layer.sigma_b2 > 0)):
             fixed = _fixed_grid_run(op, law, run - 1, budget, keep_all)
             if fixed is not None:
                 laws.extend(fixed[:-1] if keep_all else [])
@@ -207,7 +212,7 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
     def make(vec, layers_done, moments, previous=None):
         cont = LogGridDensity(grid, np.maximum(vec[1:], 0.0))
         step = None
-        if previous is not None:  # the one-step tails average the kernel over the previous law
+        if previous is not None and op.mixture is not None:  # the one-step tails average the kernel over it
             log_y, w, _ = previous.quadrature_nodes()
             step = OneStep(op.layer, op.layer.log_variance(log_y), w, point=False)
         return SquaredNormLaw(vec[0], cont, tol=op.tol, warn=False, moments=moments, step=step,
