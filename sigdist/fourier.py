@@ -25,11 +25,14 @@ estimated and carried into the law's ``error_estimate``:
   like :math:`t^{-N/2}` (one unit's density has an :math:`x^{-1/2}` singularity where
   :math:`\phi` vanishes) and like :math:`e^{-N \sigma_X^2 t^2 / 2}` in the bulk: geometric
   convergence for wide layers, a power :math:`N/2` for narrow ones;
-* quadrature of the coefficients: the top coefficient recomputed with half the panels.
+* quadrature of the coefficients: the top coefficient by 12-point rules on the same panels.
 
-The z-singularity at 0 is what limits narrow layers: the route meets ``tol = 1e-8`` from about
-``N = 5``; ``N = 1`` is answered exactly by inverting :math:`\phi^2` piece by piece
-(:meth:`FourierKernel.one_unit_log_density`), and ``N = 2..4`` carry their estimated error.
+Variances within a factor 2 share one window and frequency grid (:func:`group_series`), so a layer's
+kernel mixed over the previous law's nodes is one series per group (:func:`mixed_log_density`); the
+density of ``log z`` is sampled on a log grid like the other routes' laws, its spacing halved until
+the grid resolves it. The singularities of ``z``'s density limit narrow layers (docs/method.md):
+wide ones converge geometrically; width 1 is answered exactly by inverting :math:`\phi^2` piece by
+piece (:meth:`FourierKernel.one_unit_log_density`).
 An atom (where :math:`\phi` vanishes on a set of positive Gaussian mass) is kept exactly:
 :math:`P(z = 0) = P(X = 0)^N`.
 """
@@ -41,7 +44,7 @@ import math
 import numpy as np
 from scipy import special
 
-from ._numba import njit
+from ._nufft import trig_values, unit_transform
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
@@ -57,24 +60,23 @@ _MAX_PANELS = 1 << 15
 
 
 class KernelSeries:
-    """The Fourier series of the law of ``z`` given one variance ``s`` (see :class:`FourierKernel`).
+    r"""A law of ``z`` on ``[0, P)`` given by its Fourier series (one variance's, or a group's mixture).
 
     Attributes
     ----------
     coef : ndarray of complex
-        :math:`c_k = \\varphi_z(k\\,\\Delta t) - P(z = 0)`, ``k = 0..K`` (the atom removed).
+        :math:`c_k`, ``k = 0..K``: the characteristic function of the continuous part at
+        :math:`k\,\Delta t`, :math:`\Delta t = 2\pi / P` (``c_0`` its mass).
     period : float
-        ``P``: the series represents the law on ``[0, P)``.
+        ``P``.
     atom : float
-        ``P(z = 0)``.
-    error : float
-        Estimated sup-norm CDF error of the series (aliasing + truncation + quadrature).
+        ``P(z = 0)`` (``1 - atom`` is what the quantiles are of).
     """
 
-    __slots__ = ("coef", "period", "atom", "error", "z_hi")
+    __slots__ = ("coef", "period", "atom")
 
-    def __init__(self, coef, period, atom, error, z_hi):
-        self.coef, self.period, self.atom, self.error, self.z_hi = coef, period, atom, error, z_hi
+    def __init__(self, coef, period, atom):
+        self.coef, self.period, self.atom = coef, period, atom
 
     def log_density(self, u):
         """Density of ``log z`` at ``u``: ``e^u f(e^u)``."""
@@ -85,28 +87,36 @@ class KernelSeries:
     def density(self, z):
         """Density of the continuous part at ``z`` (0 outside ``[0, P)``)."""
         z = np.asarray(z, dtype=np.float64)
-        out = series_values(self.coef, (2.0 * math.pi / self.period) * z.ravel()).reshape(z.shape) / self.period
+        out = trig_values(self.coef, (2.0 * math.pi / self.period) * z.ravel()).reshape(z.shape) / self.period
         return np.where((z > 0) & (z < self.period), out, 0.0)
 
     def cdf_continuous(self, z):
-        """``P(0 < Z <= z)`` from the termwise integrated series."""
+        r"""``P(0 < Z <= z)``: the series integrated termwise,
+        :math:`c_0 z / P + (2/P)\,\mathrm{Re}\sum_k b_k (1 - e^{-i k \Delta t z})` with :math:`b_k = c_k / (i k \Delta t)`."""
         z = np.clip(np.asarray(z, dtype=np.float64), 0.0, self.period)
-        return _eval_cdf(self.coef, 2.0 * math.pi / self.period, self.period, z.ravel()).reshape(z.shape)
+        dt = 2.0 * math.pi / self.period
+        k = np.arange(self.coef.size)
+        b = np.zeros(self.coef.size, dtype=complex)
+        b[1:] = self.coef[1:] / (1j * k[1:] * dt)
+        at_zero = float(trig_values(b, np.zeros(1))[0])
+        out = (self.coef[0].real * z.ravel() + at_zero - trig_values(b, dt * z.ravel())) / self.period
+        return out.reshape(z.shape)
 
     def quantile_u(self, level):
-        """``log z`` with ``P(0 < Z <= z) = level`` (bisection in ``log z``; the series' CDF is monotone up
-        to its error)."""
-        lo, hi = math.log(self.period) - 800.0, math.log(self.period)
-        mass = 1.0 - self.atom
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if float(self.cdf_continuous(np.array([math.exp(mid)]))[0]) < level * mass:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo < 1e-3:
-                break
-        return lo
+        """``log z`` with ``P(0 < z <= z) = level (1 - atom)``, to 1e-3."""
+        return _quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
+
+
+def _quantile_u(cdf, period, mass, level):
+    # bisection in log z (the CDF is monotone up to its error); below the window's start by e^-800 at most
+    lo, hi = math.log(period) - 800.0, math.log(period)
+    while hi - lo > 1e-3:
+        mid = 0.5 * (lo + hi)
+        if float(cdf(np.array([math.exp(mid)]))[0]) < level * mass:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 class FourierKernel:
@@ -119,9 +129,10 @@ class FourierKernel:
 
     Notes
     -----
-    :meth:`series` gives, for a variance ``s``, the Fourier coefficients of the law of
-    :math:`z = \sum_{i \le N} \phi(\sqrt{s} g_i)^2` on a window that holds it (module docstring);
-    :meth:`log_density` evaluates the density of ``log z`` from them anywhere.
+    What one unit needs: its monotone pieces, moments and window (:meth:`window_nodes`,
+    :meth:`right_end`), its atom, the log-grid spacing its law needs, and its exact law for width 1.
+    :func:`group_series` gives the Fourier coefficients of the law of
+    :math:`z = \sum_{i \le N} \phi(\sqrt{s} g_i)^2` for a group of variances (module docstring).
     """
 
     def __init__(self, layer: Layer):
@@ -134,37 +145,27 @@ class FourierKernel:
         root = math.sqrt(s)
         return self.activation._pieces_in_g(root)  # monotone pieces of g -> phi(root g)^2, cached per range
 
-    def nodes(self, s, t_max):
-        """Quadrature nodes for one unit: ``(g, psi, weights, atom)`` with ``psi = phi(sqrt(s) g)^2`` at the
-        nodes ``g``, the Gaussian weights, and the exact mass of ``{psi = 0}`` (an atom of ``X``)."""
+    def window_nodes(self, s):
+        """Gauss-Legendre nodes in ``g`` for one unit's moments and cumulant generating function (no phase):
+        ``(g, psi, weights, atom)`` with ``psi = phi(sqrt(s) g)^2``, the Gaussian weights and the exact mass
+        of ``{psi = 0}``."""
         root = math.sqrt(s)
         atom = 0.0
         gs, ws = [], []
         for a, b, kind in self._pieces(s):
-            pa, pb = float(self.activation.phi(np.float64(root * a)) ** 2), float(self.activation.phi(np.float64(root * b)) ** 2)
-            if kind == 0 and pa == 0.0 and pb == 0.0:
+            if kind == 0 and float(self.activation.phi(np.float64(root * 0.5 * (a + b)))) == 0.0:
                 atom += float(special.ndtr(b) - special.ndtr(a))
                 continue
-            # panels: about one per radian of the phase t psi where the Gaussian carries mass, and
-            # at most 0.75 wide so that the Gaussian factor is resolved too
-            ca, cb = max(a, -_G_PHASE), min(b, _G_PHASE)
-            swing = t_max * abs(pb - pa) if cb > ca else 0.0
-            if cb > ca and (ca > a or cb < b):
-                inner = self.activation.phi(np.array([root * ca, root * cb])) ** 2
-                swing = t_max * abs(float(inner[1] - inner[0]))
-            # 16-point Gauss-Legendre integrates e^{i phase} to roundoff over 4 radians a panel
-            n = int(min(_MAX_PANELS, max(2, math.ceil((b - a) / 0.75), math.ceil(swing / 4.0))))
-            edges = np.linspace(a, b, n + 1)
+            edges = np.linspace(a, b, max(2, math.ceil((b - a) / 0.75)) + 1)
             lo, hi = edges[:-1, None], edges[1:, None]
             g = 0.5 * (lo + hi) + 0.5 * (hi - lo) * _GL_X[None, :]
             gs.append(g.ravel())
             ws.append((0.5 * (hi - lo) * _GL_W[None, :] * np.exp(-0.5 * g * g)).ravel() / math.sqrt(2 * math.pi))
         g = np.concatenate(gs) if gs else np.zeros(0)
         w = np.concatenate(ws) if ws else np.zeros(0)
-        psi = np.asarray(self.activation.phi(root * g), dtype=np.float64) ** 2
-        return g, psi, w, atom
+        return g, np.asarray(self.activation.phi(root * g), dtype=np.float64) ** 2, w, atom
 
-    def _right_end(self, g, psi, w, atom, eps):
+    def right_end(self, g, psi, w, atom, eps):
         """``P`` with ``P(z > P) <= eps`` (Chernoff, from the exact cumulant generating function of one unit)."""
         n = self.width
         top = float(psi.max()) if psi.size else 0.0
@@ -183,47 +184,14 @@ class FourierKernel:
         ends = (n * log_mgf - math.log(eps)) / thetas
         return float(np.min(ends))
 
-    def series(self, s, eps):
-        """The :class:`KernelSeries` of the law of ``z`` given the variance ``s``, to CDF accuracy ``eps``."""
-        n = self.width
-        g0, psi0, w0, atom = self.nodes(s, 1.0)
-        mean = float(psi0 @ w0)
-        var = max(float((psi0 * psi0) @ w0) - mean * mean, 1e-300 * mean * mean)
-        if mean <= 0.0:  # phi vanishes wherever the Gaussian lives
-            return KernelSeries(np.zeros(1, dtype=complex), 1.0, 1.0, 0.0, 0.0)
-        period = self._right_end(g0, psi0, w0, atom, eps * 1e-2) * (1.0 + 1e-9)
-        dt = 2.0 * math.pi / period
-        # the Gaussian approximation of |phi_X|^N sets the first guess of the truncation
-        t0 = math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5
-        k_max = int(min(_MAX_TERMS, max(16, math.ceil(t0 / dt))))
-        while True:
-            _, psi, w, atom = self.nodes(s, k_max * dt)
-            unit = unit_cf(psi, w, dt, k_max) + atom
-            coef = unit ** n
-            # truncation: what the last quarter of the CDF series holds bounds what lies beyond it for a
-            # tail that decays at least like k^(-N/2)
-            k = np.arange(k_max + 1)
-            quarter = slice(max(1, (3 * k_max) // 4), k_max + 1)
-            tail = float(np.max(np.abs(coef[quarter]) / (math.pi * k[quarter]))) * k_max * 2.0 / max(n / 2.0, 1.0)
-            if tail <= eps or k_max >= _MAX_TERMS:
-                break
-            k_max = min(_MAX_TERMS, 2 * k_max)
-        # quadrature: the top coefficient with half the panels
-        half = _halve(psi, w)
-        top_half = (_cf_terms(half[0], half[1], dt * k_max, 1)[1] + atom) ** n
-        quad = abs(complex(top_half) - complex(coef[-1])) * k_max / max(n / 2.0, 1.0)
-        coef = coef.copy()
-        coef -= atom ** n  # the atom of z, kept apart: the series is then the continuous part's
-        coef[0] = 1.0 - atom ** n
-        error = eps * 1e-2 + tail + quad
-        return KernelSeries(coef, period, atom ** n, error, period)
-
-    def conditional(self, s, eps):
-        """The law of ``z`` given the variance ``s``: a :class:`OneUnit` for width 1 (exact), else the
-        :class:`KernelSeries` to CDF accuracy ``eps``."""
-        if self.width == 1:
-            return OneUnit(self, s)
-        return self.series(s, eps)
+    def atom(self, s):
+        """``P(z = 0 | s) = P(X = 0)^N``: the Gaussian mass of the pieces where ``phi`` vanishes."""
+        root = math.sqrt(s)
+        zero = 0.0
+        for a, b, kind in self._pieces(s):
+            if kind == 0 and float(self.activation.phi(np.float64(root * 0.5 * (a + b)))) == 0.0:
+                zero += float(special.ndtr(b) - special.ndtr(a))
+        return zero ** self.width
 
     def spacing(self, s, eps):
         """Log-grid spacing that resolves the law of ``log z`` given each variance in ``s``: the spacing that
@@ -271,7 +239,7 @@ _SPACING_CACHE = {}
 
 
 class GroupSeries:
-    """Fourier coefficients of the laws of ``z`` given a group of variances on one window ``[0, P)``.
+    r"""Fourier coefficients of the laws of ``z`` given a group of variances on one window ``[0, P)``.
 
     Attributes
     ----------
@@ -306,8 +274,8 @@ def group_series(kernel, s, eps):
     pieces = [(a * root_hi, b * root_hi, kind) for a, b, kind in act._pieces_in_g(root_hi)]
     ends, t_need = [], []
     for sv in ((s_lo,) if s_hi == s_lo else (s_lo, s_hi)):
-        g0, psi0, w0, atom0 = kernel.nodes(sv, 1.0)
-        ends.append(kernel._right_end(g0, psi0, w0, atom0, eps * 1e-2))
+        g0, psi0, w0, atom0 = kernel.window_nodes(sv)
+        ends.append(kernel.right_end(g0, psi0, w0, atom0, eps * 1e-2))
         mean = float(psi0 @ w0)
         var = max(float((psi0 * psi0) @ w0) - mean * mean, 1e-300 * mean * mean)
         t_need.append(math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5)
@@ -320,7 +288,7 @@ def group_series(kernel, s, eps):
         atoms = sum((special.ndtr(b / root) - special.ndtr(a / root) for a, b in zeros), np.zeros(s.size))
         psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
         weights = base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
-        unit = batched_cf(psi, weights, dt, k_max) + atoms[:, None]
+        unit = unit_transform(psi, weights, dt, k_max) + atoms[:, None]
         coef = unit ** n
         k = np.arange(k_max + 1)
         quarter = slice(max(1, (3 * k_max) // 4), k_max + 1)
@@ -376,38 +344,6 @@ def _h_nodes(act, pieces, s_lo, s_hi, t_max):
     return np.concatenate(hs), np.concatenate(ws), zeros
 
 
-def batched_cf(psi, weights, dt, k_max):
-    """``sum_n weights[i, n] e^{i k dt psi_n}``, ``k = 0..k_max``, for each row ``i`` (see :func:`unit_cf`)."""
-    n_s, n = weights.shape
-    if n * (k_max + 1) <= 400_000:
-        return _cf_rows(psi, np.ascontiguousarray(weights), dt, k_max)
-    modes = 2 * (k_max + 1)
-    m_r = _next_fast(2 * modes)
-    spread = 14
-    tau = math.pi * spread / (modes * modes * 2.0 * 1.5)
-    x = np.mod(dt * psi, 2.0 * math.pi)
-    grid = _gaussian_spread_rows(x, np.ascontiguousarray(weights), m_r, spread, tau)
-    k = np.arange(k_max + 1)
-    return np.fft.ifft(grid, axis=1)[:, : k_max + 1] * (np.sqrt(math.pi / tau) * np.exp(k * k * tau))[None, :]
-
-
-@njit
-def _gaussian_spread_rows(x, w, m_r, spread, tau):
-    out = np.zeros((w.shape[0], m_r))
-    h = 2.0 * math.pi / m_r
-    kern = np.empty(2 * spread)
-    for n in range(x.shape[0]):
-        j0 = int(math.floor(x[n] / h))
-        for j in range(2 * spread):
-            d = (j0 - spread + 1 + j) * h - x[n]
-            kern[j] = math.exp(-d * d / (4.0 * tau))
-        for r in range(w.shape[0]):
-            wr = w[r, n]
-            for j in range(2 * spread):
-                out[r, (j0 - spread + 1 + j) % m_r] += wr * kern[j]
-    return out
-
-
 def _groups(s, ratio=2.0, size=32):
     """Index groups of the sorted variances, each within ``ratio`` of its smallest and at most ``size``
     long (a group holds ``size x K`` complex coefficients)."""
@@ -421,7 +357,7 @@ def _groups(s, ratio=2.0, size=32):
 
 
 class OneUnit:
-    """The law of one unit's ``X = phi(sqrt(s) g)^2`` (width 1), exactly: :math:`\phi^2` inverted piece by piece.
+    r"""The law of one unit's ``X = phi(sqrt(s) g)^2`` (width 1), exactly: :math:`\phi^2` inverted piece by piece.
 
     Same interface as :class:`KernelSeries` (``log_density``, ``cdf_continuous``, ``quantile_u``,
     ``period``, ``atom``, ``error``).
@@ -461,17 +397,7 @@ class OneUnit:
         return out
 
     def quantile_u(self, level):
-        lo, hi = math.log(self.period) - 800.0, math.log(self.period)
-        mass = 1.0 - self.atom
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if float(self.cdf_continuous(np.array([math.exp(mid)]))[0]) < level * mass:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo < 1e-3:
-                break
-        return lo
+        return _quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
 
 
 def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
@@ -528,7 +454,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             error += float(w @ gs.errors)
             mass = float(w.sum() - w @ gs.atoms)
             # the part's mass stands where a law's 1 - atom does: its quantiles are of the part
-            series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass, 0.0, gs.period)
+            series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass)
             level = min(0.25, tail / (share * len(groups)))
             parts.append((series.log_density, series.quantile_u(level) if mass > 0 else math.log(gs.period),
                           math.log(gs.period)))
@@ -563,7 +489,7 @@ def conditional_columns(kernel, s, points, eps):
     for idx in _groups(s[pos]):
         gs = group_series(kernel, s[pos][idx], eps)
         for j, i in enumerate(pos[idx]):
-            out[:, i] = KernelSeries(gs.coef[j], gs.period, 0.0, 0.0, gs.period).log_density(points)
+            out[:, i] = KernelSeries(gs.coef[j], gs.period, 0.0).log_density(points)
     return out
 
 
@@ -581,18 +507,6 @@ def _coarser_rule(h, base):
     return nodes.ravel(), (half[:, None] * _GL12_W[None, :]).ravel()
 
 
-def _halve(psi, w):
-    """Nodes of a rule with every other panel merged: the 16-point panels are taken in pairs and the
-    pair's weight put on one panel (a coarser quadrature of the same integrand)."""
-    n = psi.size // 16
-    if n < 2:
-        return psi, w
-    m = (n // 2) * 2
-    p = psi[: m * 16].reshape(m // 2, 2, 16)
-    ww = w[: m * 16].reshape(m // 2, 2, 16)
-    return np.concatenate([p[:, 0].ravel(), psi[m * 16:]]), np.concatenate([(ww[:, 0] * 2).ravel(), w[m * 16:]])
-
-
 def _bisect(psi, a, b, kind, targets):
     lo = np.full(targets.shape, a, dtype=np.float64)
     hi = np.full(targets.shape, b, dtype=np.float64)
@@ -602,189 +516,3 @@ def _bisect(psi, a, b, kind, targets):
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return 0.5 * (lo + hi)
-
-
-def unit_cf(psi, w, dt, k_max):
-    r"""``sum_n w_n e^{i k dt psi_n}`` for ``k = 0..k_max``: the characteristic function of one unit on the
-    frequencies ``k dt`` from its quadrature nodes.
-
-    Few terms: the direct recurrence (exact to roundoff). Many: a type-1 non-uniform FFT (Gaussian
-    gridding of Greengard & Lee 2004 with oversampling 2 and 14 grid points each side, relative accuracy
-    about 1e-13 of the total weight), which costs ``O(n + K log K)`` instead of ``O(n K)``.
-    """
-    if psi.size * (k_max + 1) <= 2_000_000:
-        return _cf_terms(psi, w, dt, k_max)
-    modes = 2 * (k_max + 1)
-    m_r = _next_fast(2 * modes)
-    spread = 14
-    tau = math.pi * spread / (modes * modes * 2.0 * 1.5)
-    x = np.mod(dt * psi, 2.0 * math.pi)
-    grid = _gaussian_spread(x, w, m_r, spread, tau)
-    k = np.arange(k_max + 1)
-    return np.fft.ifft(grid)[: k_max + 1] * np.sqrt(math.pi / tau) * np.exp(k * k * tau)
-
-
-def _next_fast(n):
-    from scipy import fft
-
-    return fft.next_fast_len(int(n))
-
-
-@njit
-def _gaussian_spread(x, w, m_r, spread, tau):
-    # f(xi_j) = sum_n w_n sum_l exp(-(xi_j - x_n - 2 pi l)^2 / (4 tau)) on xi_j = 2 pi j / m_r
-    out = np.zeros(m_r)
-    h = 2.0 * math.pi / m_r
-    for n in range(x.shape[0]):
-        j0 = int(math.floor(x[n] / h))
-        for j in range(j0 - spread + 1, j0 + spread + 1):
-            d = j * h - x[n]
-            out[j % m_r] += w[n] * math.exp(-d * d / (4.0 * tau))
-    return out
-
-
-@njit
-def _cf_rows(psi, w, dt, k_max):
-    # the recurrence of _cf_terms for every row of weights at once
-    n = psi.shape[0]
-    rows = w.shape[0]
-    out = np.zeros((rows, k_max + 1), dtype=np.complex128)
-    for j in range(n):
-        zr = math.cos(dt * psi[j])
-        zi = math.sin(dt * psi[j])
-        vr = 1.0
-        vi = 0.0
-        for k in range(k_max + 1):
-            for r in range(rows):
-                out[r, k] += w[r, j] * complex(vr, vi)
-            t = vr * zr - vi * zi
-            vi = vr * zi + vi * zr
-            vr = t
-    return out
-
-
-@njit
-def _cf_terms(psi, w, dt, k_max):
-    # sum_n w_n e^{i k dt psi_n}, k = 0..k_max, by the recurrence v_n <- v_n e^{i dt psi_n}: two complex
-    # multiplications a term instead of an exponential (roundoff grows like k eps)
-    n = psi.shape[0]
-    out = np.empty(k_max + 1, dtype=np.complex128)
-    zr = np.cos(dt * psi)
-    zi = np.sin(dt * psi)
-    vr = np.ones(n)
-    vi = np.zeros(n)
-    for k in range(k_max + 1):
-        sr = 0.0
-        si = 0.0
-        for j in range(n):
-            sr += w[j] * vr[j]
-            si += w[j] * vi[j]
-            r = vr[j] * zr[j] - vi[j] * zi[j]
-            vi[j] = vr[j] * zi[j] + vi[j] * zr[j]
-            vr[j] = r
-        out[k] = complex(sr, si)
-    return out
-
-
-def series_values(c, theta):
-    r""":math:`c_0 + 2\,\mathrm{Re} \sum_{k \ge 1} c_k e^{-i k \theta_j}` at the angles ``theta``.
-
-    Few terms or points: the direct recurrence. Many: a type-2 non-uniform FFT (the coefficients
-    deconvolved by the Gaussian's, one FFT to an oversampled grid, Gaussian interpolation back to the
-    angles; the same parameters as :func:`unit_cf`), ``O(K log K + n)`` instead of ``O(K n)``.
-    """
-    theta = np.asarray(theta, dtype=np.float64)
-    k_max = c.size - 1
-    if k_max * theta.size <= 2_000_000:
-        return _eval_trig(c, theta)
-    modes = 2 * (k_max + 1)
-    m_r = _next_fast(2 * modes)
-    spread = 14
-    tau = math.pi * spread / (modes * modes * 2.0 * 1.5)
-    k = np.arange(k_max + 1)
-    deconv = c * np.sqrt(math.pi / tau) * np.exp(k * k * tau)
-    a = np.zeros(m_r, dtype=complex)
-    a[: k_max + 1] = deconv
-    a[m_r - k_max:] = np.conj(deconv[1:])[::-1]
-    values = np.fft.fft(a).real
-    return _gaussian_gather(np.mod(theta, 2.0 * math.pi), values, m_r, spread, tau) / m_r
-
-
-@njit
-def _gaussian_gather(x, values, m_r, spread, tau):
-    out = np.empty(x.shape[0])
-    h = 2.0 * math.pi / m_r
-    for n in range(x.shape[0]):
-        j0 = int(math.floor(x[n] / h))
-        acc = 0.0
-        for j in range(j0 - spread + 1, j0 + spread + 1):
-            d = j * h - x[n]
-            acc += values[j % m_r] * math.exp(-d * d / (4.0 * tau))
-        out[n] = acc
-    return out
-
-
-@njit
-def _eval_trig(c, theta):
-    out = np.empty(theta.shape[0])
-    n = c.shape[0]
-    for j in range(theta.shape[0]):
-        er = math.cos(theta[j])
-        ei = -math.sin(theta[j])
-        pr = 1.0
-        pi_ = 0.0
-        acc = 0.0
-        for k in range(1, n):
-            r = pr * er - pi_ * ei
-            pi_ = pr * ei + pi_ * er
-            pr = r
-            acc += c[k].real * pr - c[k].imag * pi_
-        out[j] = c[0].real + 2.0 * acc
-    return out
-
-
-@njit
-def _eval_density(c, dt, period, z):
-    # f(z) = (1/P) [c_0 + 2 Re sum_{k >= 1} c_k e^{-i k dt z}]
-    out = np.empty(z.shape[0])
-    n = c.shape[0]
-    for j in range(z.shape[0]):
-        th = dt * z[j]
-        er = math.cos(th)
-        ei = -math.sin(th)
-        pr = 1.0
-        pi_ = 0.0
-        acc = 0.0
-        for k in range(1, n):
-            r = pr * er - pi_ * ei
-            pi_ = pr * ei + pi_ * er
-            pr = r
-            acc += c[k].real * pr - c[k].imag * pi_
-        out[j] = (c[0].real + 2.0 * acc) / period
-    return out
-
-
-@njit
-def _eval_cdf(c, dt, period, z):
-    # F(z) = c_0 z / P + (2/P) Re sum_k c_k (1 - e^{-i k dt z}) / (i k dt)
-    out = np.empty(z.shape[0])
-    n = c.shape[0]
-    for j in range(z.shape[0]):
-        th = dt * z[j]
-        er = math.cos(th)
-        ei = -math.sin(th)
-        pr = 1.0
-        pi_ = 0.0
-        acc = 0.0
-        for k in range(1, n):
-            r = pr * er - pi_ * ei
-            pi_ = pr * ei + pi_ * er
-            pr = r
-            # (1 - e^{-i th k}) / (i k dt) = (-i)(1 - p) / (k dt), p = pr + i pi_
-            qr = 1.0 - pr
-            qi = -pi_
-            tr = qi / (k * dt)
-            ti = -qr / (k * dt)
-            acc += c[k].real * tr - c[k].imag * ti
-        out[j] = (c[0].real * z[j] + 2.0 * acc) / period
-    return out

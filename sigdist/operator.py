@@ -185,7 +185,7 @@ class TransitionOperator:
             if s == 0.0:
                 out[i] = 1.0
             elif self.route == "fourier":
-                out[i] = self.fourier.conditional(s, self.alias_budget).atom
+                out[i] = self.fourier.atom(s)
             else:
                 out[i] = self.mixture.atom
         return out

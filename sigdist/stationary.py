@@ -292,7 +292,7 @@ def _fourier_stationary_grid(operator, tol):
     layer, kernel = operator.layer, operator.fourier
     eps = tol * 1e-3
     low = group_series(kernel, np.array([layer.sigma_b2]), eps)
-    start = KernelSeries(low.coef[0], low.period, float(low.atoms[0]), 0.0, low.period).quantile_u(eps)
+    start = KernelSeries(low.coef[0], low.period, float(low.atoms[0])).quantile_u(eps)
     z = low.period
     for _ in range(60):
         nxt = group_series(kernel, np.array([layer.variance(z)]), eps).period
