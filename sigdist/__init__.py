@@ -8,9 +8,11 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 
 * :mod:`~sigdist.network`, :mod:`~sigdist.activations`, :mod:`~sigdist.weights`: the one network
   spec, the activation registry, the weight-law registry.
-* :mod:`~sigdist.kernel`: the kernel ``k_l(y, z)`` (Burkholz & Dubatovka 2019, eq. 7);
-  :mod:`~sigdist.grid`: the log grid and lattice; :mod:`~sigdist.operator`: the transition
-  operator ``T_l`` (Prop. 1); :mod:`~sigdist.moments`: exact moment recursions.
+* :mod:`~sigdist.kernel`: the kernel ``k_l(y, z)`` (Burkholz & Dubatovka 2019, eq. 7) of relu,
+  linear and abs; :mod:`~sigdist.fourier`: the kernel of every other activation (Prop. 1, by Fourier
+  inversion); :mod:`~sigdist.grid`: the log grid and lattice; :mod:`~sigdist.operator`: the transition
+  operator ``T_l`` (Prop. 1), with :mod:`~sigdist.lattice_route` its cross-check route;
+  :mod:`~sigdist.moments`: exact moment recursions.
 * :mod:`~sigdist.laws`, :mod:`~sigdist.propagation`: laws of ``|x^(l)|^2``;
   :mod:`~sigdist.empirical`: the empirical law of a sample.
 * :mod:`~sigdist.spectrum`: exact eigenvalues, critical window, tail index (``sigma_b = 0``);
@@ -26,8 +28,9 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 * The application layer on top: :mod:`~sigdist.cli`, :mod:`~sigdist.demo`, :mod:`~sigdist.plotting`.
 """
 
-from . import (activations, batchnorm, correlation, cosine, empirical, grid, initializers, kernel, laws, length_bounds,
-               lengths, lyapunov, moments, montecarlo, network, operator, pairs, pretraining, propagation,
+from . import (activations, batchnorm, correlation, cosine, empirical, fourier, grid, initializers, kernel,
+               lattice_route, laws, length_bounds, lengths, lyapunov, moments, montecarlo, network, operator, pairs,
+               pretraining, propagation,
                rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, spectrum, stationary,
                weights)
 from ._law import Law
@@ -77,8 +80,8 @@ __all__ = [
     "corollary1_mean", "corollary2_bounds", "empirical_variance", "initializer_network", "length_moments",
     "residual_length_moments", "theorem5_bounds",
     # submodules
-    "activations", "batchnorm", "correlation", "cosine", "empirical", "grid", "initializers", "kernel", "laws",
-    "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "operator", "pairs", "pretraining",
+    "activations", "batchnorm", "correlation", "cosine", "empirical", "fourier", "grid", "initializers", "kernel",
+    "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "operator", "pairs", "pretraining",
     "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "spectrum",
     "stationary",
     "weights",

@@ -34,7 +34,7 @@ def test_constant_constructor():
         (dict(width=10, sigma_w2=math.nan), "sigma_w2"),
         (dict(width=10, sigma_w2=1.0, sigma_b2=-0.1), "sigma_b2"),
         (dict(width=10, sigma_w2=1.0, sigma_b2=math.inf), "sigma_b2"),
-        (dict(width=10, sigma_w2=1.0, activation="swish"), "activation"),
+        (dict(width=10, sigma_w2=1.0, activation="mish"), "activation"),
     ],
 )
 def test_bad_layer_parameters_name_the_parameter(kwargs, word):
@@ -44,7 +44,7 @@ def test_bad_layer_parameters_name_the_parameter(kwargs, word):
 
 def test_unknown_activation_lists_the_known_ones():
     with pytest.raises(ValueError) as info:
-        Layer(10, 1.0, activation="swish")
+        Layer(10, 1.0, activation="mish")
     for name in sigdist.KNOWN_ACTIVATIONS:
         assert name in str(info.value)
 
