@@ -316,7 +316,7 @@ def product_tails(node):
         layer = node.layer
         if layer.sigma_b2 > 0 or layer.activation.chi2_kind is None:
             return None
-        key = (layer.width, layer.sigma_w2, layer.activation.chi2_kind)
+        key = (layer.width, layer.sigma_w2, layer.activation)  # a leaky relu's slope is in its activation
         counts[key] = counts.get(key, 0) + 1
         layers.setdefault(key, layer)
         node = node.parent
