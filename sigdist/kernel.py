@@ -253,48 +253,46 @@ def walk_from_largest(ratio, half, best):
 
 
 @njit
-def _scaled_log_sum(x, log_coef, half, ls, cl, cr):
+def _scaled_log_sum(x, c, alpha, beta, half, ls, cl, cr):
     # log p_{log S}(x) = log sum_j exp(c_j + phi(x - ls_j)), phi(y) = half y - e^y / 2 concave with its peak
-    # at y* = log(2 half); ls_j increasing. Start where ls_j first reaches x - y*; to the right every
-    # y_j <= y*, so phi(y_j) falls as j grows and the rest is at most (count) * exp(max c + phi(y_j));
+    # at y* = log(2 half); ls_j increasing; each term is exp(alpha_j + half x - e^x beta_j) with
+    # alpha_j = c_j - half ls_j, beta_j = e^{-ls_j} / 2. Start where ls_j first reaches x - y*; to the right
+    # every y_j <= y*, so phi(y_j) falls as j grows and the rest is at most (count) * exp(max c + phi(y_j));
     # to the left y_j >= y* and the same holds mirrored. Walk until that bound is below 1e-18 of the sum.
     n = ls.shape[0]
-    target = x - math.log(2.0 * half)
-    start = np.searchsorted(ls, target)
+    start = np.searchsorted(ls, x - math.log(2.0 * half))
+    ex = math.exp(x) if x < 709.0 else np.inf
     m = -np.inf
     acc = 0.0
     for j in range(start, n):
-        y = x - ls[j]
-        p = half * y - 0.5 * math.exp(y) if y < 709.0 else -np.inf
-        t = log_coef[j] + p
+        t = alpha[j] - ex * beta[j]
         if t > m:
-            acc = acc * math.exp(m - t) + 1.0 if m > -np.inf else 1.0
+            acc = acc * math.exp(m - t) + 1.0
             m = t
-        elif t > -np.inf:
+        else:
             acc += math.exp(t - m)
-        if j + 1 < n and m > -np.inf and (n - 1 - j) * math.exp(cr[j + 1] + p - m) < 1e-18 * acc:
+        if j + 1 < n and (n - 1 - j) * math.exp(cr[j + 1] - c[j] + t - m) < 1e-18 * acc:
             break
     for j in range(start - 1, -1, -1):
-        y = x - ls[j]
-        p = half * y - 0.5 * math.exp(y) if y < 709.0 else -np.inf
-        t = log_coef[j] + p
+        t = alpha[j] - ex * beta[j]
         if t > m:
-            acc = acc * math.exp(m - t) + 1.0 if m > -np.inf else 1.0
+            acc = acc * math.exp(m - t) + 1.0
             m = t
         elif t > -np.inf:
             acc += math.exp(t - m)
-        if j > 0 and m > -np.inf and j * math.exp(cl[j - 1] + p - m) < 1e-18 * acc:
+        if j > 0 and j * math.exp(cl[j - 1] - c[j] + t - m) < 1e-18 * acc:
             break
     if m == -np.inf:
         return -np.inf
-    return m + math.log(acc)
+    return m + half * x + math.log(acc)
 
 
 @njit
 def _scaled_density(x, log_coef, half, ls, cl, cr):
     out = np.empty(x.shape[0])
+    alpha, beta = log_coef - half * ls, 0.5 * np.exp(-ls)
     for i in range(x.shape[0]):
-        out[i] = math.exp(_scaled_log_sum(x[i], log_coef, half, ls, cl, cr))
+        out[i] = math.exp(_scaled_log_sum(x[i], log_coef, alpha, beta, half, ls, cl, cr))
     return out
 
 
@@ -302,13 +300,14 @@ def _scaled_density(x, log_coef, half, ls, cl, cr):
 def _dense_apply_scaled(w0, h, n_out, g, hq, log_coef, half, ls, cl, cr, x_lo, x_hi):
     # out_j = sum_i hq_i p_{log S}(w0 + j h - g_i) over the band where the kernel carries mass
     out = np.zeros(n_out)
+    alpha, beta = log_coef - half * ls, 0.5 * np.exp(-ls)
     for i in range(g.shape[0]):
         if hq[i] == 0.0:
             continue
         j0 = max(0, int(math.ceil((g[i] + x_lo - w0) / h)))
         j1 = min(n_out - 1, int(math.floor((g[i] + x_hi - w0) / h)))
         for j in range(j0, j1 + 1):
-            v = _scaled_log_sum(w0 + j * h - g[i], log_coef, half, ls, cl, cr)
+            v = _scaled_log_sum(w0 + j * h - g[i], log_coef, alpha, beta, half, ls, cl, cr)
             if v > -745.0:
                 out[j] += hq[i] * math.exp(v)
     return out
