@@ -38,6 +38,7 @@ and ``N = 20``; the number of nodes here is about :math:`(80 + 2|\log a|) / dv` 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -58,6 +59,20 @@ _GAUSS = 6
 
 
 def leaky_terms(width: int, slope: float, cutoff: float):
+    """Cached :func:`_leaky_terms` (read-only arrays): a layer's operator, one-step tails and kernel
+    functions all ask for the same mixture."""
+    return _cached_terms(int(width), abs(float(slope)), min(float(cutoff), 745.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_terms(width, slope, cutoff):
+    lw, ls, dropped = _leaky_terms(width, slope, cutoff)
+    lw.setflags(write=False)
+    ls.setflags(write=False)
+    return lw, ls, dropped
+
+
+def _leaky_terms(width: int, slope: float, cutoff: float):
     r"""``(log_weights, log_scales, dropped)`` of :math:`S = \sum_j W_j R_j \chi^2_N` for a leaky-relu layer.
 
     Parameters
@@ -67,7 +82,8 @@ def leaky_terms(width: int, slope: float, cutoff: float):
     slope : float
         ``a`` (finite, ``a^2 != 0, 1``: those are relu and linear).
     cutoff : float
-        Terms with weight below ``exp(-cutoff)`` of the largest are dropped (their mass is ``dropped``).
+        Terms with weight below ``exp(-cutoff)`` of the largest are dropped (their mass is ``dropped``;
+        at most 745: below that a term underflows beside the largest).
 
     Returns
     -------
