@@ -13,7 +13,10 @@ with ``S`` independent of ``y`` for positively homogeneous ``phi``. For relu,
     k_l(y, z) = 2^{-N_l}\,\delta_0(z) + \sum_{k=1}^{N_l} \binom{N_l}{k} 2^{-N_l}
                 \frac{1}{s}\, p_{\chi^2_k}(z / s).
 
-Linear and abs activations have :math:`S = \chi^2_{N_l}`. Everything here is
+Linear and abs activations have :math:`S = \chi^2_{N_l}`. Leaky relu with slope ``a`` has
+:math:`S = \chi^2_K + a^2 \chi^2_{N_l - K}`, which :mod:`sigdist.leaky` writes as a positive scale
+mixture :math:`\sum_j W_j R_j \chi^2_{N_l}` (slope 0 and :math:`\pm 1` are relu's and linear's
+mixtures exactly). Everything here is
 computed in log space (binomial weights, Gamma functions, ``log s``), so it is
 finite and accurate for ``N_l`` up to 10^4 and ``y`` over 1e-300..1e300.
 

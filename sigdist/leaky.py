@@ -49,7 +49,8 @@ from ._numba import njit
 __all__ = ["leaky_terms"]
 
 # the trapezoid step as a fraction of the narrowest Gaussian-like factor's width: the aliasing error
-# exp(-2 pi^2 (0.4)^-2) ~ e^-123 (checked by halving the step in tests/test_leaky.py)
+# exp(-2 pi^2 / 0.6^2) ~ e^-55; at most 0.3 for the strip |Im v| < pi of small widths (both checked by
+# halving the step in tests/test_leaky.py: the laws move by ~1e-13 relative, far into the tails)
 _STEP_FRACTION = 0.6
 _MAX_STEP = 0.3
 # log R within this of log a^2 or of 0 counts as equal (a term's value moves by (N/2 + z/2) * 1e-17)

@@ -11,7 +11,7 @@ import warnings
 import mpmath as mp
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 
 import sigdist
 from sigdist import Layer, Network, SigdistWarning, leaky
@@ -128,6 +128,27 @@ def test_halving_the_quadrature_step_changes_the_laws_by_roundoff(width, slope, 
     np.testing.assert_allclose(base.log_log_density(x), fine.log_log_density(x), atol=2e-13)
 
 
+def gil_pelaez_cdf(width, slope, t):
+    """``P(S <= t)`` from the closed-form characteristic function
+    ``E e^{i xi S} = 2^-N ((1 - 2 i xi)^{-1/2} + (1 - 2 i a^2 xi)^{-1/2})^N`` (Gil-Pelaez, adaptive quadrature)."""
+    def integrand(xi):
+        half_sum = 0.5 * ((1 - 2j * xi) ** -0.5 + (1 - 2j * slope**2 * xi) ** -0.5)  # real part > 0: no branch cut
+        return (np.exp(-1j * xi * t + width * np.log(half_sum))).imag / xi
+    value, err = integrate.quad(integrand, 0, np.inf, limit=2000, epsabs=1e-15, epsrel=1e-13)
+    assert err < 2e-13
+    return 0.5 - value / math.pi
+
+
+@pytest.mark.parametrize("width", [100, 10000])
+def test_wide_layers_match_the_characteristic_function(width):
+    a = 0.2
+    mix = Chi2Mixture(leaky_layer(width, slope=a))
+    mean = width * (1 + a * a) / 2
+    sd = math.sqrt(width * (3 * (1 + a**4) / 2 - ((1 + a * a) / 2) ** 2))
+    for t in (mean - 2 * sd, mean, mean + 2 * sd):
+        assert mix.cdf_positive(t) == pytest.approx(gil_pelaez_cdf(width, a, t), abs=3e-13)
+
+
 def test_mixture_weights_sum_to_one():
     for width in (1, 2, 20, 1000):
         mix = Chi2Mixture(leaky_layer(width, slope=0.2))
@@ -234,6 +255,26 @@ def test_moments_are_exact():
     law = sigdist.squared_norm_law(net, 1.0)
     assert law.mean() == pytest.approx(e1, rel=1e-10)
     assert law.var() == pytest.approx(e2 - e1 * e1, rel=1e-8)
+
+
+def test_real_moments_of_a_zero_bias_chain_are_exact():
+    # E[S^r] = sum_j P(J = j) a^{2r} 2^r Gamma(N/2 + j + r) / Gamma(N/2 + j) from the series' weights
+    width, a, r = 6, 0.3, 0.7
+    n, p = width, mp.mpf(a) ** 2
+    ref = mp.mpf(0)
+    for k in range(n + 1):
+        wk = mp.binomial(n, k) / mp.mpf(2) ** n
+        if k == 0:
+            ref += wk * p**r * 2**r * mp.gamma(mp.mpf(n) / 2 + r) / mp.gamma(mp.mpf(n) / 2)
+            continue
+        h, term = mp.mpf(k) / 2, p ** (mp.mpf(k) / 2)
+        for j in range(3000):
+            ref += wk * term * p**r * 2**r * mp.gamma(mp.mpf(n) / 2 + j + r) / mp.gamma(mp.mpf(n) / 2 + j)
+            term *= (h + j) / (j + 1) * (1 - p)
+    law = sigdist.squared_norm_law(Network([leaky_layer(width, 0.5, 0.0, a)] * 2), 2.0)
+    log_m, err = law.log_moment(r)
+    assert err == 0.0
+    assert log_m == pytest.approx(float(r * math.log(2.0 * 0.25) + 2 * mp.log(ref)), abs=1e-13)
 
 
 @pytest.mark.parametrize("width", [1, 3, 100, 1000, 10000])
