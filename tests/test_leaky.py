@@ -226,6 +226,18 @@ def test_three_layers_match_nested_quadrature_within_the_error_estimate(sb2):
     assert laws[2].error_estimate <= 1e-8
 
 
+def test_far_right_tail_of_a_biased_second_layer_keeps_relative_accuracy():
+    # P(z_2 > c) = int p_{z_1}(y) P(z_2 > c | y) dy by adaptive quadrature over the exact one-layer kernel
+    layer = leaky_layer(20, 1.5 / 20, 0.05, 0.2)
+    law = sigdist.squared_norm_law(Network([layer] * 2), 1.0)
+    for c in (10.0, 100.0):
+        def integrand(u):
+            y = math.exp(u)
+            return math.exp(float(kernel_logpdf(layer, 1.0, y))) * y * float(kernel_sf(layer, y, c))
+        ref, _ = integrate.quad(integrand, -12, 8, limit=500, epsabs=0, epsrel=1e-12, points=[0, 2, 4])
+        assert float(law.sf(c)) == pytest.approx(ref, rel=1e-12)
+
+
 @pytest.mark.parametrize("sb2", [0.0, 0.05])
 def test_three_layers_agree_with_monte_carlo(sb2):
     # PyTorch's default slope; the law's CDF at its own quantiles against the empirical frequency
