@@ -137,13 +137,19 @@ def _compress_ends(lw, ls, log_a2, width):
     eps = 0.05 / (0.5 * width + 750.0)
     out_w, out_s = [], []
     interior = np.ones(ls.size, dtype=bool)
-    for end in sorted({log_a2, 0.0}):
-        near = np.abs(ls - end) <= eps
+    for end, other in ((log_a2, 0.0), (0.0, log_a2)):
+        # each term joins the nearer end (within 1e-4 of a = 1 both ends' windows overlap)
+        dist = np.abs(ls - end)
+        near = interior & (dist <= eps) & (dist <= np.abs(ls - other))
         interior &= ~near
-        if np.count_nonzero(near) > 2 * _GAUSS:
-            x, w = _gauss_rule((ls[near] - end) / eps, lw[near], _GAUSS)
-            out_s.append(end + eps * x)
-            out_w.append(w)
+        if np.any(near):  # terms below e^-700 of the cluster's largest stay as they are (the cutoff drops them)
+            faint = near & (lw < lw[near].max() - 700.0)
+            interior |= faint
+            near &= ~faint
+        rule = _gauss_rule((ls[near] - end) / eps, lw[near], _GAUSS) if np.count_nonzero(near) > 2 * _GAUSS else None
+        if rule is not None and np.all(np.isfinite(rule[0])) and not np.any(np.isnan(rule[1])):
+            out_s.append(end + eps * rule[0])
+            out_w.append(rule[1])
         else:
             out_s.append(ls[near])
             out_w.append(lw[near])
@@ -163,11 +169,15 @@ def _gauss_rule(x, log_w, n):
     norm_prev = 1.0
     for k in range(n):
         norm = float(w @ (p * p))
+        if not norm > 0:
+            return np.full(n, np.nan), np.full(n, np.nan)
         alpha[k] = float(w @ (x * p * p)) / norm
         beta[k] = norm / norm_prev if k else norm
         p_prev, p = p, (x - alpha[k]) * p - (beta[k] if k else 0.0) * p_prev
         norm_prev = norm
     jac = np.diag(alpha) + np.diag(np.sqrt(beta[1:]), 1) + np.diag(np.sqrt(beta[1:]), -1)
+    if not np.all(np.isfinite(jac)):
+        return np.full(n, np.nan), np.full(n, np.nan)
     nodes, vecs = np.linalg.eigh(jac)
     with np.errstate(divide="ignore"):
         return nodes, top + math.log(beta[0]) + np.log(vecs[0] ** 2)

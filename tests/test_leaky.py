@@ -149,11 +149,21 @@ def test_wide_layers_match_the_characteristic_function(width):
         assert mix.cdf_positive(t) == pytest.approx(gil_pelaez_cdf(width, a, t), abs=3e-13)
 
 
-def test_mixture_weights_sum_to_one():
+@pytest.mark.parametrize("slope", [0.2, 1e-8, 1 - 1e-6, 1 + 1e-9])
+def test_mixture_weights_sum_to_one(slope):
     for width in (1, 2, 20, 1000):
-        mix = Chi2Mixture(leaky_layer(width, slope=0.2))
+        mix = Chi2Mixture(leaky_layer(width, slope=slope))
         assert math.fsum(np.exp(mix.log_weights)) + mix.dropped == pytest.approx(1.0, abs=1e-13)
         assert mix.atom == 0.0
+
+
+def test_slope_near_one_is_near_linear():
+    # |S - chi2_N| <= |1 - a^2| chi2_N: the CDFs differ by at most about |1 - a^2| t p(t) <= 1e-6 here
+    t = np.array([5.0, 20.0, 40.0])
+    linear = Chi2Mixture(Layer(20, 1.0, activation="linear")).cdf_positive(t)
+    for slope in (1 - 1e-7, 1 + 1e-7):
+        diff = np.abs(Chi2Mixture(leaky_layer(20, slope=slope)).cdf_positive(t) - linear)
+        assert np.all(diff < 1e-6) and np.all(diff > 0)
 
 
 def test_slope_above_one_is_a_scaled_slope_below_one():
