@@ -1,12 +1,14 @@
 r"""Far tails of product-form laws by Mellin–Barnes inversion through the saddle point.
 
-With :math:`\sigma_b = 0` and chi-square activations (relu, linear, abs) the continuous part
-of :math:`z_L` is a product, :math:`z_L = y_0 \prod_l \sigma_{w,l}^2 S_l`, whose Mellin
+With :math:`\sigma_b = 0` and chi-square activations (relu, leaky relu, linear, abs) the continuous
+part of :math:`z_L` is a product, :math:`z_L = y_0 \prod_l \sigma_{w,l}^2 S_l`, whose Mellin
 transform is known in closed form:
 
 .. math::
-    M(s) = E[z_L^s;\ z_L > 0] = y_0^s \prod_l \sigma_{w,l}^{2s} \sum_{k \ge 1} w_{l,k}
-           \frac{2^s\,\Gamma(k/2 + s)}{\Gamma(k/2)},
+    M(s) = E[z_L^s;\ z_L > 0] = y_0^s \prod_l \sigma_{w,l}^{2s} \sum_{j} w_{l,j} c_{l,j}^s
+           \frac{2^s\,\Gamma(k_{l,j}/2 + s)}{\Gamma(k_{l,j}/2)},
+
+(scales :math:`c_{l,j} = 1` but for leaky relu, :mod:`sigdist.leaky`),
 
 analytic in the strip :math:`\operatorname{Re} s > -k_{\min}/2`. With :math:`U = \log z_L`
 and :math:`K(\theta) = \log M(\theta)`, for :math:`\theta < 0` (left tail) and
@@ -34,30 +36,32 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+from .kernel import Chi2Mixture
+
 _LOG2 = math.log(2.0)
 
 
 class _Chi2Factor:
-    """``sum_{k>=1} w_k 2^s Gamma(k/2 + s) / Gamma(k/2)`` for one layer's chi-square mixture (all weights
-    down to ``exp(-745)`` of the largest: far tails are carried by the rare small ``k``)."""
+    """``sum_j w_j c_j^s 2^s Gamma(k_j/2 + s) / Gamma(k_j/2)`` for one layer's chi-square mixture
+    :math:`S = \\sum_j w_j c_j \\chi^2_{k_j}` (:class:`~sigdist.kernel.Chi2Mixture`; all weights down to
+    ``exp(-745)`` of the largest: far tails are carried by the rare small ``k`` or small scales ``c``)."""
 
     def __init__(self, layer):
-        logw = layer.activation.chi2_log_weights(layer.width)
-        self.log_alive = math.log1p(-math.exp(logw[0]))  # log P(K >= 1): the continuous part's share
-        logw = logw[1:]
-        k = np.arange(1, layer.width + 1, dtype=np.float64)
-        keep = np.isfinite(logw) & (logw >= np.max(logw) - 745.0)
-        self.half = 0.5 * k[keep]
-        self.logw = logw[keep] - special.gammaln(self.half)
+        mix = Chi2Mixture(layer, cutoff=745.0)
+        self.log_alive = math.log1p(-mix.atom)  # log P(S > 0): the continuous part's share
+        self.half = 0.5 * mix.k.astype(np.float64)
+        self.logw = mix.log_weights - special.gammaln(self.half)
+        self.ls = mix.log_scale
         self.strip = -float(self.half.min())  # M(s) is analytic for Re s > strip
 
     def pruned(self, theta, cutoff=46.0):
         """The same factor without the terms below ``exp(-cutoff)`` of the largest at real ``theta``:
         on the line ``Re s = theta`` each term's modulus is at most its value at ``theta``."""
-        terms = self.logw + theta * _LOG2 + special.gammaln(self.half + theta)
+        terms = self.logw + theta * (_LOG2 + self.ls) + special.gammaln(self.half + theta)
         keep = terms >= terms.max() - cutoff - math.log(terms.size)
         out = object.__new__(_Chi2Factor)
-        out.half, out.logw, out.strip, out.log_alive = self.half[keep], self.logw[keep], self.strip, self.log_alive
+        out.half, out.logw, out.ls = self.half[keep], self.logw[keep], self.ls[keep]
+        out.strip, out.log_alive = self.strip, self.log_alive
         return out
 
     def log(self, s):
@@ -68,19 +72,19 @@ class _Chi2Factor:
         step = max(1, 2_000_000 // self.half.size)
         for i in range(0, flat.size, step):
             t = flat[i:i + step, None]
-            terms = self.logw + t * _LOG2 + special.loggamma(self.half + t)
+            terms = self.logw + t * (_LOG2 + self.ls) + special.loggamma(self.half + t)
             top = terms.real.max(axis=1, keepdims=True)
             res[i:i + step] = np.log(np.sum(np.exp(terms - top), axis=1)) + top[:, 0]
         return out
 
     def real(self, theta):
         """``(K_l(theta), K_l'(theta), K_l''(theta))`` for real ``theta`` inside the strip."""
-        terms = self.logw + theta * _LOG2 + special.gammaln(self.half + theta)
+        terms = self.logw + theta * (_LOG2 + self.ls) + special.gammaln(self.half + theta)
         top = terms.max()
         p = np.exp(terms - top)
         total = p.sum()
         p /= total
-        d1 = _LOG2 + special.digamma(self.half + theta)
+        d1 = _LOG2 + self.ls + special.digamma(self.half + theta)
         mean = float(p @ d1)
         var = float(p @ (d1 * d1 + special.polygamma(1, self.half + theta))) - mean * mean
         return float(top + math.log(total)), mean, var

@@ -317,7 +317,10 @@ def _torch_op(name, slope=0.0):
 _BUILTIN = {
     "relu": lambda slope: Activation("relu", _relu, homogeneous=True, chi2_kind="binomial",
                                      torch_phi=_torch_op("relu")),
+    # S = chi2_K + a^2 chi2_{N-K} (sigdist.leaky): slope 0 is relu's law and |slope| = 1 linear's, exactly
     "leaky_relu": lambda slope: Activation(f"leaky_relu({slope:g})", _leaky(slope), homogeneous=True,
+                                           chi2_kind=("binomial" if slope == 0.0 else "all" if abs(slope) == 1.0
+                                                      else "leaky"),
                                            torch_phi=_torch_op("leaky_relu", slope)),
     "linear": lambda slope: Activation("linear", lambda h: np.asarray(h, dtype=np.float64) * 1.0,
                                        homogeneous=True, chi2_kind="all", torch_phi=_torch_op("linear")),
@@ -355,12 +358,13 @@ def get_activation(spec, negative_slope: float = 0.01) -> Activation:
         key = _ALIASES.get(spec.lower(), spec.lower())
         if key not in _BUILTIN:
             raise ValueError(f"activation must be one of {', '.join(KNOWN_ACTIVATIONS)} or a callable, got {spec!r}")
+        # any finite slope: the law depends on a^2 only, so a < 0 (PReLU) has the law of |a|
         try:
             slope = float(negative_slope)
         except (TypeError, ValueError):
-            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}") from None
-        if key == "leaky_relu" and not (math.isfinite(slope) and slope >= 0.0):
-            raise ValueError(f"negative_slope must be a finite number >= 0, got {negative_slope!r}")
+            raise ValueError(f"negative_slope must be a finite number, got {negative_slope!r}") from None
+        if key == "leaky_relu" and not math.isfinite(slope):
+            raise ValueError(f"negative_slope must be a finite number, got {negative_slope!r}")
         return _builtin(key, slope if key == "leaky_relu" else 0.0)
     if callable(spec):
         return _user_activation(spec)

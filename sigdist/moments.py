@@ -40,6 +40,7 @@ from scipy import special
 from ._checks import check_input_norm
 from ._result import Result
 from ._mellin import ProductTails
+from .kernel import Chi2Mixture
 from ._warnings import SigdistWarning
 from .network import Layer, as_network, require_gaussian_iid
 
@@ -166,8 +167,10 @@ def _nonhomogeneous_given_s(layer: Layer, s, kmax):
 
 
 def chi2_log_real_moment(layer: Layer, r):
-    """``log E[S^r]`` for real ``r > 0`` where ``S`` is a chi-square mixture (relu, linear, abs); else None."""
+    """``log E[S^r]`` for real ``r > 0`` where ``S`` is a chi-square mixture (relu, leaky relu, linear, abs); else None."""
     act = layer.activation
+    if act.chi2_kind == "leaky":  # a scale mixture of chi2_N (sigdist.leaky)
+        return Chi2Mixture(layer, cutoff=math.inf).log_real_moment(r)
     logw = act.chi2_log_weights(layer.width)
     if logw is None:
         return None
@@ -316,7 +319,7 @@ def product_tails(node):
         layer = node.layer
         if layer.sigma_b2 > 0 or layer.activation.chi2_kind is None:
             return None
-        key = (layer.width, layer.sigma_w2, layer.activation.chi2_kind)
+        key = (layer.width, layer.sigma_w2, layer.activation)  # a leaky relu's slope is in its activation
         counts[key] = counts.get(key, 0) + 1
         layers.setdefault(key, layer)
         node = node.parent

@@ -83,8 +83,10 @@ class OneStep:
                 # t / s below the float64 range: P(k/2, x) = x^{k/2} e^{-x} / Gamma(k/2 + 1) (1 + O(x)), in logs
                 tiny = np.nonzero(np.any(log_ratio < -650.0, axis=1))[0]
                 for r in tiny:
-                    half = 0.5 * self.mixture.k
-                    terms = (self.mixture.log_weights[None, :] + half[None, :] * (log_ratio[r][:, None] - _LOG2)
+                    mix = self.mixture
+                    half = 0.5 * mix.k
+                    terms = (mix.log_weights[None, :]
+                             + half[None, :] * (log_ratio[r][:, None] - mix.log_scale[None, :] - _LOG2)
                              - special.gammaln(half + 1.0)[None, :])
                     with np.errstate(divide="ignore"):
                         logs = special.logsumexp(terms, axis=1) + np.log(self.w)

@@ -360,7 +360,9 @@ class TransitionOperator:
             grid = LogGrid(lo + x_lo, h, n_out)
             w = grid.points
             q = np.zeros(n_out)
-            if cont is not None:
+            if cont is not None and mix.scaled:  # leaky relu: a scale per term
+                q = mix.dense_apply(grid.start, h, n_out, g, h * cont.values, x_lo, x_hi)
+            elif cont is not None:
                 q = _dense_apply(grid.start, h, n_out, g, h * cont.values, mix._log_coef, mix.k.astype(np.float64),
                                  x_lo, x_hi)
             if law.atom > 0:
