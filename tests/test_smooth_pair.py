@@ -90,6 +90,17 @@ def test_quadrature_matches_nested_adaptive_quadrature_for_tanh_including_a_stee
         np.testing.assert_allclose(got, [ref(1, 1, *V), ref(3, 1, *V)], rtol=1e-11)
 
 
+def test_steep_activations_at_huge_variance_reach_the_sign_limit():
+    # tanh(h) -> sign(h) as the variance grows: E[sign h1 sign h2] = (2 / pi) arcsin(rho) (Sheppard), and
+    # 1 - E tanh(h)^2 = E sech(h)^2 = sqrt(2 / pi) / sqrt(v) (1 + O(1/v)); a rule whose panels stopped at
+    # 12 * 2^-14 misses both by 1e-4 / sqrt(v) at v = 1e12
+    rho = 0.3 / math.sqrt(0.5)
+    for v in (1e8, 1e12, 1e16):
+        got = activation_moments("tanh", [(1, 1), (2, 0)], v, 0.5 * v, 0.3 * v)
+        assert abs(got[0] - 2 / math.pi * math.asin(rho)) * math.sqrt(v) < 1e-4
+        assert (1 - got[1]) * math.sqrt(v) == pytest.approx(math.sqrt(2 / math.pi), rel=1e-6)
+
+
 @pytest.mark.parametrize("name", sorted(SMOOTH))
 def test_correlation_and_c_map_match_monte_carlo(name):
     v11, v22, rho = 1.7, 0.6, 0.35
