@@ -59,6 +59,14 @@ def test_generic_quadrature_reproduces_relus_closed_forms(V):
     assert cov[2, 2] == pytest.approx(relu_moment(2, 2, *V) - relu_moment(1, 1, *V) ** 2, rel=1e-11)
 
 
+@pytest.mark.parametrize("rho", [-1.0, -0.6, 0.0, 0.45, 0.999, 1.0])
+def test_c_map_of_linear_and_abs_are_their_closed_forms(rho):
+    assert c_map(rho, v11=2.0, v22=0.3, activation="linear") == pytest.approx(rho, abs=1e-14)
+    # E|h1||h2| = (2 / pi) sqrt(v11 v22) (sqrt(1 - rho^2) + rho arcsin(rho)), E h^2 = v
+    want = 2 / math.pi * (math.sqrt(1 - rho * rho) + rho * math.asin(rho))
+    assert c_map(rho, v11=2.0, v22=0.3, activation="abs") == pytest.approx(want, abs=1e-14)
+
+
 @pytest.mark.parametrize("name", ["erf", "gelu"])
 @pytest.mark.parametrize("V", [(1.0, 1.0, 0.5), (2.0, 0.7, -0.9 * math.sqrt(1.4)), (3.0, 1.0, 1.5)])
 def test_quadrature_matches_gauss_hermite_for_entire_activations(name, V):
@@ -263,6 +271,13 @@ def test_squared_norm_moments_refuse_a_smooth_layer_with_a_random_input_by_name(
         sigdist.squared_norm_moments(Network.constant(10, 2, 0.15, 0.05, activation="tanh"), 1.0)
     with pytest.raises(ValueError, match="y0_sq"):
         sigdist.squared_norm_moments(Layer(10, 0.15, activation="erf"), 1.0, y0_sq=2.0)
+
+
+@pytest.mark.xfail(strict=True, reason="sigdist/scalar_product.py (not this branch's file) must refuse non-relu "
+                   "layers itself now that layer_covariance takes any activation; drop this mark when it does")
+def test_scalar_product_law_still_refuses_a_non_relu_layer():
+    with pytest.raises(ValueError, match="relu"):
+        sigdist.scalar_product_law(Layer(5, 0.4, activation="tanh"), 1.0, 1.0, 0.0)
 
 
 # -- bad input ---------------------------------------------------------------------------------------
