@@ -1,10 +1,12 @@
-r"""The cosine similarity of two inputs after ReLU layers (Burkholz & Dubatovka Thm. 5, Fig. 2).
+r"""The cosine similarity of two inputs after a layer, any activation (Burkholz & Dubatovka Thm. 5, Fig. 2).
 
 After one layer the cosine is :math:`\bar c/\sqrt{\bar a\,\bar b}` of the unit averages of the
 per-unit triple :math:`(a, b, c) = (x_1^2, x_2^2, x_1 x_2)`: its mean has the infinite-width value
 (the c-map) plus a ``1/N`` correction (:func:`mean_cosine`); its law is sampled exactly, with a
 delta-method normal approximation whose error is measured (:func:`cosine_law`); over many
-layers the mean-field recursion iterates the c-map (:func:`mean_field_cosines`).
+layers the mean-field recursion iterates the q-map and the c-map (:func:`mean_field_cosines`;
+Poole et al. 2016). Relu uses the closed forms of :mod:`sigdist.relu_pair`; every other
+activation the quadrature of :mod:`sigdist.pair_moments`.
 """
 
 from __future__ import annotations
@@ -19,13 +21,21 @@ from ._result import Result
 from .empirical import EmpiricalLaw
 from .network import as_network, check_layer
 from .pairs import pair_samples
-from .relu_pair import check_pair_inputs, layer_covariance, mean_scalar_product, relu_moment
+from .activations import get_activation
+from .pair_moments import activation_moments, check_pair_inputs, layer_covariance, unit_moments
+from .relu_pair import check_covariance, mean_scalar_product, relu_moment
 
 __all__ = ["MeanCosine", "mean_cosine", "mean_field_cosines", "CosineLaw", "cosine_law"]
 
 
-def _per_unit_moments(v11, v22, v12):
-    """Means and covariance of (a, b, c) = (x1^2, x2^2, x1 x2) for one unit."""
+_RELU = get_activation("relu")  # built-in activations are one object each
+
+
+def _per_unit_moments(activation, v11, v22, v12):
+    """Means and covariance of (a, b, c) = (x1^2, x2^2, x1 x2) for one unit: relu's closed forms, else quadrature."""
+    if activation is not _RELU:
+        return unit_moments(activation, v11, v22, v12)
+    v11, v22, v12 = check_covariance(v11, v22, v12)
     M = lambda p, q: relu_moment(p, q, v11, v22, v12)  # noqa: E731
     swap = relu_moment(3, 1, v22, v11, v12)  # E[x1 x2^3]: the roles of the inputs swapped
     mean = np.array([v11 / 2, v22 / 2, M(1, 1)])
@@ -37,26 +47,39 @@ def _per_unit_moments(v11, v22, v12):
 
 @dataclass(frozen=True, repr=False)
 class MeanCosine(Result):
-    """The mean cosine after one relu layer (:func:`mean_cosine`): its infinite-width value (the c-map)
+    """The mean cosine after one layer (:func:`mean_cosine`): its infinite-width value (the c-map)
     and the value with the ``1/N`` correction."""
 
     infinite_width: float
     first_order: float
 
 
-def mean_cosine(layer, y1, y2, y12):
-    r"""Mean cosine similarity after one relu layer: the infinite-width value and its ``1/N`` correction.
+def _layer_unit_moments(layer, y1, y2, y12):
+    """``V`` of eq. 4 and the per-unit means and covariance of ``(a, b, c)``; a signal that is 0 surely is refused."""
+    v11, v22, v12 = layer_covariance(layer, y1, y2, y12)
+    mu, cov = _per_unit_moments(layer.activation, v11, v22, v12)
+    if mu[0] <= 0 or mu[1] <= 0:
+        raise ValueError(f"y1 and y2 must give signals that are not 0 surely after the layer (activation "
+                         f"{layer.activation.name!r}): the cosine of a zero signal is undefined, got y1={y1!r}, "
+                         f"y2={y2!r}")
+    return mu, cov
 
-    With per-unit ``(a, b, c) = (x_1^2, x_2^2, x_1 x_2)`` of means :math:`\mu` and covariance
-    :math:`\Sigma`, the cosine is :math:`f(\bar a, \bar b, \bar c) = \bar c / \sqrt{\bar a \bar b}` of the
-    unit averages, and the delta method gives
+
+def mean_cosine(layer, y1, y2, y12):
+    r"""Mean cosine similarity after one layer: the infinite-width value and its ``1/N`` correction (any activation).
+
+    With per-unit ``(a, b, c) = (x_1^2, x_2^2, x_1 x_2)``, :math:`x_j = \phi(h_j)`, of means :math:`\mu`
+    and covariance :math:`\Sigma`, the cosine is :math:`f(\bar a, \bar b, \bar c) = \bar c / \sqrt{\bar a \bar b}`
+    of the unit averages, and the delta method gives
     :math:`E[\cos] = f(\mu) + \mathrm{tr}(H_f(\mu)\,\Sigma) / (2N) + O(N^{-2})`, with
-    :math:`f(\mu) = 2 k_1(\rho)`, the c-map of mean-field theory.
+    :math:`f(\mu) = E\phi_1\phi_2/\sqrt{E\phi_1^2 E\phi_2^2}` the c-map of mean-field theory
+    (:func:`~sigdist.relu_pair.c_map`; :math:`2 k_1(\rho)` for relu). Relu's moments are closed forms,
+    every other activation's the quadrature of :func:`sigdist.pair_moments.unit_moments`.
 
     Parameters
     ----------
     layer : Layer
-        A relu layer with i.i.d. Gaussian weights.
+        A layer with i.i.d. Gaussian weights; any activation.
     y1, y2, y12 : float
         The previous layer's ``|x1|^2``, ``|x2|^2``, ``<x1, x2>``.
 
@@ -65,8 +88,8 @@ def mean_cosine(layer, y1, y2, y12):
     MeanCosine
         ``infinite_width`` :math:`f(\mu)` and ``first_order`` :math:`f(\mu) + \mathrm{tr}(H\Sigma)/(2N)`.
     """
-    v11, v22, v12 = layer_covariance(layer, y1, y2, y12)
-    mu, cov = _per_unit_moments(v11, v22, v12)
+    layer = check_layer(layer)
+    mu, cov = _layer_unit_moments(layer, y1, y2, y12)
     a, b, c = mu
     r = 1.0 / math.sqrt(a * b)
     H = r * np.array([[0.75 * c / a**2, 0.25 * c / (a * b), -0.5 / a],
@@ -77,15 +100,20 @@ def mean_cosine(layer, y1, y2, y12):
 
 
 def mean_field_cosines(network, y1, y2, y12):
-    r"""Infinite-width (mean-field) recursion of the mean pair state; the cosine per layer (relu).
+    r"""Infinite-width (mean-field) recursion of the mean pair state; the cosine per layer (any activation).
 
-    Each layer maps ``(y1, y2, y12)`` to ``(N v11 / 2, N v22 / 2, E<x1, x2>)`` (eq. 10) with ``V``
-    of eq. 4; the cosine of the result is the c-map of the layer's pre-activation correlation.
+    Each layer maps ``(y1, y2, y12)`` to :math:`N\,(E\phi(h_1)^2, E\phi(h_2)^2, E\phi(h_1)\phi(h_2))`
+    with :math:`(h_1, h_2) \sim N(0, V)` and ``V`` of eq. 4: the pre-activation variances follow
+    Poole et al. (2016)'s q-map :math:`q^l = \sigma_w^2 N E\phi(\sqrt{q^{l-1}} z)^2 + \sigma_b^2` (eq. 3;
+    their :math:`\sigma_w^2` is our :math:`N \sigma_w^2`) and the correlations their c-map (eq. 5), whose
+    fixed points are their :math:`q^*` and :math:`c^*`. The result is the cosine of the signals,
+    :math:`E\phi_1\phi_2 / \sqrt{E\phi_1^2 E\phi_2^2}` per layer (:func:`~sigdist.relu_pair.c_map`).
+    Relu: eq. 10 and ``N v / 2``; other activations: the quadrature of :mod:`sigdist.pair_moments`.
 
     Parameters
     ----------
     network : Network, Layer, list of Layers or list of widths
-        Anything :func:`sigdist.as_network` takes; relu layers with i.i.d. Gaussian weights.
+        Anything :func:`sigdist.as_network` takes; layers with i.i.d. Gaussian weights.
     y1, y2, y12 : float
         The inputs' ``|x1|^2 > 0``, ``|x2|^2 > 0``, ``<x1, x2>``.
 
@@ -100,8 +128,14 @@ def mean_field_cosines(network, y1, y2, y12):
                          f"y2={y2!r}")
     out = []
     for layer in network:
-        v11, v22, _ = layer_covariance(layer, a, b, c)
-        a, b, c = layer.width * v11 / 2, layer.width * v22 / 2, mean_scalar_product(layer, a, b, c)
+        v11, v22, v12 = layer_covariance(layer, a, b, c)
+        if layer.activation is _RELU:
+            a, b, c = layer.width * v11 / 2, layer.width * v22 / 2, mean_scalar_product(layer, a, b, c)
+        else:
+            a, b, c = layer.width * activation_moments(layer.activation, [(2, 0), (0, 2), (1, 1)], v11, v22, v12)
+        if a <= 0 or b <= 0:
+            raise ValueError(f"network: a signal is 0 surely after a layer with activation "
+                             f"{layer.activation.name!r}; its cosine is undefined")
         out.append(c / math.sqrt(a * b))
     return np.array(out)
 
@@ -146,12 +180,12 @@ class CosineLaw(EmpiricalLaw):
 
 
 def cosine_law(layer, y1, y2, y12, *, n_networks=200_000, seed=None):
-    """Law of the cosine of the two signals after one relu layer given the previous layer (Fig. 2).
+    """Law of the cosine of the two signals after one layer given the previous layer (Fig. 2; any activation).
 
     Parameters
     ----------
     layer : Layer
-        A relu layer with i.i.d. Gaussian weights.
+        A layer with i.i.d. Gaussian weights; any activation.
     y1, y2, y12 : float
         The previous layer's ``|x1|^2 > 0``, ``|x2|^2 > 0``, ``<x1, x2>``.
     n_networks : int, optional
@@ -164,13 +198,13 @@ def cosine_law(layer, y1, y2, y12, *, n_networks=200_000, seed=None):
     CosineLaw
     """
     layer = check_layer(layer)
-    v11, v22, v12 = layer_covariance(layer, y1, y2, y12)
+    layer_covariance(layer, y1, y2, y12)  # checks the inputs by name before any work
     if float(y1) == 0 or float(y2) == 0:
         raise ValueError(f"y1 and y2 must be > 0: the cosine of a zero signal is undefined, got y1={y1!r}, "
                          f"y2={y2!r}")
+    mu, cov = _layer_unit_moments(layer, y1, y2, y12)
     cos = pair_samples(layer, y1, y2, y12, n_networks=n_networks, seed=seed).cosines[:, 0]
     ok = np.isfinite(cos)
-    mu, cov = _per_unit_moments(v11, v22, v12)
     a, b, c = mu
     r = 1.0 / math.sqrt(a * b)
     grad = r * np.array([-0.5 * c / a, -0.5 * c / b, 1.0])

@@ -417,11 +417,24 @@ class SquaredNormMoments(Result):
 def squared_norm_moments(network, y0=1.0, y0_sq=None):
     r"""Exact ``E[|x^(l)|^2]`` and ``E[|x^(l)|^4]`` for ``l = 1..L``.
 
+    Positively homogeneous layers (relu, leaky_relu, linear, abs) follow the recursion of the
+    module notes from any input with known first two moments. A layer with any other activation
+    (tanh, erf, gelu, a callable) is exact when it sees a point: with ``h ~ N(0, s)``,
+    ``s = sigma_w2 y0 + sigma_b2``,
+
+    .. math:: E z = N\,E\phi(h)^2, \qquad E z^2 = N\,E\phi(h)^4 + N(N-1)\,(E\phi(h)^2)^2,
+
+    by one-dimensional Gauss-Legendre quadrature (:meth:`~sigdist.Activation.squared_log_moments`,
+    roundoff accuracy for analytic ``phi``); the homogeneous layers after it continue exactly. A
+    non-homogeneous layer whose input is random needs the law of that input, not its moments
+    (:math:`E z = N E_y[E\phi(\sqrt{s(y)} g)^2]`): that layer is refused, and
+    ``sigdist.layer_laws(network, y0)[l - 1].moment(k)`` averages over the previous law instead.
+
     Parameters
     ----------
     network : Network, Layer, list of Layers or list of widths
-        Anything :func:`sigdist.as_network` takes; layers with positively homogeneous activations
-        (relu, leaky_relu, linear, abs) and i.i.d. Gaussian weights.
+        Anything :func:`sigdist.as_network` takes; layers with i.i.d. Gaussian weights, where a
+        non-homogeneous activation is only at layer 1 with a point input.
     y0 : float
         :math:`E|x^{(0)}|^2` (the input squared norm when it is a point).
     y0_sq : float, optional
@@ -434,9 +447,16 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None):
         ``log_second_moment``, finite at any depth). Values beyond the float64 range are ``inf``
         and a :class:`~sigdist.SigdistWarning` says from which layer.
 
+    Raises
+    ------
+    ValueError
+        For a non-homogeneous layer with a random input (naming the layer and where its moments are),
+        or an activation that returns NaN or inf on its Gaussian's support (naming the activation).
+
     References
     ----------
-    Burkholz & Dubatovka (2019), eq. 5 and 6; the general recursion is derived in the module docstring.
+    Burkholz & Dubatovka (2019), eq. 5 and 6 (Prop. 1 for any ``phi``); the general recursion is
+    derived in the module docstring.
 
     Examples
     --------
@@ -446,22 +466,37 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None):
     ([1.0, 1.0], [1.5, 2.25])
     """
     network = as_network(network)
-    for layer in network:
+    for l, layer in enumerate(network, start=1):
         require_gaussian_iid(layer)
-        if not layer.activation.homogeneous:
-            raise ValueError(f"network: the exact moment recursion needs positively homogeneous activations; "
-                             f"got {layer.activation.name!r} (use squared_norm_law(...).moment)")
+        if not layer.activation.homogeneous and (l > 1 or y0_sq is not None):
+            where = f"layer {l}" if l > 1 else "layer 1 with a random input (y0_sq given)"
+            raise ValueError(
+                f"network: {where} has activation {layer.activation.name!r}, which is not positively homogeneous: "
+                "its moments average over the law of its input, not over the input's moments; use "
+                f"sigdist.layer_laws(network, y0)[{l - 1}].moment(k) (or input_law=...)")
     y0 = check_input_norm(y0, "y0")
     if y0_sq is None:
         y0_sq = y0 * y0
     y0_sq = check_input_norm(y0_sq, "y0_sq")
     if y0_sq < y0 * y0 * (1 - 1e-12):
         raise ValueError(f"y0_sq must be >= y0**2 = {y0 * y0:.6g} (a second moment), got {y0_sq!r}")
-    with np.errstate(divide="ignore"):
-        logm = np.array([0.0, math.log(y0) if y0 > 0 else -math.inf, math.log(y0_sq) if y0_sq > 0 else -math.inf])
+    first = network[0]
+    if not first.activation.homogeneous:
+        # phi on the Gaussian's support, by the activation's own check: NaN or inf is refused by name
+        first.activation.checked(math.sqrt(first.variance(y0)) * np.linspace(-12.0, 12.0, 241))
+        node = MomentChain.point(y0)
+    else:
+        with np.errstate(divide="ignore"):
+            node = MomentChain.given([0.0, math.log(y0) if y0 > 0 else -math.inf,
+                                      math.log(y0_sq) if y0_sq > 0 else -math.inf])
     means, seconds = [], []
     for layer in network:
-        logm = unit_log_moments(layer, 2) + _variance_log_moments(layer, logm)
+        node = node.then(layer)
+        with np.errstate(invalid="ignore", over="ignore"):
+            logm, _ = node.log_moments(2)
+        if np.any(np.isnan(logm)):
+            raise ValueError(f"activation {layer.activation.name!r}: E phi(h)^2 or E phi(h)^4 is not finite under "
+                             f"h ~ N(0, s) (s = {first.variance(y0):.6g})")
         means.append(logm[1])
         seconds.append(logm[2])
     means, seconds = np.array(means), np.array(seconds)

@@ -19,7 +19,7 @@ from .empirical import EmpiricalLaw
 from ._random import numpy_generator
 from ._result import Result
 from .network import as_network
-from .relu_pair import check_pair_inputs
+from .pair_moments import check_pair_inputs
 
 __all__ = ["PairSamples", "pair_samples", "shared_pair_samples"]
 
@@ -125,7 +125,8 @@ def pair_samples(network, y1, y2, y12, *, n_networks=100_000, seed=None, chunk=2
 
     Given ``(|x1|^2, |x2|^2, <x1, x2>)`` of a layer, the next layer's pre-activations are
     ``N`` i.i.d. pairs :math:`N(0, V)`, :math:`V = \sigma_w^2 G + \sigma_b^2` (eq. 4), so each
-    layer costs ``2N`` normals per network, with no approximation. Any activation.
+    layer costs ``2N`` normals per network, with no approximation. Any activation: each layer applies
+    ``layer.activation`` (its numpy form, refusing NaN or inf at a finite input by the activation's name).
 
     Parameters
     ----------
@@ -152,11 +153,12 @@ def pair_samples(network, y1, y2, y12, *, n_networks=100_000, seed=None, chunk=2
             raise ValueError("network must have i.i.d. Gaussian layers here (use sigdist.montecarlo.simulate "
                              "otherwise, or shared_pair_samples for parameter sharing)")
     a0, b0, c0 = _check_counts(y1, y2, y12, n_networks)
-    if network[0].sigma_b2 == 0:
+    first = network[0]
+    if first.sigma_b2 == 0 and float(first.activation.checked(np.zeros(1))[0]) == 0:
         for value, name in ((a0, "y1"), (b0, "y2")):
-            if value == 0:  # the signal stays 0 through a layer without bias: every cosine would be 0/0
-                raise ValueError(f"{name} must be > 0 when the first layer has sigma_b2 = 0 (a zero signal stays "
-                                 f"zero and its cosine is undefined), got {value!r}")
+            if value == 0:  # the signal stays 0 through a layer without bias and phi(0) = 0: every cosine is 0/0
+                raise ValueError(f"{name} must be > 0 when the first layer has sigma_b2 = 0 and phi(0) = 0 (a zero "
+                                 f"signal stays zero and its cosine is undefined), got {value!r}")
     check_integer(chunk, "chunk")
     rng = numpy_generator(seed)
     depth = network.depth

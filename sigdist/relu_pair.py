@@ -23,6 +23,10 @@ inputs are bivariate normal with covariance ``V`` (eq. 4),
 
 Functions of a layer (:func:`layer_covariance`, :func:`mean_scalar_product`) take the
 ``Layer`` first and the two inputs as ``y1, y2, y12`` (squared norms and scalar product).
+
+Every other activation gets the same functions by the quadrature of :mod:`sigdist.pair_moments`
+(:func:`correlation_map`, :func:`c_map` with the variances ``v11, v22`` and ``activation`` as
+keywords; :func:`mean_scalar_product` of any i.i.d. Gaussian layer); relu keeps the closed forms.
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ import math
 import numpy as np
 from scipy import integrate, optimize, special
 
-from ._checks import check_points, check_input_norm
+from ._checks import check_points
 from ._law import Law
-from .network import check_layer
+from .activations import get_activation
+from .pair_moments import activation_moments, check_covariance, layer_covariance  # eq. 4 is re-exported
 
 __all__ = ["orthant_probability", "correlation_map", "c_map", "layer_covariance", "mean_scalar_product",
            "relu_moment", "ProductLaw", "product_law", "EQ10_APPROXIMATION_WORST_ERROR"]
@@ -42,51 +47,14 @@ __all__ = ["orthant_probability", "correlation_map", "c_map", "layer_covariance"
 _RHO_SLACK = 1e-12  # |rho| may exceed 1 by rounding; beyond this it is an error
 
 
+_RELU = get_activation("relu")  # built-in activations are one object each
+
+
 def _check_rho(rho):
     r = check_points(rho, "rho")
     if np.any(np.isnan(r)) or np.any(np.abs(r) > 1 + _RHO_SLACK):
         raise ValueError(f"rho must lie in [-1, 1], got {rho!r}")
     return np.clip(r, -1.0, 1.0)
-
-
-def check_covariance(v11, v22, v12):
-    """Validate a 2x2 covariance ``V`` (finite, ``v11, v22 > 0``, ``|v12| <= sqrt(v11 v22)``); return the floats.
-
-    ``v12`` is clipped to ``[-sqrt(v11 v22), sqrt(v11 v22)]`` where rounding put it just outside.
-    """
-    vals = []
-    for name, v in (("v11", v11), ("v22", v22), ("v12", v12)):
-        if isinstance(v, (bool, str)):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a finite number, got {v!r}") from None
-        if not math.isfinite(x):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
-        vals.append(x)
-    v11, v22, v12 = vals
-    if v11 <= 0 or v22 <= 0:
-        raise ValueError(f"v11 and v22 must be > 0 (variances), got v11={v11!r}, v22={v22!r}")
-    scale = math.sqrt(v11) * math.sqrt(v22)  # not sqrt(v11 v22): that over/underflows first
-    if abs(v12) > scale * (1 + _RHO_SLACK):
-        raise ValueError(f"V must be positive semi-definite: |v12| <= sqrt(v11 v22) = {scale:.6g}, got v12={v12!r}")
-    return v11, v22, max(-scale, min(scale, v12))
-
-
-def check_pair_inputs(y1, y2, y12):
-    """Validate two inputs' ``(|x1|^2, |x2|^2, <x1, x2>)``: finite, norms ``>= 0``, Cauchy-Schwarz."""
-    y1, y2 = check_input_norm(y1, "y1"), check_input_norm(y2, "y2")
-    if isinstance(y12, (bool, str)):
-        raise ValueError(f"y12 must be a finite number, got {y12!r}")
-    try:
-        c = float(y12)
-    except (TypeError, ValueError):
-        raise ValueError(f"y12 must be a finite number, got {y12!r}") from None
-    if not math.isfinite(c) or c * c > y1 * y2 * (1 + 1e-12) + 1e-300:
-        raise ValueError(f"y12 must satisfy y12^2 <= y1 y2 (Cauchy-Schwarz), got y12={y12!r} with "
-                         f"y1={y1!r}, y2={y2!r}")
-    return y1, y2, c
 
 
 def orthant_probability(rho):
@@ -100,48 +68,78 @@ def _kernel_k1(r):
     return (np.sqrt(np.maximum(1 - r * r, 0.0)) + (math.pi - np.arccos(r)) * r) / (2 * math.pi)
 
 
-def correlation_map(rho):
-    r"""Correlation of ``relu(h1)``, ``relu(h2)`` given the pre-activation correlation (eq. 9).
-
-    .. math:: \mathrm{Cor}(x_1, x_2) = \frac{\sqrt{1-\rho^2} - 1 + 2\pi\rho\, g(\rho)}{\pi - 1}
-
-    Exact at the endpoints: 1 at ``rho = 1``, ``-1/(pi - 1)`` at ``rho = -1``.
-    """
-    r = _check_rho(rho)
-    return ((2 * math.pi * _kernel_k1(r) - 1.0) / (math.pi - 1.0))[()]
+def _generic_means(rho, v11, v22, activation):
+    """``(E phi1, E phi2, E phi1^2, E phi2^2, E phi1 phi2)`` per entry of ``rho`` (by quadrature)."""
+    v11, v22, _ = check_covariance(v11, v22, 0.0)
+    scale = math.sqrt(v11) * math.sqrt(v22)
+    out = np.array([activation_moments(activation, [(1, 0), (0, 1), (2, 0), (0, 2), (1, 1)], v11, v22, r * scale)
+                    for r in np.ravel(rho)])
+    return out.reshape(np.shape(rho) + (5,))
 
 
-def c_map(rho):
-    r"""Infinite-width cosine after a relu layer, :math:`(\sqrt{1-\rho^2} + (\pi - \arccos\rho)\rho)/\pi`.
+def correlation_map(rho, *, v11=1.0, v22=1.0, activation="relu"):
+    r"""Correlation of ``phi(h1)``, ``phi(h2)`` given the pre-activation correlation ``rho`` and variances.
 
-    ``rho`` is the pre-activation correlation (the input cosine when :math:`\sigma_b = 0`).
-    """
-    r = _check_rho(rho)
-    return (2.0 * _kernel_k1(r))[()]
+    For relu it is scale-free and closed (eq. 9):
 
+    .. math:: \mathrm{Cor}(x_1, x_2) = \frac{\sqrt{1-\rho^2} - 1 + 2\pi\rho\, g(\rho)}{\pi - 1},
 
-def layer_covariance(layer, y1, y2, y12):
-    r"""The covariance ``V`` of one unit's two pre-activations (eq. 4): :math:`v_{ij} = \sigma_w^2 y_{ij} + \sigma_b^2`.
+    exact at the endpoints (1 at ``rho = 1``, ``-1/(pi - 1)`` at ``rho = -1``); ``v11``, ``v22`` are
+    then not read. For any other activation it is
+    :math:`(E\phi_1\phi_2 - E\phi_1 E\phi_2)/\sqrt{\mathrm{Var}\,\phi_1\,\mathrm{Var}\,\phi_2}` with
+    :math:`(h_1, h_2) \sim N(0, V)`, :math:`v_{12} = \rho\sqrt{v_{11} v_{22}}`, by the quadrature of
+    :func:`sigdist.pair_moments.activation_moments` (roundoff accuracy for analytic ``phi``).
 
     Parameters
     ----------
-    layer : Layer
-        A relu layer with i.i.d. Gaussian weights (the setting of Thm. 5).
-    y1, y2, y12 : float
-        The previous layer's ``|x1|^2``, ``|x2|^2`` and ``<x1, x2>``.
-
-    Returns
-    -------
-    v11, v22, v12 : float
+    rho : float or array_like
+        Pre-activation correlation(s) in ``[-1, 1]``.
+    v11, v22 : float, optional
+        The two pre-activation variances (``> 0``); default 1.
+    activation : str, Activation or callable, optional
+        ``phi``; default ``"relu"``.
     """
-    layer = check_layer(layer)
-    y1, y2, y12 = check_pair_inputs(y1, y2, y12)
-    if layer.activation.name != "relu" or not layer.is_gaussian_iid:
-        raise ValueError("layer must be a relu layer with i.i.d. Gaussian weights: the two-input laws are "
-                         f"derived there, got activation={layer.activation.name!r}, "
-                         f"weight_law={layer.weight_law.name!r}, sharing={layer.sharing!r}")
-    w, b = layer.sigma_w2, layer.sigma_b2
-    return w * y1 + b, w * y2 + b, w * y12 + b
+    r = _check_rho(rho)
+    act = get_activation(activation)
+    if act is _RELU:
+        return ((2 * math.pi * _kernel_k1(r) - 1.0) / (math.pi - 1.0))[()]
+    m = _generic_means(r, v11, v22, act)
+    var1, var2 = m[..., 2] - m[..., 0] ** 2, m[..., 3] - m[..., 1] ** 2
+    if np.any(var1 <= 0) or np.any(var2 <= 0):
+        raise ValueError(f"activation {act.name!r}: phi(h) has variance 0 under N(0, V) with v11={v11!r}, "
+                         f"v22={v22!r}: its correlation is undefined")
+    return ((m[..., 4] - m[..., 0] * m[..., 1]) / np.sqrt(var1 * var2))[()]
+
+
+def c_map(rho, *, v11=1.0, v22=1.0, activation="relu"):
+    r"""Infinite-width cosine after a layer (the mean-field c-map): :math:`E\phi_1\phi_2/\sqrt{E\phi_1^2\, E\phi_2^2}`.
+
+    ``rho`` is the pre-activation correlation (the input cosine when :math:`\sigma_b = 0`),
+    ``v11``, ``v22`` the pre-activation variances. For relu it is scale-free and closed,
+    :math:`(\sqrt{1-\rho^2} + (\pi - \arccos\rho)\rho)/\pi` (``v11``, ``v22`` not read); for any other
+    activation it is Poole et al. (2016)'s :math:`C(c, q_{11}, q_{22})` up to
+    :math:`\sigma_w^2, \sigma_b^2` (their eq. 5 reads :math:`c^l = (\sigma_w^2 E\phi_1\phi_2 + \sigma_b^2)/
+    \sqrt{q_{11} q_{22}}` with :math:`q = \sigma_w^2 E\phi^2 + \sigma_b^2`; with
+    :math:`\sigma_b = 0` the two agree), by quadrature.
+
+    Parameters
+    ----------
+    rho : float or array_like
+        Pre-activation correlation(s) in ``[-1, 1]``.
+    v11, v22 : float, optional
+        The two pre-activation variances (``> 0``); default 1.
+    activation : str, Activation or callable, optional
+        ``phi``; default ``"relu"``.
+    """
+    r = _check_rho(rho)
+    act = get_activation(activation)
+    if act is _RELU:
+        return (2.0 * _kernel_k1(r))[()]
+    m = _generic_means(r, v11, v22, act)
+    if np.any(m[..., 2] <= 0) or np.any(m[..., 3] <= 0):
+        raise ValueError(f"activation {act.name!r}: phi(h) = 0 surely under N(0, V) with v11={v11!r}, v22={v22!r}: "
+                         "the cosine is undefined")
+    return (m[..., 4] / np.sqrt(m[..., 2] * m[..., 3]))[()]
 
 
 def _mean_product(v11, v22, v12):
@@ -151,12 +149,17 @@ def _mean_product(v11, v22, v12):
 
 
 def mean_scalar_product(layer, y1, y2, y12):
-    r"""Mean scalar product after one relu layer, exact (eq. 10):
-    :math:`E\langle x_1, x_2\rangle = N \sqrt{v_{11} v_{22}}\,(g(\rho)\rho + \sqrt{1-\rho^2}/(2\pi))`.
+    r"""Mean scalar product after one layer, exact: :math:`E\langle x_1, x_2\rangle = N E[\phi(h_1)\phi(h_2)]`.
 
-    ``V`` is :func:`layer_covariance` of ``(layer, y1, y2, y12)`` and ``N = layer.width``.
+    For relu it is eq. 10,
+    :math:`N \sqrt{v_{11} v_{22}}\,(g(\rho)\rho + \sqrt{1-\rho^2}/(2\pi))`; for any other activation
+    the quadrature of :func:`sigdist.pair_moments.activation_moments`. ``V`` is
+    :func:`layer_covariance` of ``(layer, y1, y2, y12)`` and ``N = layer.width``.
     """
-    v11, v22, v12 = check_covariance(*layer_covariance(layer, y1, y2, y12))
+    v11, v22, v12 = layer_covariance(layer, y1, y2, y12)
+    if layer.activation is not _RELU:
+        return layer.width * float(activation_moments(layer.activation, [(1, 1)], v11, v22, v12)[0])
+    v11, v22, v12 = check_covariance(v11, v22, v12)
     return layer.width * _mean_product(v11, v22, v12)
 
 

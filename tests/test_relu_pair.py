@@ -105,8 +105,8 @@ def test_layer_functions_refuse_bad_inputs_by_name():
         mean_scalar_product(Layer(5, 0.4), -1.0, 1.0, 0.0)
     with pytest.raises(ValueError, match="layer must be a sigdist.Layer"):
         mean_scalar_product(None, 1.0, 1.0, 0.0)
-    with pytest.raises(ValueError, match="relu"):
-        layer_covariance(Layer(5, 0.4, activation="tanh"), 1.0, 1.0, 0.0)
+    with pytest.raises(ValueError, match="i.i.d. Gaussian"):
+        layer_covariance(Layer(5, 0.4, weight_law="uniform"), 1.0, 1.0, 0.0)
 
 
 def test_huge_covariances_neither_overflow_nor_lose_the_correlation():
