@@ -17,7 +17,8 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
   :mod:`~sigdist.empirical`: the empirical law of a sample.
 * :mod:`~sigdist.spectrum`: exact eigenvalues, critical window, tail index (``sigma_b = 0``);
   :mod:`~sigdist.stationary`: stationary laws, discrete spectra and mixing (``sigma_b > 0``).
-* Two inputs (:mod:`~sigdist.correlation` gathers them): :mod:`~sigdist.relu_pair`,
+* Two inputs (:mod:`~sigdist.correlation` gathers them): :mod:`~sigdist.pair_moments` (any
+  activation), :mod:`~sigdist.relu_pair`,
   :mod:`~sigdist.scalar_product`, :mod:`~sigdist.cosine`, :mod:`~sigdist.pairs`.
 * Batch norm and rank (Daneshmand et al. 2020): :mod:`~sigdist.rank`, :mod:`~sigdist.batchnorm`,
   :mod:`~sigdist.rank_chain`, :mod:`~sigdist.lyapunov`, :mod:`~sigdist.rank_profile`,
@@ -29,8 +30,8 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 """
 
 from . import (activations, batchnorm, correlation, cosine, empirical, fourier, grid, initializers, kernel,
-               lattice_route, laws, length_bounds, lengths, lyapunov, moments, montecarlo, network, operator, pairs,
-               pretraining, propagation,
+               lattice_route, laws, length_bounds, lengths, lyapunov, moments, montecarlo, network, operator,
+               pair_moments, pairs, pretraining, propagation,
                rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, spectrum, stationary,
                weights)
 from ._law import Law
@@ -45,10 +46,9 @@ from .laws import SquaredNormLaw
 from .length_bounds import corollary1_mean, corollary2_bounds, theorem5_bounds
 from .lengths import empirical_variance, length_moments
 from .lyapunov import lyapunov_spectrum
-from .moments import squared_norm_moments
 from .network import Layer, Network, ResidualNetwork, as_network
 from .operator import ComposedOperator, TransitionOperator
-from .propagation import layer_laws, squared_norm_law
+from .propagation import layer_laws, squared_norm_law, squared_norm_moments
 from .rank import numerical_rank, rank_bound, soft_rank, stable_rank
 from .rank_chain import RankChain
 from .rank_profile import hidden_rank_profile
@@ -81,7 +81,8 @@ __all__ = [
     "residual_length_moments", "theorem5_bounds",
     # submodules
     "activations", "batchnorm", "correlation", "cosine", "empirical", "fourier", "grid", "initializers", "kernel",
-    "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "operator", "pairs", "pretraining",
+    "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "operator",
+    "pair_moments", "pairs", "pretraining",
     "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "spectrum",
     "stationary",
     "weights",

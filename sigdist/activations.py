@@ -6,7 +6,9 @@ Prop. 1). Two families have exact laws that sigdist exploits:
 
 * ``chi2 mixtures``: relu (``X = s g^2 1{g > 0}``), linear and abs
   (``X = s g^2``). The sum over ``N`` units is ``s * chi2_K`` with
-  ``K ~ Binomial(N, 1/2)`` (relu) or ``K = N`` (linear, abs).
+  ``K ~ Binomial(N, 1/2)`` (relu) or ``K = N`` (linear, abs); leaky relu / PReLU
+  of slope ``a`` gives ``s (chi2_K + a^2 chi2_{N-K})``, a scale mixture of ``chi2_N``
+  (:mod:`sigdist.leaky`; only ``a^2`` enters, so ``a < 0`` has the law of ``|a|``).
 * positively homogeneous activations (relu, leaky_relu, linear, abs):
   ``X = s * phi(g)^2``, so the law of the layer's sum scales with ``s`` and the
   operator is a Mellin convolution when ``sigma_b = 0``.
@@ -66,9 +68,10 @@ class Activation:
         Vectorised ``phi(h)``.
     homogeneous : bool
         ``phi(c h) = c phi(h)`` for every ``c > 0``.
-    chi2_kind : {"binomial", "all", None}
+    chi2_kind : {"binomial", "all", "leaky", None}
         ``"binomial"``: ``sum_i phi(h_i)^2 = s chi2_K`` with ``K ~ Bin(N, 1/2)``
-        (relu); ``"all"``: ``K = N`` (linear, abs); None: no exact chi2 form.
+        (relu); ``"all"``: ``K = N`` (linear, abs); ``"leaky"``: ``s (chi2_K + a^2 chi2_{N-K})``
+        with the slope ``a = -phi(-1)`` (leaky relu); None: no exact chi2 form (the Fourier route).
     torch_phi : callable, optional
         ``phi`` on torch tensors (the built-ins have one; a user's callable is run on numpy
         arrays by :meth:`torch`).

@@ -37,14 +37,12 @@ import warnings
 import numpy as np
 from scipy import special
 
-from ._checks import check_input_norm
 from ._result import Result
 from ._mellin import ProductTails
 from .kernel import Chi2Mixture
-from ._warnings import SigdistWarning
-from .network import Layer, as_network, require_gaussian_iid
+from .network import Layer
 
-__all__ = ["SquaredNormMoments", "squared_norm_moments"]
+__all__ = ["SquaredNormMoments", "MomentChain"]
 
 # Largest integer order with an exact recursion: beyond it log k! and the binomials lose digits.
 MAX_ORDER = 200
@@ -412,98 +410,3 @@ class SquaredNormMoments(Result):
     second_moment: np.ndarray
     log_first_moment: np.ndarray
     log_second_moment: np.ndarray
-
-
-def squared_norm_moments(network, y0=1.0, y0_sq=None):
-    r"""Exact ``E[|x^(l)|^2]`` and ``E[|x^(l)|^4]`` for ``l = 1..L``.
-
-    Positively homogeneous layers (relu, leaky_relu, linear, abs) follow the recursion of the
-    module notes from any input with known first two moments. A layer with any other activation
-    (tanh, erf, gelu, a callable) is exact when it sees a point: with ``h ~ N(0, s)``,
-    ``s = sigma_w2 y0 + sigma_b2``,
-
-    .. math:: E z = N\,E\phi(h)^2, \qquad E z^2 = N\,E\phi(h)^4 + N(N-1)\,(E\phi(h)^2)^2,
-
-    by one-dimensional Gauss-Legendre quadrature (:meth:`~sigdist.Activation.squared_log_moments`,
-    roundoff accuracy for analytic ``phi``); the homogeneous layers after it continue exactly. A
-    non-homogeneous layer whose input is random needs the law of that input, not its moments
-    (:math:`E z = N E_y[E\phi(\sqrt{s(y)} g)^2]`): that layer is refused, and
-    ``sigdist.layer_laws(network, y0)[l - 1].moment(k)`` averages over the previous law instead.
-
-    Parameters
-    ----------
-    network : Network, Layer, list of Layers or list of widths
-        Anything :func:`sigdist.as_network` takes; layers with i.i.d. Gaussian weights, where a
-        non-homogeneous activation is only at layer 1 with a point input.
-    y0 : float
-        :math:`E|x^{(0)}|^2` (the input squared norm when it is a point).
-    y0_sq : float, optional
-        :math:`E|x^{(0)}|^4`; defaults to ``y0**2`` (a point input). Must be ``>= y0**2``.
-
-    Returns
-    -------
-    SquaredNormMoments
-        ``first_moment``, ``second_moment`` and their logarithms (``log_first_moment``,
-        ``log_second_moment``, finite at any depth). Values beyond the float64 range are ``inf``
-        and a :class:`~sigdist.SigdistWarning` says from which layer.
-
-    Raises
-    ------
-    ValueError
-        For a non-homogeneous layer with a random input (naming the layer and where its moments are),
-        or an activation that returns NaN or inf on its Gaussian's support (naming the activation).
-
-    References
-    ----------
-    Burkholz & Dubatovka (2019), eq. 5 and 6 (Prop. 1 for any ``phi``); the general recursion is
-    derived in the module docstring.
-
-    Examples
-    --------
-    >>> from sigdist import Network, squared_norm_moments
-    >>> m = squared_norm_moments(Network.he([10, 10, 10]), 1.0)
-    >>> m.first_moment.round(12).tolist(), m.second_moment.round(12).tolist()  # He: E z = 1, E z^2 = (3/2)^l
-    ([1.0, 1.0], [1.5, 2.25])
-    """
-    network = as_network(network)
-    for l, layer in enumerate(network, start=1):
-        require_gaussian_iid(layer)
-        if not layer.activation.homogeneous and (l > 1 or y0_sq is not None):
-            where = f"layer {l}" if l > 1 else "layer 1 with a random input (y0_sq given)"
-            raise ValueError(
-                f"network: {where} has activation {layer.activation.name!r}, which is not positively homogeneous: "
-                "its moments average over the law of its input, not over the input's moments; use "
-                f"sigdist.layer_laws(network, y0)[{l - 1}].moment(k) (or input_law=...)")
-    y0 = check_input_norm(y0, "y0")
-    if y0_sq is None:
-        y0_sq = y0 * y0
-    y0_sq = check_input_norm(y0_sq, "y0_sq")
-    if y0_sq < y0 * y0 * (1 - 1e-12):
-        raise ValueError(f"y0_sq must be >= y0**2 = {y0 * y0:.6g} (a second moment), got {y0_sq!r}")
-    first = network[0]
-    if not first.activation.homogeneous:
-        # phi on the Gaussian's support, by the activation's own check: NaN or inf is refused by name
-        first.activation.checked(math.sqrt(first.variance(y0)) * np.linspace(-12.0, 12.0, 241))
-        node = MomentChain.point(y0)
-    else:
-        with np.errstate(divide="ignore"):
-            node = MomentChain.given([0.0, math.log(y0) if y0 > 0 else -math.inf,
-                                      math.log(y0_sq) if y0_sq > 0 else -math.inf])
-    means, seconds = [], []
-    for layer in network:
-        node = node.then(layer)
-        with np.errstate(invalid="ignore", over="ignore"):
-            logm, _ = node.log_moments(2)
-        if np.any(np.isnan(logm)):
-            raise ValueError(f"activation {layer.activation.name!r}: E phi(h)^2 or E phi(h)^4 is not finite under "
-                             f"h ~ N(0, s) (s = {first.variance(y0):.6g})")
-        means.append(logm[1])
-        seconds.append(logm[2])
-    means, seconds = np.array(means), np.array(seconds)
-    if np.any(seconds > 709.78) or np.any(means > 709.78):
-        first = int(np.argmax((seconds > 709.78) | (means > 709.78))) + 1
-        warnings.warn(f"squared_norm_moments: E|x^(l)|^2 or E|x^(l)|^4 exceeds the float64 range from layer "
-                      f"{first} on (returned as inf); log_first_moment and log_second_moment hold them",
-                      SigdistWarning, stacklevel=2)
-    with np.errstate(over="ignore"):
-        return SquaredNormMoments(np.exp(means), np.exp(seconds), means, seconds)

@@ -98,6 +98,9 @@ def scalar_product_law(layer, y1, y2, y12, *, lattice_size=4096, tol=1e-3):
         ``lattice_size`` reduces it.
     """
 
+    if getattr(getattr(layer, "activation", None), "name", None) != "relu":
+        raise ValueError("layer must be a relu layer: the product law of Thm. 5 is relu's, got activation "
+                         f"{getattr(getattr(layer, 'activation', None), 'name', layer)!r}")
     v11, v22, v12 = layer_covariance(layer, y1, y2, y12)
     width = layer.width
     law = product_law(v11, v22, v12)

@@ -103,7 +103,7 @@ def log_mellin_eigenvalue(network, m):
                 f"m must be < {bound:g} for this layer: the k = {int(mix.k.min())} term "
                 f"Gamma(k/2 - m - 1) diverges at m = {bound:g} (got max m = {float(m_arr.max()):g})")
         a = -(m_arr[..., None] + 1.0)  # moment order of X = sigma_w2 S
-        logs = mix.log_weights + a * math.log(2.0) + _log_gamma_ratio(0.5 * mix.k, a)
+        logs = mix.log_weights + a * (math.log(2.0) + mix.log_scale) + _log_gamma_ratio(0.5 * mix.k, a)
         total += a[..., 0] * math.log(layer.sigma_w2) + special.logsumexp(logs, axis=-1)
     return total if total.ndim else float(total)
 
@@ -189,13 +189,13 @@ def _conditional_cgf(a, mix, sigma_w2):
     log_p = mix.log_weights - special.logsumexp(mix.log_weights)  # in logs: tiny weights matter at large a
     p = np.exp(log_p)
     if abs(a) < 1e-5:
-        mean_k = special.digamma(half) + math.log(2.0)
+        mean_k = special.digamma(half) + math.log(2.0) + mix.log_scale
         k1 = float(p @ mean_k) + math.log(sigma_w2)
         k2 = float(p @ special.polygamma(1, half) + p @ (mean_k - p @ mean_k) ** 2)
         k3 = float(p @ special.polygamma(2, half) + p @ (mean_k - p @ mean_k) ** 3
                    + 3 * p @ ((mean_k - p @ mean_k) * special.polygamma(1, half)))
         return a * k1 + a * a * k2 / 2 + a**3 * k3 / 6
-    logs = log_p + a * math.log(2.0) + _log_gamma_ratio(half, a)
+    logs = log_p + a * (math.log(2.0) + mix.log_scale) + _log_gamma_ratio(half, a)
     return a * math.log(sigma_w2) + float(special.logsumexp(logs))
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from sigdist import Layer, Network, SigdistWarning, squared_norm_law
 from sigdist.lengths import LengthMoments, _layer_coefficients, _plain_recursion, empirical_variance, length_moments
-from sigdist.moments import squared_norm_moments
+from sigdist import squared_norm_moments
 from sigdist.weights import WeightLaw
 
 X0 = np.array([2.0, -0.3, 0.1, 0.5])  # uneven entries: sum x^4 far from |x|^4 / n_0

@@ -84,7 +84,7 @@ def test_input_law_must_live_on_the_half_line():
 
 def test_leaky_relu_slope_is_checked():
     with pytest.raises(ValueError, match="negative_slope"):
-        Layer(10, 1.0, activation="leaky_relu", negative_slope=-0.1)
+        Layer(10, 1.0, activation="leaky_relu", negative_slope=float("nan"))
     act = Layer(10, 1.0, activation="leaky_relu", negative_slope=0.2).activation
     np.testing.assert_allclose(act(np.array([-1.0, 2.0])), [-0.2, 2.0])
 

@@ -274,8 +274,6 @@ def test_squared_norm_moments_refuse_a_smooth_layer_with_a_random_input_by_name(
         sigdist.squared_norm_moments(Layer(10, 0.15, activation="erf"), 1.0, y0_sq=2.0)
 
 
-@pytest.mark.xfail(strict=True, reason="sigdist/scalar_product.py (not this branch's file) must refuse non-relu "
-                   "layers itself now that layer_covariance takes any activation; drop this mark when it does")
 def test_scalar_product_law_still_refuses_a_non_relu_layer():
     with pytest.raises(ValueError, match="relu"):
         sigdist.scalar_product_law(Layer(5, 0.4, activation="tanh"), 1.0, 1.0, 0.0)
