@@ -41,8 +41,8 @@ __all__ = ["BatchRMSNorm", "ResidualLinear", "SigdistActivation", "batch_normali
            "draw_weights", "read_sequential", "to_torch"]
 
 #: torch activation modules read by :func:`from_torch`, with the sigdist activation each means
-SUPPORTED_MODULES = ("Linear", "ReLU", "LeakyReLU(negative_slope)", "Tanh", "GELU(approximate='none')", "Identity",
-                     "BatchRMSNorm", "ResidualLinear", "SigdistActivation")
+SUPPORTED_MODULES = ("Linear", "ReLU", "LeakyReLU(negative_slope)", "Tanh", "GELU(approximate='none')", "SiLU",
+                     "Sigmoid", "Identity", "BatchRMSNorm", "ResidualLinear", "SigdistActivation")
 
 
 # -- the one construction --------------------------------------------------------------------------
@@ -142,6 +142,10 @@ def _activation_module(layer):
         return nn.Tanh()
     if name == "gelu":
         return nn.GELU()
+    if name == "silu":
+        return nn.SiLU()
+    if name == "sigmoid":
+        return nn.Sigmoid()
     if name == "linear":
         return None
     return SigdistActivation(layer.activation)
@@ -257,6 +261,10 @@ def _read_activation(module, index):
             raise ValueError(f"module[{index}] is GELU(approximate={module.approximate!r}); sigdist's gelu is the "
                              "exact h Phi(h): supported are " + ", ".join(SUPPORTED_MODULES))
         return "gelu", 0.01
+    if isinstance(module, nn.SiLU):
+        return "silu", 0.01
+    if isinstance(module, nn.Sigmoid):
+        return "sigmoid", 0.01
     if isinstance(module, nn.Identity):
         return "linear", 0.01
     if isinstance(module, SigdistActivation):

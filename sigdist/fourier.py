@@ -289,18 +289,21 @@ def group_series(kernel, s, eps):
         psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
         weights = base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
         unit = unit_transform(psi, weights, dt, k_max) + atoms[:, None]
-        coef = unit ** n
-        k = np.arange(k_max + 1)
-        quarter = slice(max(1, (3 * k_max) // 4), k_max + 1)
-        tails = np.max(np.abs(coef[:, quarter]) / (math.pi * k[quarter]), axis=1) * k_max * 2.0 / max(n / 2.0, 1.0)
+        coef = unit ** n - (atoms ** n)[:, None]  # the continuous part's: the atom does not decay
+        # truncation: for |c_k| ~ C k^-p the CDF series beyond K holds |c_K| / (pi p); p is read from the
+        # decay between the second and the last quarter (at most N/2: an atom of X slows it to 1/2)
+        mag = np.abs(coef)
+        early = mag[:, k_max // 4: k_max // 2 + 1].max(axis=1)
+        late = mag[:, (3 * k_max) // 4:].max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where((late > 0) & (early > late), np.log2(early / late), 0.25)
+        rate = np.clip(rate, 0.25, max(n / 2.0, 0.5))
+        tails = late / (math.pi * rate)
         if np.all(tails <= eps) or k_max >= _MAX_TERMS:
             break
-        # the decay seen between k_max / 2 and k_max tells how far to go (at least twice as far)
+        # the decay seen tells how far to go (at least twice as far)
         worst = int(np.argmax(tails / eps))
-        mag = np.abs(coef[worst])
-        a, b = float(mag[k_max // 4: k_max // 2 + 1].max()), float(mag[(3 * k_max) // 4:].max())
-        rate = math.log(a / b) / math.log(2.0) if a > 0 and b > 0 and a > b else 0.5
-        grow = (tails[worst] / eps) ** (1.0 / max(rate, 0.5)) * 1.25
+        grow = (tails[worst] / eps) ** (1.0 / max(float(rate[worst]), 0.5)) * 1.25
         k_max = int(min(_MAX_TERMS, k_max * min(16.0, max(2.0, grow))))
     # quadrature: the top coefficient by 12-point rules on the same panels; the 16-point rules are
     # more accurate still, so the difference bounds their error
@@ -308,9 +311,8 @@ def group_series(kernel, s, eps):
     w_half = bb[None, :] * np.exp(-0.5 * hh[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
     top = (w_half * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
     # a coefficient error delta moves the CDF by at most sum_k delta / (pi k) over the series
-    quad = np.abs((top + atoms) ** n - coef[:, -1]) * (1.0 + math.log(k_max)) * 2.0 / math.pi
     atoms_z = atoms ** n
-    coef = coef - atoms_z[:, None]
+    quad = np.abs((top + atoms) ** n - atoms_z - coef[:, -1]) * (1.0 + math.log(k_max)) * 2.0 / math.pi
     coef[:, 0] = 1.0 - atoms_z
     return GroupSeries(coef, period, atoms_z, eps * 1e-2 + tails + quad)
 
@@ -470,7 +472,9 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             band = (u >= a - 4 * h) & (u <= b)
             if np.any(band):
                 q[band] += density(u[band])
-        if grid.size > 50_000 or LogGridDensity(grid, q).resolution_error <= eps:
+        # a density with a power singularity (gelu's left end at large variance, erf's saturation) is not
+        # resolved by any affordable log grid: past 8192 points its resolution error is carried instead
+        if grid.size > 8192 or LogGridDensity(grid, q).resolution_error <= eps:
             return grid, q, atom, error
         h *= 0.5
 

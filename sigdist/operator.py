@@ -108,8 +108,10 @@ class TransitionOperator:
         self.grid = grid
         # log-grid spacing; None until first needed (a Network may impose a common, finer one)
         self.spacing = None
-        # this layer's share of the CDF error for aliasing (a Network splits tol * 1e-3 over its layers)
-        self.alias_budget = self.tol * 1e-3
+        # this layer's share of the CDF error for aliasing (a Network splits tol * 1e-3 over its layers); the
+        # Fourier route's share covers its series and its grid's resolution, estimated, not bounded a priori:
+        # tol * 1e-2 a layer keeps its laws within tol at a fraction of the cost
+        self.alias_budget = self.tol * (1e-2 if self.route == "fourier" else 1e-3)
 
     def __repr__(self):
         return f"TransitionOperator({self.layer}, route={self.route!r})"
