@@ -676,7 +676,7 @@ def main(argv=None):
     data = {"cases": {}}
     if not a.quick and path.exists():
         data = json.loads(path.read_text())
-    stored = json.loads(OUT.read_text())["cases"] if OUT.exists() else {}
+    stored = json.loads(OUT.read_text())["cases"] if a.quick and OUT.exists() else {}
     for name in names:
         res = run_case(name, cases[name], a.T_cap)
         if a.quick:
