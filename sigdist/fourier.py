@@ -279,6 +279,11 @@ def group_series(kernel, s, eps):
         mean = float(psi0 @ w0)
         var = max(float((psi0 * psi0) @ w0) - mean * mean, 1e-300 * mean * mean)
         t_need.append(math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5)
+        # one unit's mass piled up at two values (0 and saturation: erf, tanh, sigmoid, sin) makes |phi_X(t)|
+        # revive every 2 pi / (their distance): four revivals are seen before the decay is judged
+        top = float(psi0[w0 > 1e-12 * w0.max()].max()) if psi0.size else 0.0
+        if top > 0:
+            t_need.append(8.0 * math.pi / top)
     period = max(ends) * 1.05
     dt = 2.0 * math.pi / period
     k_max = int(min(_MAX_TERMS, max(16, math.ceil(max(t_need) / dt))))
@@ -299,6 +304,10 @@ def group_series(kernel, s, eps):
             rate = np.where((late > 0) & (early > late), np.log2(early / late), 0.25)
         rate = np.clip(rate, 0.25, max(n / 2.0, 0.5))
         tails = late / (math.pi * rate)
+        if np.all(tails <= eps) and k_max < _MAX_TERMS:
+            # a Gaussian-like start can hide a slow power tail (a singularity of small weight, such as
+            # erf's saturation): probe the frequencies 2, 4 and 8 times further out
+            tails = np.maximum(tails, _probe_tail(act, pieces, s, atoms, n, s_lo, s_hi, k_max * dt))
         if np.all(tails <= eps) or k_max >= _MAX_TERMS:
             break
         # the decay seen tells how far to go (at least twice as far)
@@ -315,6 +324,21 @@ def group_series(kernel, s, eps):
     quad = np.abs((top + atoms) ** n - atoms_z - coef[:, -1]) * (1.0 + math.log(k_max)) * 2.0 / math.pi
     coef[:, 0] = 1.0 - atoms_z
     return GroupSeries(coef, period, atoms_z, eps * 1e-2 + tails + quad)
+
+
+def _probe_tail(act, pieces, s, atoms, n, s_lo, s_hi, t_top):
+    """What the CDF series holds beyond ``t_top``, from the coefficients at ``2, 4, 8 t_top``: each octave
+    at most ``max |c| ln 2 / pi``, and past ``8 t_top`` a power tail fitted to the last octave."""
+    h, base, _ = _h_nodes(act, pieces, s_lo, s_hi, 8.0 * t_top)
+    psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
+    weights = base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
+    ts = t_top * np.array([2.0, 4.0, 8.0])
+    mags = np.abs((weights @ np.exp(1j * np.outer(psi, ts)) + atoms[:, None]) ** n - (atoms ** n)[:, None])
+    octaves = np.maximum(mags[:, :2], mags[:, 1:]).sum(axis=1) * math.log(2.0) / math.pi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(mags[:, 2] > 0, np.log2(np.maximum(mags[:, 1], 1e-300) / mags[:, 2]), np.inf)
+    beyond = mags[:, 2] / (math.pi * np.clip(p, 0.25, None))
+    return octaves + mags[:, 0] * math.log(2.0) / math.pi + beyond
 
 
 def _h_nodes(act, pieces, s_lo, s_hi, t_max):
@@ -463,19 +487,30 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
     h = float(min(spacing, np.min(kernel.spacing(s, eps))))
     lo = min(p[1] for p in parts)
     hi = max(p[2] for p in parts)
-    while True:
-        size = int(math.ceil((hi - lo) / h)) + 1
-        grid = LogGrid(lo, h, max(size, 8))
-        u = grid.points
-        q = np.zeros(grid.size)
+
+    def sample(u):
+        q = np.zeros(u.size)
         for density, a, b in parts:
             band = (u >= a - 4 * h) & (u <= b)
             if np.any(band):
                 q[band] += density(u[band])
-        # a density with a power singularity (gelu's left end at large variance, erf's saturation) is not
-        # resolved by any affordable log grid: past 8192 points its resolution error is carried instead
-        if grid.size > 8192 or LogGridDensity(grid, q).resolution_error <= eps:
-            return grid, q, atom, error
+        return q
+
+    grid = LogGrid(lo, h, max(int(math.ceil((hi - lo) / h)) + 1, 8))
+    q = sample(grid.points)
+    while True:
+        # the grid of half the spacing shares every other node: its CDF at the new nodes, against the
+        # coarse grid's interpolant there, tells how well the coarse grid resolves the density (the
+        # spectral estimate alone misses power singularities, erf's saturation among them)
+        fine = LogGrid(grid.start, 0.5 * grid.spacing, 2 * grid.size - 1)
+        mid = fine.points[1::2]
+        q_fine = np.empty(fine.size)
+        q_fine[0::2], q_fine[1::2] = q, sample(mid)
+        gap = float(np.max(np.abs(LogGridDensity(grid, q).cdf_u(mid) - LogGridDensity(fine, q_fine).cdf_u(mid))))
+        grid, q = fine, q_fine
+        # past 8192 points (gelu's left end at large variance) the gap is carried instead
+        if gap <= eps or grid.size > 8192:
+            return grid, q, atom, error + (gap if gap > eps else 0.0)
         h *= 0.5
 
 
