@@ -170,9 +170,11 @@ class LogGridDensity:
     def _log_stencils(self, i):
         """``log q`` at cell ``i``'s four nodes ``i-1..i+2`` (linear extrapolation past the grid ends)."""
         q = self.values
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # -inf - (-inf) where the ends are 0: left -inf
             L = np.log(np.maximum(q, 0.0))
-        L = np.concatenate([[2 * L[0] - L[1]], L, [2 * L[-1] - L[-2]]])  # padded: L[j + 1] is node j
+            ends = [2 * L[0] - L[1], 2 * L[-1] - L[-2]]
+        ends = [e if not np.isnan(e) else -np.inf for e in ends]
+        L = np.concatenate([[ends[0]], L, [ends[1]]])  # padded: L[j + 1] is node j
         return np.stack([L[i], L[i + 1], L[i + 2], L[i + 3]], axis=-1)
 
     def _cell_integral(self, i, lo, hi):

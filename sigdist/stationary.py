@@ -219,12 +219,15 @@ def stationary_law(network, grid=None, tol=1e-8):
         v = A @ v
         v /= weights @ v
     leak = max(0.0, 1.0 - lam)
+    # a Perron eigenvalue above 1 is mass the discretised kernel creates (a narrow layer on the Fourier
+    # route): it moves the stationary law by about that excess over the spectral gap
+    excess = max(0.0, lam - 1.0) / max(1.0 - gap, 1e-3)
     # the stationary mass leaks 1 - lambda per step; at equilibrium that is the mass the grid misses
     # a non-homogeneous activation has no closed moment recursion (its moments come from the grid) and,
     # on the default grid, a bounded reach (no power tail)
     homogeneous = layer.activation.homogeneous
     return StationaryLaw(v[0] * (1 - leak), LogGridDensity(grid, v[1:] * (1 - leak)),
-                         discretisation_error=tol * 1e-3, tol=tol, label="stationary |x|^2",
+                         discretisation_error=tol * 1e-3 + excess, tol=tol, label="stationary |x|^2",
                          tail_index=tail_index(layer) if operator.mixture is not None else math.inf,
                          moments=MomentChain.stationary(layer) if homogeneous else None,
                          perron_eigenvalue=lam)

@@ -79,8 +79,6 @@ def test_relu_callable_matches_the_exact_relu_route_within_the_error_estimate(si
     assert callable_law.error_estimate <= 1e-8
 
 
-@pytest.mark.xfail(strict=True, reason="bug: at tol=1e-6 the relu callable (N=30) is off by 7.0e-9 in the bulk "
-                   "but its error_estimate is 5.3e-9")
 def test_relu_callable_error_estimate_bounds_its_error_at_a_loose_tol():
     width = 30
     callable_law = squared_norm_law(Layer(width, 2.0 / width, 0.0, RELU_CALLABLE), 1.0, tol=1e-6)
@@ -278,8 +276,6 @@ def test_swish_is_silu():
     assert np.array_equal(a.cdf(x), b.cdf(x))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _user_activation's growth check measures log phi(h)^2 from log(max(|phi(0)|, "
-                   "1e-300)): every callable with phi(0) = 0 is refused as growing like exp(3.47 h^2)")
 def test_scalar_only_callable_is_wrapped_and_gives_the_law_of_the_named_activation():
     layer = Layer(20, 0.075, 0.05, math.tanh)
     law = squared_norm_law(layer, 1.0)
@@ -288,15 +284,12 @@ def test_scalar_only_callable_is_wrapped_and_gives_the_law_of_the_named_activati
     assert np.max(np.abs(law.cdf(x) - named.cdf(x))) <= law.error_estimate + named.error_estimate
 
 
-@pytest.mark.xfail(strict=True, reason="bug: every callable with phi(0) = 0 is refused (see above)")
 def test_vectorised_callable_vanishing_at_zero_is_accepted():
     layer = Layer(10, 0.2, 0.0, lambda h: np.maximum(h, 0.0))
     assert layer.activation.chi2_kind is None
     assert TransitionOperator(layer).route == "fourier"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the growth check compares phi(h)^2 at |h| >= 20 with phi(0)^2 and refuses a "
-                   "ratio above e^(0.4): a sigmoid callable is refused as growing like exp(0.00347 h^2)")
 def test_bounded_callable_gives_the_law_of_the_named_activation():
     layer = Layer(10, 0.1, 0.05, lambda h: special.expit(h))
     law = squared_norm_law(layer, 1.0)
