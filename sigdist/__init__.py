@@ -10,7 +10,7 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
   spec, the activation registry, the weight-law registry.
 * :mod:`~sigdist.kernel`: the kernel ``k_l(y, z)`` (Burkholz & Dubatovka 2019, eq. 7) of relu,
   linear and abs; :mod:`~sigdist.fourier`: the kernel of every other activation (Prop. 1, by Fourier
-  inversion); :mod:`~sigdist.grid`: the log grid and lattice; :mod:`~sigdist.operator`: the transition
+  inversion; :mod:`~sigdist.one_unit` for width 1); :mod:`~sigdist.grid`: the log grid and lattice; :mod:`~sigdist.operator`: the transition
   operator ``T_l`` (Prop. 1), with :mod:`~sigdist.lattice_route` its cross-check route;
   :mod:`~sigdist.moments`: exact moment recursions.
 * :mod:`~sigdist.laws`, :mod:`~sigdist.propagation`: laws of ``|x^(l)|^2``;
@@ -30,8 +30,8 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 """
 
 from . import (activations, batchnorm, correlation, cosine, empirical, fourier, grid, initializers, kernel,
-               lattice_route, laws, length_bounds, lengths, lyapunov, moments, montecarlo, network, operator,
-               pair_moments, pairs, pretraining, propagation,
+               lattice_route, laws, length_bounds, lengths, lyapunov, moments, montecarlo, network, one_unit,
+               operator, pair_moments, pairs, pretraining, propagation,
                rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, spectrum, stationary,
                weights)
 from ._law import Law
@@ -81,8 +81,8 @@ __all__ = [
     "residual_length_moments", "theorem5_bounds",
     # submodules
     "activations", "batchnorm", "correlation", "cosine", "empirical", "fourier", "grid", "initializers", "kernel",
-    "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "operator",
-    "pair_moments", "pairs", "pretraining",
+    "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "one_unit",
+    "operator", "pair_moments", "pairs", "pretraining",
     "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "spectrum",
     "stationary",
     "weights",

@@ -32,7 +32,7 @@ kernel mixed over the previous law's nodes is one series per group (:func:`mixed
 density of ``log z`` is sampled on a log grid like the other routes' laws, its spacing halved until
 the grid resolves it. The singularities of ``z``'s density limit narrow layers (docs/method.md):
 wide ones converge geometrically; width 1 is answered exactly by inverting :math:`\phi^2` piece by
-piece (:meth:`FourierKernel.one_unit_log_density`).
+piece (:class:`sigdist.one_unit.OneUnit`).
 An atom (where :math:`\phi` vanishes on a set of positive Gaussian mass) is kept exactly:
 :math:`P(z = 0) = P(X = 0)^N`.
 """
@@ -48,8 +48,9 @@ from ._nufft import trig_values, unit_transform
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
+from .one_unit import OneUnit, quantile_u
 
-__all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "OneUnit", "group_series", "mixed_log_density",
+__all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "group_series", "mixed_log_density",
            "conditional_columns"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
@@ -104,19 +105,7 @@ class KernelSeries:
 
     def quantile_u(self, level):
         """``log z`` with ``P(0 < z <= z) = level (1 - atom)``, to 1e-3."""
-        return _quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
-
-
-def _quantile_u(cdf, period, mass, level):
-    # bisection in log z (the CDF is monotone up to its error); below the window's start by e^-800 at most
-    lo, hi = math.log(period) - 800.0, math.log(period)
-    while hi - lo > 1e-3:
-        mid = 0.5 * (lo + hi)
-        if float(cdf(np.array([math.exp(mid)]))[0]) < level * mass:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+        return quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
 
 
 class FourierKernel:
@@ -130,7 +119,7 @@ class FourierKernel:
     Notes
     -----
     What one unit needs: its monotone pieces, moments and window (:meth:`window_nodes`,
-    :meth:`right_end`), its atom, the log-grid spacing its law needs, and its exact law for width 1.
+    :meth:`right_end`), its atom and the log-grid spacing its law needs.
     :func:`group_series` gives the Fourier coefficients of the law of
     :math:`z = \sum_{i \le N} \phi(\sqrt{s} g_i)^2` for a group of variances (module docstring).
     """
@@ -207,32 +196,6 @@ class FourierKernel:
             cv = np.sqrt(np.maximum(n * (m2 - m1 * m1), 0.0)) / (n * m1)
         cv = np.where(np.isfinite(cv) & (cv > 0), cv, math.sqrt(2.0 / n))
         return cache[key] * np.minimum(1.0, cv / math.sqrt(2.0 / n))
-
-    # -- one unit exactly ------------------------------------------------------------------------
-    def one_unit_log_density(self, s, u):
-        r"""Density of :math:`\log X`, :math:`X = \phi(\sqrt{s} g)^2`, at ``u``: exact by inversion.
-
-        :math:`p_{\log X}(u) = \sum_{g: \phi^2 = e^u} \varphi(g)\, e^u / |d\phi(\sqrt s g)^2/dg|` over the
-        monotone pieces of :math:`\phi^2`.
-        """
-        u = np.asarray(u, dtype=np.float64)
-        target = np.exp(u)
-        root = math.sqrt(s)
-        psi = lambda g: np.asarray(self.activation.phi(root * g), dtype=np.float64) ** 2  # noqa: E731
-        out = np.zeros(u.shape)
-        for a, b, kind in self._pieces(s):
-            if kind == 0:
-                continue
-            pa, pb = float(psi(np.float64(a))), float(psi(np.float64(b)))
-            lo, hi = min(pa, pb), max(pa, pb)
-            inside = (target > lo) & (target < hi)
-            if not np.any(inside):
-                continue
-            g = _bisect(psi, a, b, kind, target[inside])
-            step = 1e-6 * max(1.0, abs(g).max())
-            slope = np.abs(psi(g + step) - psi(g - step)) / (2.0 * step)
-            out[inside] += np.exp(-0.5 * g * g) / math.sqrt(2 * math.pi) * target[inside] / np.maximum(slope, 1e-300)
-        return out
 
 
 _SPACING_CACHE = {}
@@ -382,50 +345,6 @@ def _groups(s, ratio=2.0, size=32):
     return groups
 
 
-class OneUnit:
-    r"""The law of one unit's ``X = phi(sqrt(s) g)^2`` (width 1), exactly: :math:`\phi^2` inverted piece by piece.
-
-    Same interface as :class:`KernelSeries` (``log_density``, ``cdf_continuous``, ``quantile_u``,
-    ``period``, ``atom``, ``error``).
-    """
-
-    def __init__(self, kernel, s):
-        self.kernel, self.s = kernel, float(s)
-        root = math.sqrt(self.s)
-        act = kernel.activation
-        self._psi = lambda g: np.asarray(act.phi(root * g), dtype=np.float64) ** 2  # noqa: E731
-        self._pieces = []
-        self.atom = 0.0
-        top = 0.0
-        for a, b, kind in kernel._pieces(self.s):
-            pa, pb = float(self._psi(np.float64(a))), float(self._psi(np.float64(b)))
-            if kind == 0:
-                if pa == 0.0:
-                    self.atom += float(special.ndtr(b) - special.ndtr(a))
-                continue
-            self._pieces.append((a, b, kind, min(pa, pb), max(pa, pb)))
-            top = max(top, pa, pb)
-        self.period = top * (1.0 + 1e-12) if top > 0 else 1.0
-        self.error = 1e-15
-
-    def log_density(self, u):
-        return self.kernel.one_unit_log_density(self.s, u)
-
-    def cdf_continuous(self, x):
-        """``P(0 < X <= x)``: the Gaussian mass of ``{g: 0 < psi(g) <= x}`` piece by piece."""
-        x = np.asarray(x, dtype=np.float64)
-        out = np.zeros(x.shape)
-        for a, b, kind, lo, hi in self._pieces:
-            t = np.clip(x, lo, hi)
-            g = _bisect(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
-            # the mass of the piece below the level t, from the end where psi is smallest
-            out += np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
-        return out
-
-    def quantile_u(self, level):
-        return _quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
-
-
 def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
     r"""The law of ``z`` mixed over variances: :math:`q(u) = \sum_i w_i\, p_{\log z \mid s_i}(u)` on a log grid.
 
@@ -465,7 +384,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
     parts, error = [], 0.0  # (evaluator of the part's density of log z, its left-tail quantile, log of its end)
     if kernel.width == 1:
         for sv, w in zip(s, weights):
-            c = OneUnit(kernel, sv)
+            c = OneUnit(kernel.activation, sv)
             atom += w * c.atom
             parts.append((lambda u, c=c, w=w: w * c.log_density(u), c.quantile_u(min(0.25, tail * total / (w * s.size))),
                           math.log(c.period)))
@@ -523,7 +442,7 @@ def conditional_columns(kernel, s, points, eps):
         return out
     if kernel.width == 1:
         for i in pos:
-            out[:, i] = OneUnit(kernel, s[i]).log_density(points)
+            out[:, i] = OneUnit(kernel.activation, s[i]).log_density(points)
         return out
     for idx in _groups(s[pos]):
         gs = group_series(kernel, s[pos][idx], eps)
@@ -544,14 +463,3 @@ def _coarser_rule(h, base):
     mid = 0.5 * (hp[:, 0] + hp[:, -1])
     nodes = mid[:, None] + half[:, None] * _GL12_X[None, :]
     return nodes.ravel(), (half[:, None] * _GL12_W[None, :]).ravel()
-
-
-def _bisect(psi, a, b, kind, targets):
-    lo = np.full(targets.shape, a, dtype=np.float64)
-    hi = np.full(targets.shape, b, dtype=np.float64)
-    for _ in range(64):
-        mid = 0.5 * (lo + hi)
-        below = (psi(mid) < targets) if kind > 0 else (psi(mid) > targets)
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    return 0.5 * (lo + hi)

@@ -1,0 +1,95 @@
+r"""The law of one unit's squared activation, exactly: :math:`X = \phi(\sqrt{s} g)^2` inverted piece by piece.
+
+On each monotone piece ``[a, b]`` of :math:`g \mapsto \phi(\sqrt{s} g)^2` (found once per range by
+:meth:`sigdist.activations.Activation._pieces_in_g`) the level set of ``x`` is one point, found by bisection,
+so :math:`P(X \le x)` is a sum of Gaussian masses and the density of :math:`\log X` a sum of
+:math:`\varphi(g)\, x / |d\phi(\sqrt s g)^2/dg|`. A layer of width 1 is this law (the Fourier route's
+answer for ``N = 1``, :mod:`sigdist.fourier`); pieces where ``phi`` vanishes are an atom at 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+__all__ = ["OneUnit", "quantile_u", "bisect_monotone"]
+
+
+class OneUnit:
+    """The law of ``X = phi(sqrt(s) g)^2`` for one unit: ``log_density``, ``cdf_continuous``, ``quantile_u``,
+    ``period`` (``sup X``, slightly above) and ``atom`` (``P(X = 0)``), as :class:`sigdist.fourier.KernelSeries`."""
+
+    def __init__(self, activation, s):
+        self.s = float(s)
+        root = math.sqrt(self.s)
+        self._psi = lambda g: np.asarray(activation.phi(root * g), dtype=np.float64) ** 2  # noqa: E731
+        self._pieces = []
+        self.atom = 0.0
+        top = 0.0
+        for a, b, kind in activation._pieces_in_g(root):
+            pa, pb = float(self._psi(np.float64(a))), float(self._psi(np.float64(b)))
+            if kind == 0:
+                if pa == 0.0:
+                    self.atom += float(special.ndtr(b) - special.ndtr(a))
+                continue
+            self._pieces.append((a, b, kind, min(pa, pb), max(pa, pb)))
+            top = max(top, pa, pb)
+        self.period = top * (1.0 + 1e-12) if top > 0 else 1.0
+
+    def log_density(self, u):
+        r""":math:`p_{\log X}(u) = \sum_{g: \psi(g) = e^u} \varphi(g)\, e^u / |\psi'(g)|` over the pieces
+        (central differences for :math:`\psi'`: relative accuracy about 1e-10)."""
+        u = np.asarray(u, dtype=np.float64)
+        target = np.exp(u)
+        out = np.zeros(u.shape)
+        for a, b, kind, lo, hi in self._pieces:
+            inside = (target > lo) & (target < hi)
+            if not np.any(inside):
+                continue
+            g = bisect_monotone(self._psi, a, b, kind, target[inside])
+            step = 1e-6 * max(1.0, float(np.abs(g).max()))
+            slope = np.abs(self._psi(g + step) - self._psi(g - step)) / (2.0 * step)
+            out[inside] += np.exp(-0.5 * g * g) / math.sqrt(2 * math.pi) * target[inside] / np.maximum(slope, 1e-300)
+        return out
+
+    def cdf_continuous(self, x):
+        """``P(0 < X <= x)``: the Gaussian mass of ``{g: 0 < psi(g) <= x}`` piece by piece."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.zeros(x.shape)
+        for a, b, kind, lo, hi in self._pieces:
+            t = np.clip(x, lo, hi)
+            g = bisect_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
+            # the mass of the piece below the level t, from the end where psi is smallest
+            out += np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
+        return out
+
+    def quantile_u(self, level):
+        return quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
+
+
+def quantile_u(cdf, period, mass, level):
+    """``log z`` with ``cdf(z) = level * mass`` to 1e-3, by bisection in ``log z`` below ``log period``
+    (a CDF monotone up to its error; at most ``e^-800`` below the period)."""
+    lo, hi = math.log(period) - 800.0, math.log(period)
+    while hi - lo > 1e-3:
+        mid = 0.5 * (lo + hi)
+        if float(cdf(np.array([math.exp(mid)]))[0]) < level * mass:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def bisect_monotone(psi, a, b, kind, targets):
+    """Vectorised bisection: ``g`` in ``[a, b]`` with ``psi(g) = target`` on a piece where ``psi`` increases
+    (``kind > 0``) or decreases."""
+    lo = np.full(targets.shape, a, dtype=np.float64)
+    hi = np.full(targets.shape, b, dtype=np.float64)
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        below = (psi(mid) < targets) if kind > 0 else (psi(mid) > targets)
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
