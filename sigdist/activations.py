@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-__all__ = ["Activation", "get_activation", "KNOWN_ACTIVATIONS"]
+__all__ = ["Activation", "get_activation", "invert_monotone", "KNOWN_ACTIVATIONS"]
 
 # Beyond |g| = 12 the standard normal has mass 2 * 1.8e-33: the discretisation ignores it
 # (and counts it in the lost mass).
@@ -230,7 +230,7 @@ class Activation:
             j0 = int(math.floor(lo / spacing))
             j1 = int(math.ceil(min(hi, top) / spacing))
             cuts = np.clip(spacing * np.arange(j0, j1 + 1, dtype=np.float64), lo, min(hi, top))
-            g_cut = _invert_monotone(psi, a, b, kind, cuts)
+            g_cut = invert_monotone(psi, a, b, kind, cuts)
             if hi > top:
                 g_top = g_cut[-1]
                 tail += abs(float(special.ndtr(b) - special.ndtr(g_top))) if kind > 0 else abs(
@@ -281,7 +281,7 @@ def _monotone_pieces(psi, g_max, name="phi", n_samples=16001):
     return [tuple(p) for p in pieces if p[1] > p[0]]
 
 
-def _invert_monotone(psi, a, b, kind, targets):
+def invert_monotone(psi, a, b, kind, targets):
     """Vectorised bisection: ``g`` in ``[a, b]`` with ``psi(g) = target`` for a monotone piece."""
     lo = np.full(targets.shape, a, dtype=np.float64)
     hi = np.full(targets.shape, b, dtype=np.float64)

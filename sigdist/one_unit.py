@@ -14,7 +14,9 @@ import math
 import numpy as np
 from scipy import special
 
-__all__ = ["OneUnit", "quantile_u", "bisect_monotone"]
+from .activations import invert_monotone
+
+__all__ = ["OneUnit", "quantile_u"]
 
 
 class OneUnit:
@@ -48,7 +50,7 @@ class OneUnit:
             inside = (target > lo) & (target < hi)
             if not np.any(inside):
                 continue
-            g = bisect_monotone(self._psi, a, b, kind, target[inside])
+            g = invert_monotone(self._psi, a, b, kind, target[inside])
             step = 1e-6 * max(1.0, float(np.abs(g).max()))
             slope = np.abs(self._psi(g + step) - self._psi(g - step)) / (2.0 * step)
             out[inside] += np.exp(-0.5 * g * g) / math.sqrt(2 * math.pi) * target[inside] / np.maximum(slope, 1e-300)
@@ -60,7 +62,7 @@ class OneUnit:
         out = np.zeros(x.shape)
         for a, b, kind, lo, hi in self._pieces:
             t = np.clip(x, lo, hi)
-            g = bisect_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
+            g = invert_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
             # the mass of the piece below the level t, from the end where psi is smallest
             out += np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
         return out
@@ -80,16 +82,3 @@ def quantile_u(cdf, period, mass, level):
         else:
             hi = mid
     return lo
-
-
-def bisect_monotone(psi, a, b, kind, targets):
-    """Vectorised bisection: ``g`` in ``[a, b]`` with ``psi(g) = target`` on a piece where ``psi`` increases
-    (``kind > 0``) or decreases."""
-    lo = np.full(targets.shape, a, dtype=np.float64)
-    hi = np.full(targets.shape, b, dtype=np.float64)
-    for _ in range(64):
-        mid = 0.5 * (lo + hi)
-        below = (psi(mid) < targets) if kind > 0 else (psi(mid) > targets)
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    return 0.5 * (lo + hi)
