@@ -104,7 +104,7 @@ class KernelSeries:
         return out.reshape(z.shape)
 
     def quantile_u(self, level):
-        """``log z`` with ``P(0 < z <= z) = level (1 - atom)``, to 1e-3."""
+        """``log z`` with ``P(0 < Z <= z) = level (1 - atom)``, to 1e-3."""
         return quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
 
 

@@ -21,6 +21,7 @@ from .grid import Lattice, LatticeDensity
 from ._richardson import richardson_law
 from .laws import SquaredNormLaw
 from .moments import MomentChain, sum_of_units
+from .network import Layer
 from .relu_pair import ProductLaw, layer_covariance, product_law
 
 __all__ = ["scalar_product_law"]
@@ -98,9 +99,9 @@ def scalar_product_law(layer, y1, y2, y12, *, lattice_size=4096, tol=1e-3):
         ``lattice_size`` reduces it.
     """
 
-    if getattr(getattr(layer, "activation", None), "name", None) != "relu":
-        raise ValueError("layer must be a relu layer: the product law of Thm. 5 is relu's, got activation "
-                         f"{getattr(getattr(layer, 'activation', None), 'name', layer)!r}")
+    if isinstance(layer, Layer) and layer.activation.name != "relu":
+        raise ValueError(f"layer must be a relu layer: the product law of Thm. 5 is relu's, got activation "
+                         f"{layer.activation.name!r}")
     v11, v22, v12 = layer_covariance(layer, y1, y2, y12)
     width = layer.width
     law = product_law(v11, v22, v12)

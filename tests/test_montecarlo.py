@@ -90,7 +90,10 @@ def test_monte_carlo_refuses_an_activation_that_returns_nan():
     def broken(h):
         return np.where(h > 1.0, np.nan, h)
 
-    net = Network.constant(4, 2, 0.5, activation=broken)
+    # the registry refuses it before any work; built as an Activation, it reaches the samplers' own check
+    with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):
+        Network.constant(4, 2, 0.5, activation=broken)
+    net = Network.constant(4, 2, 0.5, activation=sigdist.Activation("broken", broken))
     with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):
         dense_squared_norms(net, np.ones(4), 50, seed=0)
     with pytest.raises(ValueError, match="activation 'broken' returned a non-finite value"):

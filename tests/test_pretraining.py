@@ -20,7 +20,7 @@ def test_pretraining_raises_the_rank_bound():
     _, before, after = maximize_rank_bound(weights, X, n_iter=25, lr=0.05)
     assert before[-1] < 2.0 and after[-1] > 3 * before[-1]
     with pytest.raises(ValueError, match="activation must be one of"):
-        maximize_rank_bound(weights, X, activation="swish")
+        maximize_rank_bound(weights, X, activation="mish")
     params = [torch.nn.Parameter(torch.tensor(w)) for w in weights[:2]]  # leaves that require grad
     _, before, after = maximize_rank_bound(params, X, n_iter=5, lr=0.05)
     assert after[-1] > before[-1]

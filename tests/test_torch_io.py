@@ -118,7 +118,7 @@ def test_from_torch_reads_a_plain_pytorch_model():
 
 @pytest.mark.parametrize("module, match", [
     (nn.Linear(3, 3), "module must be a torch.nn.Sequential"),
-    (nn.Sequential(nn.Linear(3, 3), nn.Sigmoid()), r"module\[1\] is Sigmoid\(\).*supported are .*ReLU.*LeakyReLU"),
+    (nn.Sequential(nn.Linear(3, 3), nn.ELU()), r"module\[1\] is ELU\(.*\).*supported are .*ReLU.*LeakyReLU"),
     (nn.Sequential(nn.Linear(3, 3), nn.GELU(approximate="tanh")), r"module\[1\] is GELU\(approximate='tanh'\)"),
     (nn.Sequential(nn.ReLU(), nn.Linear(3, 3)), r"module\[0\] \(ReLU\) comes before any Linear"),
     (nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)), r"module\[1\] has in_features=5"),
