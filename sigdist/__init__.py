@@ -10,8 +10,9 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
   spec, the activation registry, the weight-law registry.
 * :mod:`~sigdist.kernel`: the kernel ``k_l(y, z)`` (Burkholz & Dubatovka 2019, eq. 7) of relu,
   linear and abs; :mod:`~sigdist.fourier`: the kernel of every other activation (Prop. 1, by Fourier
-  inversion; :mod:`~sigdist.one_unit` for width 1); :mod:`~sigdist.grid`: the log grid and lattice; :mod:`~sigdist.operator`: the transition
-  operator ``T_l`` (Prop. 1), with :mod:`~sigdist.lattice_route` its cross-check route;
+  inversion; :mod:`~sigdist.one_unit` for width 1); :mod:`~sigdist.grid`: the log grid and lattice;
+  :mod:`~sigdist.operator`: the transition operator ``T_l`` (Prop. 1), with :mod:`~sigdist.lattice_route`
+  its cross-check route;
   :mod:`~sigdist.moments`: exact moment recursions.
 * :mod:`~sigdist.laws`, :mod:`~sigdist.propagation`: laws of ``|x^(l)|^2``;
   :mod:`~sigdist.empirical`: the empirical law of a sample.

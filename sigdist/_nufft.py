@@ -35,7 +35,8 @@ def _parameters(k_max):
 
 
 def unit_transform(psi, weights, dt, k_max):
-    """``sum_n weights[r, n] exp(i k dt psi_n)`` for ``k = 0..k_max`` and every row ``r``: shape ``(rows, k_max + 1)``."""
+    """``sum_n weights[r, n] exp(i k dt psi_n)`` for ``k = 0..k_max`` and every row ``r``: shape
+    ``(rows, k_max + 1)``."""
     weights = np.ascontiguousarray(np.atleast_2d(weights), dtype=np.float64)
     if psi.size * (k_max + 1) <= 400_000:
         return transform_rows(psi, weights, dt, k_max)

@@ -92,8 +92,8 @@ class KernelSeries:
         return np.where((z > 0) & (z < self.period), out, 0.0)
 
     def cdf_continuous(self, z):
-        r"""``P(0 < Z <= z)``: the series integrated termwise,
-        :math:`c_0 z / P + (2/P)\,\mathrm{Re}\sum_k b_k (1 - e^{-i k \Delta t z})` with :math:`b_k = c_k / (i k \Delta t)`."""
+        r"""``P(0 < Z <= z)``: the series integrated termwise, :math:`c_0 z / P + (2/P)\,\mathrm{Re}\sum_k
+        b_k (1 - e^{-i k \Delta t z})` with :math:`b_k = c_k / (i k \Delta t)`."""
         z = np.clip(np.asarray(z, dtype=np.float64), 0.0, self.period)
         dt = 2.0 * math.pi / self.period
         k = np.arange(self.coef.size)
@@ -386,8 +386,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         for sv, w in zip(s, weights):
             c = OneUnit(kernel.activation, sv)
             atom += w * c.atom
-            parts.append((lambda u, c=c, w=w: w * c.log_density(u), c.quantile_u(min(0.25, tail * total / (w * s.size))),
-                          math.log(c.period)))
+            level = min(0.25, tail * total / (w * s.size))
+            parts.append((lambda u, c=c, w=w: w * c.log_density(u), c.quantile_u(level), math.log(c.period)))
     else:
         groups = _groups(s)
         for idx in groups:

@@ -240,8 +240,8 @@ class TransitionOperator:
                 return self._apply_fixed(law, carried, history)
             if cont is not None:
                 # the input's quadrature must resolve the kernel as a function of log y as well
-                log_y = cont.grid.points
-                need = float(np.min(self.fourier.spacing(layer.variance(np.exp(log_y[cont.values > 0])), self.alias_budget)))
+                s_in = layer.variance(np.exp(cont.grid.points[cont.values > 0]))
+                need = float(np.min(self.fourier.spacing(s_in, self.alias_budget)))
                 if cont.grid.spacing > need * (1 + 1e-9):
                     law = SquaredNormLaw(law.atom, _resample(cont, need), tol=self.tol, warn=False)
             log_y, w, _ = law.quadrature_nodes()
@@ -269,8 +269,9 @@ class TransitionOperator:
         if not hasattr(self, "_fixed_matrix"):
             self._fixed_matrix = self.matrix()
         q = self._fixed_matrix @ (cont.values if cont is not None else np.zeros(self.grid.size))
-        atom_in = law.atom * (self.atom_given(0.0)[0])
-        atom = atom_in + (float(self.grid.spacing * (self.atom_given(self.grid.z) @ cont.values)) if cont is not None else 0.0)
+        atom = law.atom * self.atom_given(0.0)[0]
+        if cont is not None:
+            atom += float(self.grid.spacing * (self.atom_given(self.grid.z) @ cont.values))
         if self.layer.sigma_b2 > 0 and law.atom > 0:
             q = q + law.atom * self._fourier_columns(self.grid, np.array([-np.inf]))[:, 0]
         return self._finish(atom, self.grid, q, 0.0, carried=carried, history=history)

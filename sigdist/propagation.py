@@ -151,7 +151,8 @@ def _propagate_log(network, y0, input_law, tol, keep_all=True):
         law = op.apply(law, tail=budget)
         if keep_all:
             laws.append(law)
-        if run > _FIXED_GRID_RUN and (op.route == "log-dense" or (op.route == "fourier" and op.layer.sigma_b2 > 0)):
+        biased = op.route == "log-dense" or (op.route == "fourier" and op.layer.sigma_b2 > 0)
+        if run > _FIXED_GRID_RUN and biased:
             fixed = _fixed_grid_run(op, law, run - 1, budget, keep_all)
             if fixed is not None:
                 laws.extend(fixed[:-1] if keep_all else [])
@@ -389,8 +390,8 @@ def _lattice_from_cdf(cdf, atom, top, n, moments):
 def squared_norm_moments(network, y0=1.0, y0_sq=None, *, tol=1e-10):
     r"""Exact ``E[|x^(l)|^2]`` and ``E[|x^(l)|^4]`` for ``l = 1..L``.
 
-    Positively homogeneous layers (relu, leaky_relu, linear, abs) follow the recursion of the
-    module notes from any input with known first two moments. A layer with any other activation
+    Positively homogeneous layers (relu, leaky_relu, linear, abs) follow the recursion derived in
+    :mod:`sigdist.moments` from any input with known first two moments. A layer with any other activation
     (tanh, erf, gelu, a callable) is exact when it sees a point: with ``h ~ N(0, s)``,
     ``s = sigma_w2 y0 + sigma_b2``,
 
@@ -431,7 +432,7 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, tol=1e-10):
     References
     ----------
     Burkholz & Dubatovka (2019), eq. 5 and 6 (Prop. 1 for any ``phi``); the general recursion is
-    derived in the module docstring.
+    derived in the docstring of :mod:`sigdist.moments`.
 
     Examples
     --------
