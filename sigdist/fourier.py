@@ -48,7 +48,7 @@ from ._nufft import trig_values, unit_transform
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
-from .one_unit import OneUnit, quantile_u
+from .one_unit import OneUnit, quantile_u, vanishes
 
 __all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "group_series", "mixed_log_density",
            "conditional_columns"]
@@ -142,7 +142,7 @@ class FourierKernel:
         atom = 0.0
         gs, ws = [], []
         for a, b, kind in self._pieces(s):
-            if kind == 0 and float(self.activation.phi(np.float64(root * 0.5 * (a + b)))) == 0.0:
+            if vanishes(self.activation, root * a, root * b, kind):
                 atom += float(special.ndtr(b) - special.ndtr(a))
                 continue
             edges = np.linspace(a, b, max(2, math.ceil((b - a) / 0.75)) + 1)
@@ -153,6 +153,12 @@ class FourierKernel:
         g = np.concatenate(gs) if gs else np.zeros(0)
         w = np.concatenate(ws) if ws else np.zeros(0)
         return g, np.asarray(self.activation.phi(root * g), dtype=np.float64) ** 2, w, atom
+
+    def window(self, s, eps):
+        """``(nodes, P)``: :meth:`window_nodes` of ``s`` and the window ``[0, P)`` of the law of ``z`` given
+        ``s``, with mass ``eps * 1e-2`` beyond it and 5 % to spare."""
+        nodes = self.window_nodes(s)
+        return nodes, self.right_end(*nodes, eps * 1e-2) * 1.05
 
     def right_end(self, g, psi, w, atom, eps):
         """``P`` with ``P(z > P) <= eps`` (Chernoff, from the exact cumulant generating function of one unit)."""
@@ -176,10 +182,8 @@ class FourierKernel:
     def atom(self, s):
         """``P(z = 0 | s) = P(X = 0)^N``: the Gaussian mass of the pieces where ``phi`` vanishes."""
         root = math.sqrt(s)
-        zero = 0.0
-        for a, b, kind in self._pieces(s):
-            if kind == 0 and float(self.activation.phi(np.float64(root * 0.5 * (a + b)))) == 0.0:
-                zero += float(special.ndtr(b) - special.ndtr(a))
+        zero = sum(float(special.ndtr(b) - special.ndtr(a)) for a, b, kind in self._pieces(s)
+                   if vanishes(self.activation, root * a, root * b, kind))
         return zero ** self.width
 
     def spacing(self, s, eps):
@@ -237,8 +241,8 @@ def group_series(kernel, s, eps):
     pieces = [(a * root_hi, b * root_hi, kind) for a, b, kind in act._pieces_in_g(root_hi)]
     ends, t_need = [], []
     for sv in ((s_lo,) if s_hi == s_lo else (s_lo, s_hi)):
-        g0, psi0, w0, atom0 = kernel.window_nodes(sv)
-        ends.append(kernel.right_end(g0, psi0, w0, atom0, eps * 1e-2))
+        (_, psi0, w0, _), end = kernel.window(sv, eps)
+        ends.append(end)
         mean = float(psi0 @ w0)
         var = max(float((psi0 * psi0) @ w0) - mean * mean, 1e-300 * mean * mean)
         t_need.append(math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5)
@@ -247,7 +251,7 @@ def group_series(kernel, s, eps):
         top = float(psi0[w0 > 1e-12 * w0.max()].max()) if psi0.size else 0.0
         if top > 0:
             t_need.append(8.0 * math.pi / top)
-    period = max(ends) * 1.05
+    period = max(ends)
     dt = 2.0 * math.pi / period
     k_max = int(min(_MAX_TERMS, max(16, math.ceil(max(t_need) / dt))))
     while True:
@@ -255,7 +259,7 @@ def group_series(kernel, s, eps):
         root = np.sqrt(s)
         atoms = sum((special.ndtr(b / root) - special.ndtr(a / root) for a, b in zeros), np.zeros(s.size))
         psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
-        weights = base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
+        weights = _gaussian_weights(h, base, s)
         unit = unit_transform(psi, weights, dt, k_max) + atoms[:, None]
         coef = unit ** n - (atoms ** n)[:, None]  # the continuous part's: the atom does not decay
         # truncation: for |c_k| ~ C k^-p the CDF series beyond K holds |c_K| / (pi p); p is read from the
@@ -280,7 +284,7 @@ def group_series(kernel, s, eps):
     # quadrature: the top coefficient by 12-point rules on the same panels; the 16-point rules are
     # more accurate still, so the difference bounds their error
     hh, bb = _coarser_rule(h, base)
-    w_half = bb[None, :] * np.exp(-0.5 * hh[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
+    w_half = _gaussian_weights(hh, bb, s)
     top = (w_half * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
     # a coefficient error delta moves the CDF by at most sum_k delta / (pi k) over the series
     atoms_z = atoms ** n
@@ -289,12 +293,18 @@ def group_series(kernel, s, eps):
     return GroupSeries(coef, period, atoms_z, eps * 1e-2 + tails + quad)
 
 
+def _gaussian_weights(h, base, s):
+    """The weights of the nodes ``h`` for each variance in ``s``: the panels' ``base`` times the density of
+    ``N(0, s)`` at ``h``, shape ``(len(s), len(h))``."""
+    return base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
+
+
 def _probe_tail(act, pieces, s, atoms, n, s_lo, s_hi, t_top):
     """What the CDF series holds beyond ``t_top``, from the coefficients at ``2, 4, 8 t_top``: each octave
     at most ``max |c| ln 2 / pi``, and past ``8 t_top`` a power tail fitted to the last octave."""
     h, base, _ = _h_nodes(act, pieces, s_lo, s_hi, 8.0 * t_top)
     psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
-    weights = base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
+    weights = _gaussian_weights(h, base, s)
     ts = t_top * np.array([2.0, 4.0, 8.0])
     mags = np.abs((weights @ np.exp(1j * np.outer(psi, ts)) + atoms[:, None]) ** n - (atoms ** n)[:, None])
     octaves = np.maximum(mags[:, :2], mags[:, 1:]).sum(axis=1) * math.log(2.0) / math.pi
@@ -315,8 +325,7 @@ def _h_nodes(act, pieces, s_lo, s_hi, t_max):
     reach = _G_PHASE * math.sqrt(s_hi)
     width = 0.75 * math.sqrt(s_lo)
     for a, b, kind in pieces:
-        pa, pb = float(act.phi(np.float64(a)) ** 2), float(act.phi(np.float64(b)) ** 2)
-        if kind == 0 and pa == 0.0 and pb == 0.0:
+        if vanishes(act, a, b, kind):
             zeros.append((a, b))
             continue
         # cost of a stretch of h: its phase swing / 16 (inside the reach) plus its length / width

@@ -16,7 +16,7 @@ from scipy import special
 
 from .activations import invert_monotone
 
-__all__ = ["OneUnit", "quantile_u"]
+__all__ = ["OneUnit", "quantile_u", "vanishes"]
 
 
 class OneUnit:
@@ -31,11 +31,11 @@ class OneUnit:
         self.atom = 0.0
         top = 0.0
         for a, b, kind in activation._pieces_in_g(root):
-            pa, pb = float(self._psi(np.float64(a))), float(self._psi(np.float64(b)))
-            if kind == 0:
-                if pa == 0.0:
+            if kind == 0:  # psi constant: an atom of X where phi vanishes, nothing to invert elsewhere
+                if vanishes(activation, root * a, root * b, kind):
                     self.atom += float(special.ndtr(b) - special.ndtr(a))
                 continue
+            pa, pb = float(self._psi(np.float64(a))), float(self._psi(np.float64(b)))
             self._pieces.append((a, b, kind, min(pa, pb), max(pa, pb)))
             top = max(top, pa, pb)
         self.period = top * (1.0 + 1e-12) if top > 0 else 1.0
@@ -82,3 +82,9 @@ def quantile_u(cdf, period, mass, level):
         else:
             hi = mid
     return lo
+
+
+def vanishes(activation, a, b, kind):
+    """Whether ``phi`` is 0 on the piece ``[a, b]`` of ``h`` (a constant piece, ``kind == 0``, that is 0 at
+    its middle): its Gaussian mass is an atom of ``X = phi(h)^2``."""
+    return kind == 0 and float(activation.phi(np.float64(0.5 * (a + b)))) == 0.0

@@ -465,10 +465,14 @@ def squared_norm_moments(network, y0=1.0, y0_sq=None, *, tol=1e-10):
             node = MomentChain.given([0.0, math.log(y0) if y0 > 0 else -math.inf,
                                       math.log(y0_sq) if y0_sq > 0 else -math.inf])
     means, seconds = [], []
+    # a non-homogeneous layer with a random input averages over the law of its input: the laws of the layers
+    # before the last such layer, computed once, each with its own moment chain
+    last = max((l for l, layer in enumerate(network, start=1) if l > 1 and not layer.activation.homogeneous),
+               default=0)
+    laws = _laws(Network(list(network)[: last - 1]), y0, None, tol, "auto", 2048, keep_all=True) if last else []
     for l, layer in enumerate(network, start=1):
         if l > 1 and not layer.activation.homogeneous:
-            # its moments average over the law of its input: that law, with its own moment chain
-            before = _laws(Network(list(network)[: l - 1]), y0, None, tol, "auto", 2048, keep_all=False)[-1]
+            before = laws[l - 2]
             node = before.moment_chain.then(layer, input_law=before)
         else:
             node = node.then(layer)

@@ -298,7 +298,7 @@ def _fourier_stationary_grid(operator, tol):
     start = KernelSeries(low.coef[0], low.period, float(low.atoms[0])).quantile_u(eps)
     z = low.period
     for _ in range(60):
-        nxt = group_series(kernel, np.array([layer.variance(z)]), eps).period
+        nxt = kernel.window(layer.variance(z), eps)[1]
         if nxt <= z * (1 + 1e-3):
             break
         z = nxt
