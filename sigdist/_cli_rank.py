@@ -91,7 +91,7 @@ def parse_widths(spec):
             width, depth = spec.split("x")
             width, depth = int(width), int(depth)
             if depth < 1:
-                raise ValueError(f"widths: the depth must be an integer >= 1, got {depth} in {spec!r}")
+                raise ValueError(f"widths must have a depth >= 1 (WIDTHxDEPTH), got {depth} in {spec!r}")
             return [check_width(width, "widths")] * depth
         return [check_width(int(w), f"widths[{i}]") for i, w in enumerate(spec.split(","))]
     except ValueError as err:

@@ -60,9 +60,9 @@ def option_error_message(err, options):
     """``"argument --opt: message"`` for a library ``ValueError`` whose message starts with a parameter name
     that ``options`` maps to a command-line option (the library names its parameters, the CLI its options)."""
     text = str(err)
-    first = text.split(" ", 1)[0].split("[", 1)[0].rstrip(":")
+    words = [w.split("[", 1)[0].rstrip(":;,") for w in text.split(" ", 2)[:2]]
     for name, option in options.items():
-        if first == name:
+        if name in words:
             return f"argument {option}: {text}"
     return text
 

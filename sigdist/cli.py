@@ -201,19 +201,19 @@ def _library_error(sub, err, options):
 
 
 def _demo(sub, args):
-    from .demo import DEMO_COLUMNS, demo_rows, run_demo
+    from .demo import DEMO_COLUMNS, demo_table
     from .plotting import plot_layer_laws
 
     # one real network's weight matrix, a chunk of them at least, and the samples
     _require_memory(sub, 8 * (2 * args.width**2 + args.networks * args.depth), "--width or --networks")
     try:
-        laws, samples = run_demo(args.width, args.depth, args.networks, args.seed, None, out=_out(args))
+        laws, samples, rows = demo_table(args.width, args.depth, args.networks, args.seed, out=_out(args))
     except ValueError as err:
         _library_error(sub, err, {"width": "--width", "depth": "--depth", "n_networks": "--networks",
                                   "seed": "--seed"})
     settings = {"width": args.width, "depth": args.depth, "networks": args.networks, "seed": args.seed,
                 "sigma_w2": 2.0 / args.width, "sigma_b2": 0.0, "y0": 1.0}
-    table = Table("demo", [], settings, demo_rows(laws, samples), [""] * len(DEMO_COLUMNS))
+    table = Table("demo", [], settings, rows, [""] * len(DEMO_COLUMNS))
     title = f"Law of |x_l|^2, He init, N = {args.width} (Burkholz & Dubatovka Fig. 1a)"
     return _finish(sub, args, table, lambda ax: plot_layer_laws(laws, samples=samples[:, -1], ax=ax, title=title),
                    quiet=True)
@@ -319,7 +319,7 @@ def _rank(sub, args):
             chain = RankChain.load(args.checkpoint)
         except (ValueError, OSError, RuntimeError) as err:
             sub.error(f"argument --checkpoint: cannot resume {args.checkpoint}: {err}")
-        wanted = {"--width": args.width, "--gamma": args.gamma, "--batch": batch, "--chains": args.chains,
+        wanted = {"--width": args.width, "--gamma": args.gamma, "--batch": args.batch, "--chains": args.chains,
                   "--weights": args.weights, "--tau": args.tau, "--burn-in": args.burn_in}
         differ = checkpoint_differences(chain, wanted)
         if differ:
@@ -382,8 +382,7 @@ def _lengths(sub, args):
         x0 = np.ones(hidden[0])
         r = length_moments(net, x0=x0)
     except ValueError as err:
-        _library_error(sub, err, {"widths": "--widths", "initializer": "--initializer", "sigma_b2": "--sigma-b2",
-                                  "name": "--initializer"})
+        _library_error(sub, err, {"widths": "--widths", "initializer": "--initializer", "sigma_b2": "--sigma-b2"})
     header = [f"network: {args.initializer}, depth {net.depth}, hidden widths {describe_widths(hidden)} (input width "
               f"n_0 = {hidden[0]}, x_0 = (1, ..., 1), M_0 = 1), sigma_b^2 = {args.sigma_b2:g}"]
     rows = [["E[M_d]", r.length_mean[-1]], ["E[M_d^2]", r.length_second_moment[-1]],

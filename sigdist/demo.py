@@ -13,7 +13,7 @@ from .montecarlo import dense_squared_norms, ks_distance
 from .network import Network
 from .propagation import layer_laws
 
-__all__ = ["run_demo", "demo_rows", "DEMO_COLUMNS"]
+__all__ = ["run_demo", "demo_table", "demo_rows", "DEMO_COLUMNS"]
 
 #: the columns of :func:`demo_rows` (their meanings: ``sigdist demo --explain``)
 DEMO_COLUMNS = ("l", "mean", "std", "q05", "q50", "q95", "P(z=0)", "mass lost", "MC mean", "z-score", "KS dist",
@@ -44,6 +44,20 @@ def run_demo(width=200, depth=9, n_networks=2000, seed=0, figure="sigdist_demo.p
     Returns the laws and the Monte Carlo samples; prints a table (through ``out``) and writes ``figure``
     (a PNG; None: no figure).
     """
+    laws, samples, _ = demo_table(width, depth, n_networks, seed, out)
+    if figure:
+        from .plotting import plot_layer_laws, save_figure
+
+        ax = plot_layer_laws(laws, samples=samples[:, -1],
+                             title=f"Law of |x_l|^2, He init, N = {width} (Burkholz & Dubatovka Fig. 1a)")
+        save_figure(ax, figure)
+        out(f"figure written to {figure}")
+    return laws, samples
+
+
+def demo_table(width=200, depth=9, n_networks=2000, seed=0, out=print):
+    """The computation and the table of :func:`run_demo`, without the figure: ``(laws, samples, rows)``,
+    ``rows`` as :func:`demo_rows` returns them."""
     network = Network.he([width] * (depth + 1))
     t0 = time.perf_counter()
     laws = layer_laws(network, y0=1.0, tol=1e-8)
@@ -58,15 +72,9 @@ def run_demo(width=200, depth=9, n_networks=2000, seed=0, figure="sigdist_demo.p
     widths = [len(format(0.0, f)) if f[-1] != "d" else 2 for f in _FORMATS]
     widths = [max(w, len(c)) for w, c in zip(widths, DEMO_COLUMNS)]
     out(" ".join(f"{c:>{w}}" for c, w in zip(DEMO_COLUMNS, widths)))
-    for row in demo_rows(laws, samples):
+    rows = demo_rows(laws, samples)
+    for row in rows:
         out(" ".join(format(v, f">{w}{f.lstrip('0123456789')}") for v, w, f in zip(row, widths, _FORMATS)))
     out(legend_line("demo"))
     out(f"Monte Carlo: {n_networks} real networks (full {width}x{width} Gaussian weights) in {t_mc:.1f} s")
-    if figure:
-        from .plotting import plot_layer_laws, save_figure
-
-        ax = plot_layer_laws(laws, samples=samples[:, -1],
-                             title=f"Law of |x_l|^2, He init, N = {width} (Burkholz & Dubatovka Fig. 1a)")
-        save_figure(ax, figure)
-        out(f"figure written to {figure}")
-    return laws, samples
+    return laws, samples, rows
