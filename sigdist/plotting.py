@@ -88,6 +88,8 @@ def plot_layer_laws(laws, samples=None, ax=None, scale="auto", title=None):
     """
     if scale not in ("auto", "log", "linear"):
         raise ValueError(f"scale must be 'auto', 'log' or 'linear', got {scale!r}")
+    if isinstance(samples, (str, bytes)) or hasattr(samples, "__fspath__"):
+        raise TypeError("plot_layer_laws takes no path: save the Axes it returns with save_figure(ax, path)")
     laws = list(laws)
     if not laws:
         raise ValueError("laws must hold at least one law")

@@ -115,3 +115,8 @@ def test_spectrum_cosine_and_lengths_plots_return_axes_with_exact_and_monte_carl
     ax = plot_lengths(length_moments(net, x0=x0), theorem5_bounds(net, x0=x0))
     labels = _labels(ax)
     assert sum(label.startswith("exact") for label in labels) == 3 and any("Thm 5" in label for label in labels)
+
+
+def test_a_path_in_place_of_the_samples_says_how_to_save(tmp_path):
+    with pytest.raises(TypeError, match="save_figure"):
+        plot_layer_laws(_concentrated(), tmp_path / "laws.png")
