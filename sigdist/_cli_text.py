@@ -46,10 +46,11 @@ COLUMNS = {
         ("tau_int", "integrated autocorrelation time in steps: roughly, steps per independent sample"),
     ],
     "lengths": [
-        ("quantity", "E[M_d], E[M_d^2], Var[M_d]: moments of the activation length M_d = |x_d|^2 / n_d of the "
-                     "last layer; sum_1/n_j: the sum of the reciprocal widths (Hanin & Rolnick's beta); "
-                     "E[empirical_variance]: expected variance of M_l over the layers of one network; thm5_*: "
-                     "Theorem 5's printed bounds on E[M_d^2], upper_holds: whether the exact value obeys them"),
+        ("quantity", "E[M_d], E[M_d^2], Var[M_d]: moments of the last layer's length M_d = |act_d|^2 / n_d "
+                     "(FM1); log_E[M_d^2]: its log; sum_1/n_j: beta, the sum of reciprocal widths; "
+                     "E[empirical_variance]: mean over networks of the variance of (M_1, ..., M_d) across layers "
+                     "(FM2); thm5_*: Theorem 5's printed bounds on E[M_d^2] with constants C1, C2; upper_holds: "
+                     "whether the exact E[M_d^2] obeys the upper bound"),
         ("value", "exact value"),
     ],
 }
@@ -84,12 +85,13 @@ EXPLAIN = {
         "--burn-in steps are discarded; standard errors come from batch means, valid when the run is much "
         "longer than the integrated autocorrelation time (a warning says when it is not)."),
     "lengths": (
-        "Computes exactly the moments of the activation length M_l = |x_l|^2 / n_l of a fully connected relu "
-        "network (Hanin & Rolnick 2018, Theorem 5), for the hidden widths given, and compares E[M_d^2] with "
-        "Theorem 5's printed bounds exp(beta/2) <= E[M_d^2] <= C1 exp(C2 beta), beta = sum_j 1/n_j. FM1 "
-        "(failure mode 1: the mean length explodes or vanishes with depth) is avoided when E[M_d] stays near "
-        "M_0; FM2 (failure mode 2: the length's variance across networks grows with depth) is avoided when "
-        "beta = sum 1/n_j is small."),
+        "Computes exactly the moments of the normalised squared activation length M_l = |act_l|^2 / n_l of a "
+        "fully connected relu network (Hanin & Rolnick 2018), for the hidden widths given, and compares E[M_d^2] "
+        "with Theorem 5's printed bounds exp(beta/2) <= E[M_d^2] <= C1 exp(C2 beta), beta = sum_j 1/n_j. "
+        "Hanin & Rolnick's two failure modes at initialisation: FM1, a mean length E[M_d] that explodes or "
+        "vanishes with depth (avoided by the He variance 2 / fan-in: E[M_d] = M_0); FM2, large fluctuations of "
+        "M_l from layer to layer in one network, measured by the mean empirical variance of (M_1, ..., M_d) "
+        "(E[empirical_variance]), which grows with beta: keep the sum of reciprocal widths small."),
 }
 
 

@@ -24,7 +24,8 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows ``(default: ...)`` after every option that has one (None: the help text says what happens)."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in (action.help or ""):
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS \
+                or "%(default)" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 
