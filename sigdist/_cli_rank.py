@@ -44,6 +44,8 @@ def trace_autocorrelation_time(steps, trace):
 def short_run_warnings(result):
     """One-line warnings for a :class:`~sigdist.rank_chain.RankChainResult` too short for its autocorrelation
     time: ``(warnings, tau)`` with ``tau`` the larger of the batch-means and the trace estimates (steps)."""
+    if np.ptp(np.asarray(result.trace_r)) == 0 and result.trace_r.size:  # a constant r: its mean is exact
+        return [], 0.0
     estimates = [t for t in (result.tau_int_r, trace_autocorrelation_time(result.trace_steps, result.trace_r))
                  if np.isfinite(t)]
     tau = max(estimates) if estimates else float("nan")

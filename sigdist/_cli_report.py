@@ -56,15 +56,16 @@ def number(low=None, high=None, *, low_open=False, high_open=False, allow_inf=Fa
     return parse
 
 
-def option_error_message(err, options):
+def option_error_message(err, options, fallback=None):
     """``"argument --opt: message"`` for a library ``ValueError`` whose message starts with a parameter name
-    that ``options`` maps to a command-line option (the library names its parameters, the CLI its options)."""
-    text = str(err)
-    words = [w.split("[", 1)[0].rstrip(":;,") for w in text.split(" ", 2)[:2]]
+    that ``options`` maps to a command-line option (the library names its parameters, the CLI its options);
+    ``fallback`` names the option(s) for a message that names none of them."""
+    text = " ".join(str(err).split())
+    words = [w.split("[", 1)[0].split("=", 1)[0].rstrip(":;,") for w in text.split(" ", 2)[:2]]
     for name, option in options.items():
         if name in words:
             return f"argument {option}: {text}"
-    return text
+    return f"argument {fallback}: {text}" if fallback else text
 
 
 def _plain(value):

@@ -197,8 +197,8 @@ def _finish(sub, args, table, draw, quiet=False):
     return 0
 
 
-def _library_error(sub, err, options):
-    sub.error(option_error_message(err, options))
+def _library_error(sub, err, options, fallback=None):
+    sub.error(option_error_message(err, options, fallback))
 
 
 def _demo(sub, args):
@@ -236,7 +236,8 @@ def _cosine(sub, args):
         field = mean_field_cosines(net, 1.0, 1.0, args.cos)
     except ValueError as err:
         _library_error(sub, err, {"y12": "--cos", "sigma_w2": "--sigma-w2", "sigma_b2": "--sigma-b2",
-                                  "width": "--width", "depth": "--depth", "n_networks": "--samples", "seed": "--seed"})
+                                  "width": "--width", "depth": "--depth", "n_networks": "--samples", "seed": "--seed"},
+                       "--sigma-w2/--sigma-b2 (the signals overflow or vanish)")
     mean, se = samples.cosine_mean, samples.cosine_mean_se
     q = np.nanquantile(samples.cosines, [0.05, 0.5, 0.95], axis=0)  # interpolated between order statistics
     header = [f"relu network: width N = {args.width}, depth {args.depth}, sigma_w^2 = {sigma_w2:.6g}, "
@@ -265,7 +266,7 @@ def _spectrum(sub, args):
         layer = Layer(args.width, sigma_w2, activation=args.activation)
         top = mellin_domain(layer)
     except ValueError as err:
-        _library_error(sub, err, options)
+        _library_error(sub, err, options, "--sigma-w2")
     if args.m_max >= top:
         sub.error(f"argument --m-max: must be < {top:g} (the eigenvalues diverge there), got {args.m_max:g}")
     if args.m_min >= args.m_max:
@@ -275,7 +276,7 @@ def _spectrum(sub, args):
         logs = log_mellin_eigenvalue(layer, ms)
         window = critical_window(layer)
     except ValueError as err:
-        _library_error(sub, err, options)
+        _library_error(sub, err, options, "--sigma-w2")
     lo, hi = window.m_crit, window.m_upper
     header = [f"one layer without bias (sigma_b = 0): width N = {layer.width}, sigma_w^2 = {layer.sigma_w2:.6g}, "
               f"{layer.activation.name}"]

@@ -155,6 +155,9 @@ def test_rank_warns_when_the_run_is_short_for_its_autocorrelation_time(capsys):
     assert "steps 10" in short and "50 x integrated autocorrelation time" in short and "unreliable" in short
     long = _run(["rank", "--width", "16", "--steps", "2000", "--chains", "2", "--plot", ""], capsys).err
     assert "warning" not in long
+    # a batch of one has r(H) = 1 at every step: its mean is exact however short the run
+    constant = _run(["rank", "--width", "4", "--batch", "1", "--steps", "50", "--plot", ""], capsys).err
+    assert "warning" not in constant
 
 
 def test_lengths_prints_the_exact_moments_and_the_widths_as_given(capsys):
@@ -197,6 +200,8 @@ def test_demo_runs_as_a_command_and_writes_a_figure(tmp_path):
     (["cosine", "--sigma-b2", "-1"], "--sigma-b2"),
     (["cosine", "--sigma-w2", "inf"], "--sigma-w2"),
     (["cosine", "--depth", "0"], "--depth"),
+    (["cosine", "--sigma-b2", "1e308", "--width", "5", "--depth", "2", "--samples", "100"], "--sigma-b2"),
+    (["spectrum", "--sigma-w2", "1e-300", "--points", "2"], "--sigma-w2"),
     (["cosine", "--samples", "1"], "--samples"),
     (["cosine", "--samples", "100000000000000", "--depth", "100"], "--samples"),
     (["demo", "--width", "-3"], "--width"),
@@ -229,6 +234,15 @@ def test_cli_errors_are_one_line_naming_the_option(argv, option, capsys):
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"sigdist {argv[0]}: error: ") and option in last
+
+
+def test_cuda_asked_for_where_there_is_none_is_an_error_about_the_device(capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(SystemExit) as info:
+        main(["rank", "--device", "cuda", "--steps", "10", "--plot", ""])
+    assert info.value.code == 2 and "argument --device:" in capsys.readouterr().err.strip().splitlines()[-1]
 
 
 def test_a_library_error_is_reported_without_a_traceback_by_the_command():
