@@ -116,7 +116,8 @@ def print_table(table, out=print):
     widths = [max([len(name)] + [len(_cell(row[i], fmt)) for row in table.rows])
               for i, (name, fmt) in enumerate(zip(table.columns, table.formats))]
     left = [fmt[:1] == "<" for fmt in table.formats]
-    out(" ".join(f"{name:<{w}}" if lft else f"{name:>{w}}" for name, w, lft in zip(table.columns, widths, left)).rstrip())
+    names = [f"{name:<{w}}" if lft else f"{name:>{w}}" for name, w, lft in zip(table.columns, widths, left)]
+    out(" ".join(names).rstrip())
     for row in table.rows:
         cells = [_cell(v, fmt) for v, fmt in zip(row, table.formats)]
         out(" ".join(f"{c:<{w}}" if lft else f"{c:>{w}}" for c, w, lft in zip(cells, widths, left)).rstrip())

@@ -59,9 +59,9 @@ EXPLAIN = {
     "demo": (
         "Computes the exact law of the squared signal norm z = |x_l|^2 after each layer l of a He-initialised "
         "relu network of constant width N (sigma_w^2 = 2/N, no bias, |x_0|^2 = 1), by the transition operator "
-        "of Burkholz & Dubatovka (2019), Prop. 1-3 (eq. 4), and checks it against the same network simulated "
-        "with real Gaussian weight matrices. This is Fig. 1a of the paper. The figure shows the exact densities "
-        "of every layer and a histogram of the simulated last layer."),
+        "p_l = T_l p_(l-1) of Burkholz & Dubatovka (2019), Prop. 1 (eq. 1) with the relu kernel of eq. 7, and "
+        "checks it against the same network simulated with real Gaussian weight matrices. This is Fig. 1a of the "
+        "paper. The figure shows the exact densities of every layer and a histogram of the simulated last layer."),
     "spectrum": (
         "Computes the eigenvalues lambda_m of the transition operator T of one layer without bias "
         "(sigma_b = 0) for the power functions y^m: T maps y^m to lambda_m y^m with lambda_m = "
@@ -73,7 +73,8 @@ EXPLAIN = {
     "cosine": (
         "Samples the cosine similarity cos(x_l, x'_l) of two inputs with unit norm and cosine --cos propagated "
         "through the same random relu network (the exact two-input chain of the layers' scalar-product law, "
-        "sigdist.correlation.pair_samples, Burkholz & Dubatovka 2019 Sec. 4), and prints per layer the mean, "
+        "sigdist.correlation.pair_samples; Burkholz & Dubatovka 2019, Prop. 2 and eq. 4), and prints per layer "
+        "the mean, "
         "its standard error and quantiles over networks, beside the mean-field prediction: the c-map of "
         "Poole et al. (2016) iterated l times, which is the infinite-width limit."),
     "rank": (

@@ -179,7 +179,8 @@ def plot_spectrum(m, log_eigenvalues, window=None, ax=None, title=None):
     ax.axhline(1.0, color="k", lw=0.6)
     if window is not None:
         lo, hi = window
-        ax.axvspan(lo, hi, color="tab:green", alpha=0.15, label=rf"critical window $\lambda_m < 1$: ({lo:.4g}, {hi:.4g})")
+        ax.axvspan(lo, hi, color="tab:green", alpha=0.15,
+                   label=rf"critical window $\lambda_m < 1$: ({lo:.4g}, {hi:.4g})")
     ax.set_yscale("log")
     ax.set_xlabel("m")
     ax.set_ylabel(r"$\lambda_m$")
@@ -244,7 +245,8 @@ def plot_lengths(moments, bounds=None, ax=None, title=None):
     ax.plot(layers, moments.length_variance, lw=1.4, label=r"exact Var$[M_l]$")
     if bounds is not None:
         ax.plot(layers, bounds.lower, "k:", lw=1, label=r"Thm 5 lower bound on $E[M_l^2]$")
-        ax.plot(layers, bounds.upper, "k--", lw=1, label=rf"Thm 5 upper bound ($C_1$={bounds.C1:g}, $C_2$={bounds.C2:g})")
+        ax.plot(layers, bounds.upper, "k--", lw=1,
+                label=rf"Thm 5 upper bound ($C_1$={bounds.C1:g}, $C_2$={bounds.C2:g})")
         if bounds.upper_gaussian is not None:
             ax.plot(layers, bounds.upper_gaussian, "k-.", lw=1, label=r"Thm 5 upper bound ($C_1 = C_2 = 4$)")
     ax.set_yscale("log")
