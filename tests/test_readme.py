@@ -48,10 +48,10 @@ def test_plotting_keeps_the_callers_matplotlib_backend(tmp_path):
     import matplotlib
 
     import sigdist
-    from sigdist.plotting import plot_layer_laws
+    from sigdist.plotting import plot_layer_laws, save_figure
 
     before = matplotlib.get_backend()
     laws = sigdist.layer_laws(sigdist.Network.constant(10, 2, 0.2), 1.0)
-    plot_layer_laws(laws, tmp_path / "laws.png")
+    save_figure(plot_layer_laws(laws), tmp_path / "laws.png")
     assert matplotlib.get_backend() == before
     assert (tmp_path / "laws.png").stat().st_size > 1000

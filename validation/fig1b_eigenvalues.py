@@ -51,7 +51,7 @@ def main(argv=None):
         lo, hi = window.m_crit, window.m_upper
         fit = -3.2559793 - 1.6207083 * width
         he = abs(sw2 * width / 2 - 1) < 1e-12
-        print(f"{width:>5} {sw2:>10.5g} {lo:>14.10f} {hi:>14.10f} {fit if he else float('nan'):>10.2f}")
+        print(f"{width:>5} {sw2:>10.5g} {lo:>14.10f} {hi:>14.10f} {f'{fit:.2f}' if he else '(He only)':>10}")
         if he:
             ok &= abs(lo + 2) < 1e-8 and hi > -1 - 1e-12
         curves.append((layer, np.exp(log_mellin_eigenvalue(layer, m)), np.exp(printed_eq8_log(m, width, sw2)), lo, hi))
