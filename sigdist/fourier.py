@@ -50,14 +50,16 @@ from .kernel import Chi2Mixture
 from .network import Layer
 from .one_unit import OneUnit, quantile_u, vanishes
 
-__all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "group_series", "mixed_log_density",
-           "conditional_columns"]
+__all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "SeriesMixture", "group_series",
+           "mixed_log_density", "conditional_columns"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # |g| beyond 9 has Gaussian mass 2.3e-19: panels there need not follow the phase
 _G_PHASE = 9.0
 _MAX_TERMS = 1 << 17
-_MAX_PANELS = 1 << 15
+_MAX_PANELS = 1 << 17
+# a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
+_MAX_KEPT = 1 << 20
 
 
 class KernelSeries:
@@ -78,6 +80,11 @@ class KernelSeries:
 
     def __init__(self, coef, period, atom):
         self.coef, self.period, self.atom = coef, period, atom
+
+    @property
+    def continuous_mass(self):
+        """``c_0``: the mass of the continuous part."""
+        return float(self.coef[0].real)
 
     def log_density(self, u):
         """Density of ``log z`` at ``u``: ``e^u f(e^u)``."""
@@ -106,6 +113,59 @@ class KernelSeries:
     def quantile_u(self, level):
         """``log z`` with ``P(0 < Z <= z) = level (1 - atom)``, to 1e-3."""
         return quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
+
+
+class SeriesMixture:
+    r"""A layer's law as the sum of its parts' exact evaluators: the CDF and density anywhere, not only at the
+    log grid's nodes.
+
+    The log grid holds the density of ``log z`` at its nodes exactly (up to the series' errors), but between
+    them it interpolates, and a density with power singularities inside the bulk (erf's saturation at
+    ``z = 1, 2, ..., N``, gelu's negative minimum) is interpolated only to a power of the spacing. The
+    series themselves have no such limit: each part (a group's mixed :class:`KernelSeries`, or one unit's
+    exact :class:`sigdist.one_unit.OneUnit` with its weight) gives ``P(0 < z <= x)`` termwise.
+
+    Attributes
+    ----------
+    mass : float
+        The continuous mass of the parts (``1 - atom`` up to the windows' aliasing).
+    error : float
+        Their CDF error (truncation, quadrature and aliasing of the series; the previous layer's error
+        is not included).
+    """
+
+    def __init__(self, parts, error):
+        self._parts = parts  # (evaluator, weight): cdf_continuous / density of a part, times its weight
+        self.mass = float(sum(w * ev.continuous_mass for ev, w in parts))
+        self.error = float(error)
+        #: every part exact with relative accuracy in both tails (one unit's inversions): the grid is not needed
+        self.relative = all(hasattr(ev, "sf_continuous") for ev, _ in parts)
+
+    def sf(self, z):
+        """``P(Z > z)`` of the continuous part (relative accuracy when :attr:`relative`)."""
+        if not self.relative:
+            return self.mass - self.cdf(z)
+        z = np.asarray(z, dtype=np.float64)
+        out = np.zeros(z.shape)
+        for ev, w in self._parts:
+            out += w * ev.sf_continuous(z)
+        return out
+
+    def cdf(self, z):
+        """``P(0 < Z <= z)`` of the continuous part."""
+        z = np.asarray(z, dtype=np.float64)
+        out = np.zeros(z.shape)
+        for ev, w in self._parts:
+            out += w * ev.cdf_continuous(z)
+        return out
+
+    def density(self, z):
+        """The continuous part's density at ``z``."""
+        z = np.asarray(z, dtype=np.float64)
+        out = np.zeros(z.shape)
+        for ev, w in self._parts:
+            out += w * ev.density(z)
+        return out
 
 
 class FourierKernel:
@@ -372,9 +432,11 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
 
     Returns
     -------
-    grid, q, atom, error
-        The output grid, the density of ``log z`` on it, ``P(z = 0)``, and the CDF error of the
-        conditional laws summed over the nodes.
+    grid, q, atom, error, gap, series
+        The output grid, the density of ``log z`` on it, ``P(z = 0)``, the CDF error of the
+        conditional laws summed over the nodes, the grid's resolution error (its CDF between nodes
+        against the grid of half the spacing; 0 when within ``eps``), and the exact evaluators of the
+        mixture (a :class:`SeriesMixture`, or None past ``2^20`` kept coefficients).
 
     Notes
     -----
@@ -387,16 +449,18 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
     atom = float(weights[zero].sum())
     log_s, weights = log_s[~zero], weights[~zero]
     if weights.size == 0:
-        return None, None, atom, 0.0
+        return None, None, atom, 0.0, 0.0, None
     s = np.exp(log_s)
     total = float(weights.sum())
     parts, error = [], 0.0  # (evaluator of the part's density of log z, its left-tail quantile, log of its end)
+    exact, kept = [], 0  # the parts' CDF evaluators and their weights; coefficients kept
     if kernel.width == 1:
         for sv, w in zip(s, weights):
             c = OneUnit(kernel.activation, sv)
             atom += w * c.atom
             level = min(0.25, tail * total / (w * s.size))
             parts.append((lambda u, c=c, w=w: w * c.log_density(u), c.quantile_u(level), math.log(c.period)))
+            exact.append((c, w))
     else:
         groups = _groups(s)
         for idx in groups:
@@ -409,6 +473,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             mass = float(w.sum() - w @ gs.atoms)
             # the part's mass stands where a law's 1 - atom does: its quantiles are of the part
             series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass)
+            exact.append((series, 1.0))
+            kept += series.coef.size
             level = min(0.25, tail / (share * len(groups)))
             parts.append((series.log_density, series.quantile_u(level) if mass > 0 else math.log(gs.period),
                           math.log(gs.period)))
@@ -438,7 +504,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         grid, q = fine, q_fine
         # past 8192 points (gelu's left end at large variance) the gap is carried instead
         if gap <= eps or grid.size > 8192:
-            return grid, q, atom, error + (gap if gap > eps else 0.0)
+            mixture = SeriesMixture(exact, error) if kept <= _MAX_KEPT else None
+            return grid, q, atom, error, (gap if gap > eps else 0.0), mixture
         h *= 0.5
 
 

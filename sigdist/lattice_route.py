@@ -34,7 +34,7 @@ def apply_lattice(op, law, tail, history):
         if law.continuous is not None and not isinstance(law.continuous, LatticeDensity):
             raise ValueError("the lattice route needs its input on a lattice (use method='lattice' throughout)")
         ys, ws = _input_nodes(law, layer)
-        carried = law.discretisation_error
+        carried = law.grid_error
     else:
         ys, ws = np.array([float(law)]), np.array([1.0])
         carried = 0.0

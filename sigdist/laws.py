@@ -49,6 +49,13 @@ class SquaredNormLaw(Law):
         The exact moment recursion that reaches this law (:meth:`log_moment` reads it).
     step : sigdist.one_step.OneStep, optional
         The kernel averaged over the previous law's nodes: the tails with relative accuracy.
+    series : sigdist.fourier.SeriesMixture, optional
+        Exact evaluators of the continuous part (the Fourier route's series): the CDF, the density and the
+        quantiles come from them wherever the grid's interpolation between its nodes would be coarser
+        (power singularities inside the bulk); the grid still serves the far tails and the next layer.
+    grid_error : float, optional
+        The CDF error of the grid itself, where it differs from ``discretisation_error`` (a law with
+        ``series``): what a next layer, integrating over the grid, carries.
 
     Attributes
     ----------
@@ -57,6 +64,9 @@ class SquaredNormLaw(Law):
         ``1 - atom - (mass of the continuous part)``: probability that fell off the grid.
     error_estimate : float
         ``mass_lost + discretisation_error``: a bound on the sup-norm CDF error.
+    grid_error : float
+        The CDF error of the grid as a quadrature of the law (``discretisation_error`` unless the law has
+        exact evaluators beside its grid).
     grid : LogGrid or Lattice or None
     tail_index : float
         ``alpha`` with ``P(z > t) ~ t^-alpha`` where known (stationary laws); moments of
@@ -66,8 +76,10 @@ class SquaredNormLaw(Law):
     _support = (0.0, math.inf)
 
     def __init__(self, atom, continuous=None, *, discretisation_error=0.0, tol=1e-8, label="|x|^2",
-                 warn=True, tail_index=math.inf, moments=None, step=None):
+                 warn=True, tail_index=math.inf, moments=None, step=None, series=None, grid_error=None):
         self.atom = float(atom)
+        # the continuous part's exact evaluators (sigdist.fourier.SeriesMixture): CDF between the grid's nodes
+        self._series = series if isinstance(continuous, LogGridDensity) else None
         # the one-step average of the kernel over the previous law (sigdist.one_step.OneStep), which
         # answers the tails of a biased or one-layer law with relative accuracy
         self._step = step
@@ -75,12 +87,16 @@ class SquaredNormLaw(Law):
         self._moments = moments
         self.continuous = continuous
         cont_mass = continuous.mass if continuous is not None else 0.0
+        if self._series is not None:
+            cont_mass = self._series.mass  # what the cdf and sf read
         self.mass_lost = max(0.0, 1.0 - self.atom - cont_mass)
         # a grid holding more than 1 - atom (roundoff of its quadrature) is as wrong as one losing mass:
         # the excess joins the error estimate and sf / cdf are clipped to the probabilities they must be
         excess = max(0.0, self.atom + cont_mass - 1.0)
         self.discretisation_error = float(discretisation_error) + excess
         self.error_estimate = self.mass_lost + self.discretisation_error
+        # the grid's own lost mass reaches a next layer by itself (its nodes' weights): not counted here
+        self.grid_error = self.discretisation_error if grid_error is None else float(grid_error) + excess
         self.tol = float(tol)
         self.label = label
         # P(z > t) ~ t^-tail_index: moments of that order and above are infinite, whatever the grid holds
@@ -117,9 +133,18 @@ class SquaredNormLaw(Law):
                 f"mass_lost={self.mass_lost:.2g}, error_estimate={self.error_estimate:.2g})")
 
     # -- continuous part in z -------------------------------------------------------------------
+    @property
+    def _cont_mass(self):
+        """The continuous part's mass as the cdf and sf read it (the series' where the law has them)."""
+        if self.continuous is None:
+            return 0.0
+        return self._series.mass if self._series is not None else self.continuous.mass
+
     def _cont_cdf(self, z):
         if self.continuous is None:
             return np.zeros_like(z)
+        if self._series is not None:
+            return np.clip(self._series.cdf(np.maximum(z, 0.0)), 0.0, self._series.mass)
         if self._is_log:
             with np.errstate(divide="ignore"):
                 return self.continuous.cdf_u(np.log(np.maximum(z, 0.0)))
@@ -163,12 +188,15 @@ class SquaredNormLaw(Law):
         if self.continuous is None:
             return np.zeros_like(x)
         cont = self.continuous
+        mass = self._cont_mass
+        if self._series is not None and self._series.relative:  # exact in both tails (one unit's inversion)
+            return np.clip(self._series.sf(x) if upper else self._series.cdf(x), 0.0, mass)
         lower = self._cont_cdf(x)
-        value = np.clip(cont.mass - lower, 0.0, 1.0 - self.atom) if upper else lower
+        value = np.clip(mass - lower, 0.0, 1.0 - self.atom) if upper else lower
         f, threshold = self._exact_tail(upper)
         pos = (x > 0) & np.isfinite(x)
         if f is not None:
-            use = pos & (value < threshold * cont.mass)
+            use = pos & (value < threshold * mass)
             if np.any(use):
                 value = np.array(value, dtype=np.float64)
                 value[use] = f(x[use])
@@ -177,7 +205,7 @@ class SquaredNormLaw(Law):
             return value
         # below 1e-6 of the mass the spectral CDF has lost relative accuracy to cancellation:
         # read those tails from the log-linear cell integrals instead
-        small = pos & (value < 1e-6 * cont.mass)
+        small = pos & (value < 1e-6 * mass)
         if np.any(small):
             with np.errstate(divide="ignore"):
                 u = np.log(np.where(pos, x, 1.0))
@@ -215,6 +243,17 @@ class SquaredNormLaw(Law):
         zz = np.where(pos, x, 1.0)
         with np.errstate(divide="ignore"):
             out = np.where(pos, self.continuous.log_density_u(np.log(zz)) - np.log(zz), -np.inf)
+        if self._series is not None:
+            # in the bulk the series' density (the grid interpolates between its nodes); in the tails the
+            # grid's, whose relative accuracy the series' absolute one would lose
+            peak = float(np.max(self.continuous.values))
+            bulk = pos & (out + np.log(zz) > math.log(max(peak, 1e-300)) + math.log(1e-6))
+            if self._series.relative:
+                bulk = pos
+            if np.any(bulk):
+                dens = self._series.density(zz[bulk])
+                with np.errstate(divide="ignore"):
+                    out[bulk] = np.where(dens > 0, np.log(np.maximum(dens, 1e-300)), out[bulk])
         # where the grid's density has run out of digits (past its ends, or below 1e-14 of its peak) and a
         # one-step route gives cdf and sf (a closed form, cheap), the density is their derivative: the same
         # numbers. (Mellin-Barnes tails cost seconds a point: zero-bias chains keep the grid, which spans them.)
@@ -231,8 +270,8 @@ class SquaredNormLaw(Law):
                 f, threshold = self._exact_tail(upper)
                 if f is None:
                     continue
-                value = self.continuous.mass - lower if upper else lower
-                use = faint & (value < threshold * self.continuous.mass) & (value <= 0.5 * self.continuous.mass)
+                value = self._cont_mass - lower if upper else lower
+                use = faint & (value < threshold * self._cont_mass) & (value <= 0.5 * self._cont_mass)
                 if np.any(use):
                     out[use] = _log_tail_density(f, zz[use])
         return out
@@ -295,7 +334,7 @@ class SquaredNormLaw(Law):
         """``x`` with ``cdf_continuous(x) = p``: quantiles of the continuous part below the atom's resolution
         (``ppf(atom + p)`` for ``p`` far below ``atom * 1e-16``)."""
         p = check_points(p, "p")
-        mass = self.continuous.mass if self.continuous is not None else 0.0
+        mass = self._cont_mass
         bad = np.isnan(p) | (p < 0) | (p > mass)
         if np.any(bad):
             raise ValueError(f"p must lie in [0, {mass:.17g}] (the continuous mass), got {p[bad].flat[0]!r}")
@@ -319,7 +358,7 @@ class SquaredNormLaw(Law):
         if np.any(beyond):
             warnings.warn(
                 f"law of {self.label}: ppf asked above the represented mass 1 - mass_lost = "
-                f"{self.atom + self.continuous.mass:.17g}; returning the grid's upper end", SigdistWarning,
+                f"{self.atom + self._cont_mass:.17g}; returning the grid's upper end", SigdistWarning,
                 stacklevel=2)
             out = np.where(beyond, self.grid_top(), out)[()]
         return out
@@ -332,11 +371,12 @@ class SquaredNormLaw(Law):
         """``x`` with ``P(0 < z <= x) = target`` (or ``P(z > x) = target``), from the same function as cdf/sf."""
         cont = self.continuous
         f, threshold = self._exact_tail(upper)
-        exact = (target < threshold * cont.mass) if f is not None else np.zeros(target.shape, dtype=bool)
+        mass = self._cont_mass
+        exact = (target < threshold * mass) if f is not None else np.zeros(target.shape, dtype=bool)
         out = np.empty(target.shape)
         if np.any(~exact):
-            lower = (cont.mass - target[~exact]) if upper else target[~exact]
-            out[~exact] = self._invert_grid(np.clip(lower, 0.0, cont.mass))
+            lower = (mass - target[~exact]) if upper else target[~exact]
+            out[~exact] = self._invert_grid(np.clip(lower, 0.0, mass))
         for i in np.nonzero(exact)[0]:
             out[i] = self._invert_exact(f, float(target[i]), upper)
         return out
@@ -349,7 +389,7 @@ class SquaredNormLaw(Law):
             return math.log(max(float(f(np.array([math.exp(u)]))[0]), 1e-320)) - math.log(target)
 
         cont = self.continuous
-        lower = min(max(cont.mass - target if upper else target, 1e-300), cont.mass)
+        lower = min(max(self._cont_mass - target if upper else target, 1e-300), self._cont_mass)
         a = math.log(max(float(self._invert_grid(np.array([lower]))[0]), 1e-300))
         ga = g(a)
         # cdf rises and sf falls with u: walk away from the bulk until the sign flips
@@ -366,6 +406,10 @@ class SquaredNormLaw(Law):
             raise FloatingPointError(f"law of {self.label}: no quantile found for tail {target:.3g}")
         return math.exp(optimize.brentq(g, min(a, b), max(a, b), xtol=1e-14, rtol=1e-15, maxiter=200))
 
+    def _series_cdf_u(self, u):
+        with np.errstate(over="ignore"):
+            return self._cont_cdf(np.exp(u))
+
     def _invert_grid(self, target):
         # bisection bracketed by the CDF table: 60 halvings reach machine precision in u (or z)
         cont = self.continuous
@@ -379,6 +423,16 @@ class SquaredNormLaw(Law):
             f = cont.cdf
         idx = np.clip(np.searchsorted(cum, target), 1, u.size - 1)
         lo, hi = u[idx - 1].copy(), u[idx].copy()
+        if self._is_log and self._series is not None:
+            # the same function as cdf: the series, whose CDF differs from the table's by the grid's
+            # resolution error, so the table's bracket is widened until it holds
+            f = self._series_cdf_u
+            for _ in range(60):
+                low, high = f(lo) >= target, f(hi) < target
+                if not (np.any(low) or np.any(high)):
+                    break
+                width = hi - lo
+                lo, hi = np.where(low, lo - width, lo), np.where(high, hi + width, hi)
         for _ in range(60):
             mid = 0.5 * (lo + hi)
             below = f(mid) < target
@@ -408,7 +462,8 @@ class SquaredNormLaw(Law):
                 with np.errstate(divide="ignore"):
                     log_z.append(np.log(cont.grid.points))
                 w.append(cont.masses)
-        return np.concatenate(log_z), np.concatenate(w), self.error_estimate
+        # the grid's own CDF error (a law with exact evaluators is more accurate than its grid)
+        return np.concatenate(log_z), np.concatenate(w), self.grid_error + self.mass_lost
 
     def log_moment(self, order):
         """``(log E[z^order], relative error estimate)``, finite where ``E[z^order]`` overflows float64.
@@ -445,7 +500,7 @@ class SquaredNormLaw(Law):
         keep = (w > 0) & np.isfinite(log_z)
         value = logsumexp(np.log(w[keep]) + order * log_z[keep])
         log_top = float(log_z[keep].max()) if np.any(keep) else 0.0
-        err = self.error_estimate
+        err = self.grid_error + self.mass_lost
         # what lies beyond the grid's end: E[z^r 1{z > t}] <= E[z^m] / t^(m - r) for the next exact order m
         try:
             if self._moments is None:

@@ -20,8 +20,9 @@ __all__ = ["OneUnit", "quantile_u", "vanishes"]
 
 
 class OneUnit:
-    """The law of ``X = phi(sqrt(s) g)^2`` for one unit: ``log_density``, ``cdf_continuous``, ``quantile_u``,
-    ``period`` (``sup X``, slightly above) and ``atom`` (``P(X = 0)``), as :class:`sigdist.fourier.KernelSeries`."""
+    """The law of ``X = phi(sqrt(s) g)^2`` for one unit: ``log_density``, ``density``, ``cdf_continuous``,
+    ``sf_continuous``, ``quantile_u``, ``period`` (``sup X``, slightly above) and ``atom`` (``P(X = 0)``), as
+    :class:`sigdist.fourier.KernelSeries`."""
 
     def __init__(self, activation, s):
         self.s = float(s)
@@ -56,6 +57,18 @@ class OneUnit:
             out[inside] += np.exp(-0.5 * g * g) / math.sqrt(2 * math.pi) * target[inside] / np.maximum(slope, 1e-300)
         return out
 
+    @property
+    def continuous_mass(self):
+        """``P(X > 0) = 1 - atom``."""
+        return 1.0 - self.atom
+
+    def density(self, x):
+        """Density of ``X`` at ``x > 0`` (0 elsewhere): :meth:`log_density` over ``x``."""
+        x = np.asarray(x, dtype=np.float64)
+        pos = x > 0
+        safe = np.where(pos, x, 1.0)
+        return np.where(pos, self.log_density(np.log(safe)) / safe, 0.0)
+
     def cdf_continuous(self, x):
         """``P(0 < X <= x)``: the Gaussian mass of ``{g: 0 < psi(g) <= x}`` piece by piece."""
         x = np.asarray(x, dtype=np.float64)
@@ -65,6 +78,23 @@ class OneUnit:
             g = invert_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
             # the mass of the piece below the level t, from the end where psi is smallest
             out += np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
+        return out
+
+    def sf_continuous(self, x):
+        """``P(X > x)`` for ``x >= 0``, from the far end of each piece: relative accuracy up to ``sup X``."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.zeros(x.shape)
+        for a, b, kind, lo, hi in self._pieces:
+            t = np.clip(x, lo, hi)
+            g = invert_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
+            end = b if kind > 0 else a  # where psi is largest
+            # the Gaussian mass between g and that end, from the side of the smaller tail
+            far = np.minimum(np.abs(g), abs(end))
+            near = np.maximum(np.abs(g), abs(end))
+            same = (np.sign(g) * np.sign(end) >= 0)
+            mass = np.where(same, special.ndtr(-far) - special.ndtr(-near),
+                            np.abs(special.ndtr(end) - special.ndtr(g)))
+            out += np.where(x < lo, np.abs(special.ndtr(b) - special.ndtr(a)), mass)
         return out
 
     def quantile_u(self, level):

@@ -235,7 +235,7 @@ class TransitionOperator:
             cont = law.continuous
             if cont is not None and not isinstance(cont, LogGridDensity):
                 raise ValueError("a log-grid operator needs a law on a log grid (use method='lattice' throughout)")
-            carried = law.discretisation_error
+            carried = law.grid_error
             if self.grid is not None:
                 return self._apply_fixed(law, carried, history)
             if cont is not None:
@@ -256,10 +256,16 @@ class TransitionOperator:
             log_s = np.where(np.isneginf(log_y), math.log(layer.sigma_b2) if layer.sigma_b2 > 0 else -np.inf,
                              np.logaddexp(math.log(layer.sigma_w2) + log_y,
                                           math.log(layer.sigma_b2) if layer.sigma_b2 > 0 else -np.inf))
-        grid, q, atom, error = mixed_log_density(self.fourier, log_s, w, self.alias_budget, tail, spacing)
+        grid, q, atom, error, gap, series = mixed_log_density(self.fourier, log_s, w, self.alias_budget, tail,
+                                                              spacing)
         if grid is None:
             return SquaredNormLaw(min(atom, 1.0), None, tol=self.tol, **history)
-        return self._finish(atom, grid, q, tail, carried=carried + error, history=history)
+        if series is None:
+            return self._finish(atom, grid, q, tail, carried=carried + error + gap, history=history)
+        # the series answer the CDF between the grid's nodes: the grid's resolution error (gap) is the
+        # next layer's, not this law's
+        return self._finish(atom, grid, q, tail, carried=carried + error, history=history, series=series,
+                            grid_extra=gap)
 
     def _apply_fixed(self, law, carried, history):
         """The Fourier route on the operator's fixed grid: its matrix and the atom's column."""
@@ -340,7 +346,7 @@ class TransitionOperator:
             q = self._fixed_matrix @ q_in
             if self.route == "log-dense" and law.atom > 0:
                 q = q + law.atom * mix.log_density(self.grid.points - math.log(layer.sigma_b2))
-            return self._finish(atom_out, self.grid, q, 0.0, carried=law.discretisation_error, history=history)
+            return self._finish(atom_out, self.grid, q, 0.0, carried=law.grid_error, history=history)
         x_lo, x_hi = self._log_range(tail)
         if self.route == "log-dense":
             # direct sums of positive terms keep relative accuracy: carry the right tail down to 1e-300
@@ -370,18 +376,23 @@ class TransitionOperator:
                                  x_lo, x_hi)
             if law.atom > 0:
                 q += law.atom * mix.log_density(w - log_b)
-        return self._finish(atom_out, grid, q, tail, carried=law.discretisation_error,
+        return self._finish(atom_out, grid, q, tail, carried=law.grid_error,
                             right_tail=_FAR_TAIL if self.route == "log-dense" else None, history=history)
 
-    def _finish(self, atom, grid, q, tail, carried=0.0, right_tail=None, history=None):
+    def _finish(self, atom, grid, q, tail, carried=0.0, right_tail=None, history=None, series=None,
+                grid_extra=0.0):
         if tail > 0 and self.grid is None:  # a fixed grid is kept whole
             grid, q = _trim(grid, q, tail, tail if right_tail is None else right_tail)
         cont = LogGridDensity(grid, q)
         # trapezoid (aliasing) error: the kernel's spectrum at the sampling frequency 2 pi / h
         # is far below its value (the layer's share of tol * 1e-3) at the Nyquist frequency
         alias = self.alias_budget
-        return SquaredNormLaw(atom, cont, discretisation_error=carried + alias + cont.resolution_error,
-                              tol=self.tol, warn=False, **(history or {}))
+        if series is None:
+            return SquaredNormLaw(atom, cont, discretisation_error=carried + alias + cont.resolution_error,
+                                  tol=self.tol, warn=False, **(history or {}))
+        grid_error = carried + alias + cont.resolution_error + grid_extra
+        return SquaredNormLaw(atom, cont, discretisation_error=carried + alias, tol=self.tol, warn=False,
+                              series=series, grid_error=grid_error, **(history or {}))
 
 
 _LOG2 = math.log(2.0)

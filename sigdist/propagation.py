@@ -203,7 +203,7 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
     v[0] = law.atom
     if law.continuous is not None:
         v[1:] = law.continuous.density_u(grid.points)
-    carried = law.discretisation_error
+    carried = law.grid_error
     out = []
 
     def then(before):  # the moment chain one layer on

@@ -118,15 +118,24 @@ def test_one_tanh_unit_has_the_closed_form_law(sigma_w2, sigma_b2):
     assert law.atom == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: one tanh unit's log grid cannot hold the pile-up at x -> 1 "
-                   "(the density of log X is a Gaussian in log(1/(1-x))): s = 0.7 estimate 3.9e-8, s = 2.3 "
-                   "mass lost 3.7e-4 (true error 3.7e-4 at x = 0.999999)")
 @pytest.mark.parametrize("sigma_w2, sigma_b2", [(0.7, 0.0), (2.0, 0.3)])
 def test_one_tanh_unit_meets_the_default_tol(sigma_w2, sigma_b2):
+    # X piled up at x -> 1 (the density of log X is a Gaussian in log(1/(1-x))) is more than the log grid
+    # resolves at s = 2.3; the law answers its cdf, sf and quantiles from the exact inversion instead
     with warnings.catch_warnings():
         warnings.simplefilter("error", SigdistWarning)
         law = squared_norm_law(Layer(1, sigma_w2, sigma_b2, "tanh"), 1.0)
     assert law.error_estimate <= 1e-8
+    s = sigma_w2 + sigma_b2
+    x = np.array([1e-6, 0.01, 0.3, 0.9, 0.999, 0.999999, 1 - 1e-9])
+    closed = 2.0 * special.ndtr(np.arctanh(np.sqrt(x)) / math.sqrt(s)) - 1.0
+    assert np.max(np.abs(law.cdf(x) - closed)) <= 1e-8
+    # relative out to sf ~ 1e-19 (closer to 1, phi^2 itself has fewer digits of 1 - x than that)
+    closed_sf = 2.0 * special.ndtr(-np.arctanh(np.sqrt(x[:-1])) / math.sqrt(s))
+    assert np.max(np.abs(law.sf(x[:-1]) / closed_sf - 1.0)) <= 1e-8
+    q = np.array([0.01, 0.5, 0.99, 0.999])
+    exact_q = np.tanh(math.sqrt(s) * special.ndtri(0.5 * (1.0 + q))) ** 2
+    assert np.allclose(law.ppf(q), exact_q, rtol=1e-7, atol=0.0)
 
 
 # -- smooth activations against Monte Carlo ------------------------------------------------------
@@ -191,12 +200,27 @@ def test_tanh_width_30_meets_the_default_tol_without_warning_for_three_layers(si
     assert all(law.error_estimate <= 1e-8 for law in laws)
 
 
+def test_a_narrow_erf_layer_meets_the_default_tol_between_its_grid_nodes():
+    # erf at width 5, s = 1.5: saturation makes z's density singular at z = 1..5, which the log grid
+    # interpolates only to ~7e-7; the law reads its CDF from the series, which converge at the rate their
+    # error estimate follows: a 100x tighter tol moves the CDF by less than the default law's estimate
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SigdistWarning)
+        law = squared_norm_law(Layer(5, 0.3, 0.0, "erf"), 5.0)
+        fine = squared_norm_law(Layer(5, 0.3, 0.0, "erf"), 5.0, tol=1e-10)
+    assert law.error_estimate <= 1e-8 < law.grid_error
+    x = np.linspace(0.05, 4.99, 200)
+    assert np.max(np.abs(law.cdf(x) - fine.cdf(x))) <= law.error_estimate + fine.error_estimate
+    assert np.max(np.abs(law.sf(x) - fine.sf(x))) <= law.error_estimate + fine.error_estimate
+    q = np.array([1e-3, 0.3, 0.9, 0.999])
+    assert np.allclose(law.cdf(law.ppf(q)), q, rtol=0.0, atol=1e-12)  # quantiles invert the same CDF
+
+
 def test_a_law_that_cannot_meet_tol_warns_with_its_achieved_accuracy():
-    # one tanh unit at s = 2.3: the pile-up of tanh^2 at 1 defeats the log grid today (mass lost ~4e-4).
-    # gelu with N = 3 (z^(1/2) at 0, estimate ~2e-5) is the other case, but costs ~60-90 s today: when the
-    # width-1 route meets tol, move this test there.
+    # gelu at width 5 and s = 2: one unit's density has x^(1/(2s) - 1) at 0 (phi^2 ~ e^(-h^2) / (2 pi) as
+    # h -> -inf), so the series' coefficients decay like a low power and 2^17 of them reach about 3e-7
     with pytest.warns(SigdistWarning) as record:
-        law = squared_norm_law(Layer(1, 2.0, 0.3, "tanh"), 1.0)
+        law = squared_norm_law(Layer(5, 0.4, 0.0, "gelu"), 5.0)
     assert law.error_estimate > 1e-8
     message = " ".join(str(w.message) for w in record)
     assert f"{law.error_estimate:.3g}" in message and "tol=1e-08" in message
