@@ -28,7 +28,7 @@ __all__ = ["law_attrs", "law_grid", "law_table", "law_to_csv", "law_to_json", "l
            "result_to_csv", "result_to_json", "result_to_netcdf"]
 
 #: points of the default grid of a law
-GRID_POINTS = 401
+GRID_POINTS = 201
 #: a law is heavy-tailed (log-spaced grid) when isf(1e-3) / median exceeds this (the plotting rule)
 HEAVY_RATIO = 20.0
 #: tail probability at each end of the default grid
@@ -153,10 +153,16 @@ def law_table(law, z):
         out["pdf"] = np.asarray(law.pdf(z), dtype=np.float64)
     except NotImplementedError:
         pass
-    with np.errstate(divide="ignore"):
-        out["cdf"] = np.asarray(law.cdf(z), dtype=np.float64)
-        out["sf"] = np.asarray(law.sf(z), dtype=np.float64)
-        out["logsf"] = np.asarray(law.logsf(z), dtype=np.float64)
+    out["cdf"] = np.asarray(law.cdf(z), dtype=np.float64)
+    out["sf"] = sf = np.asarray(law.sf(z), dtype=np.float64)
+    # sf has relative accuracy wherever it is a normal float: its log there is logsf to rounding, and
+    # computing the tail twice (a saddle point per point for some laws) would double the cost
+    logsf = np.full(sf.shape, -np.inf)
+    normal = sf >= np.finfo(np.float64).tiny
+    logsf[normal] = np.log(sf[normal])
+    if np.any(~normal):
+        logsf[~normal] = law.logsf(z[~normal])
+    out["logsf"] = logsf
     return out
 
 

@@ -397,7 +397,7 @@ class Law:
     def to_xarray(self, z=None):
         """The law tabulated at the points ``z``: an ``xarray.Dataset`` of ``pdf``, ``cdf``, ``sf``, ``logsf``.
 
-        ``z`` defaults to 401 points from ``ppf(1e-6)`` to ``isf(1e-6)``, log-spaced when the law is
+        ``z`` defaults to 201 points from ``ppf(1e-6)`` to ``isf(1e-6)``, log-spaced when the law is
         heavy-tailed (``isf(1e-3) / median > 20``, with the atom's point in front). The attributes are
         ``type``, ``label``, ``atom`` (and ``atom_at``), ``mass_lost``, ``error_estimate``, and ``mean`` and
         ``var`` where finite. A law without density (an empirical law) has no ``pdf``.
