@@ -17,6 +17,8 @@ import contextlib
 import sys
 import time
 
+import numpy as np
+
 __all__ = ["DELAY", "check_progress", "progress_bar"]
 
 #: seconds of work after which a ``progress=None`` bar appears
@@ -27,7 +29,7 @@ def check_progress(progress):
     """``progress`` checked: ``None``, ``True`` or ``False`` (numpy booleans accepted), else ``ValueError``."""
     if progress is None:
         return None
-    if isinstance(progress, bool) or type(progress).__name__ == "bool_":
+    if isinstance(progress, (bool, np.bool_)):
         return bool(progress)
     raise ValueError(f"progress must be None (a bar once the work has run {DELAY:g} s), True (a bar at once) or "
                      f"False (never), got {progress!r}")

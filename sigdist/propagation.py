@@ -115,6 +115,9 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all, progress=
     return laws
 
 
+layer_laws.__doc__ = _laws.__doc__  # the public name shows the docstring (help, the API reference)
+
+
 def squared_norm_law(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048,
                      progress=None):
     r"""Law of :math:`|x^{(L)}|^2` at the last layer (see :func:`layer_laws` for the parameters).
