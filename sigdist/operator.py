@@ -40,7 +40,6 @@ import numpy as np
 
 from . import _fft
 from ._numba import njit
-from ._progress import progress_bar
 from .grid import LogGrid, LogGridDensity
 from .fourier import FourierKernel, conditional_columns, mixed_log_density
 from .kernel import Chi2Mixture, walk_from_largest
@@ -400,14 +399,9 @@ class ComposedOperator:
     def __matmul__(self, other):
         return ComposedOperator([other, self])
 
-    def apply(self, law, *, progress=None, **kwargs):
-        """``T_L ... T_1`` applied to ``law`` (keywords as :meth:`TransitionOperator.apply`); ``progress``:
-        a bar on stderr, one tick a layer (``None``: once the work has taken 2 s, ``True``: at once,
-        ``False``: never)."""
-        with progress_bar(len(self.operators), "laws of |x|^2", progress, unit="layer") as bar:
-            for op in self.operators:
-                law = op.apply(law, **kwargs)
-                bar.update()
+    def apply(self, law, **kwargs):
+        for op in self.operators:
+            law = op.apply(law, **kwargs)
         return law
 
     def matrix(self, grid=None):
