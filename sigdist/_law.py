@@ -35,6 +35,7 @@ import warnings
 
 import numpy as np
 
+from . import _export
 from ._checks import check_order, check_points, check_probability
 from ._random import numpy_generator
 from ._warnings import SigdistWarning
@@ -388,6 +389,42 @@ class Law:
             raise ValueError(f"entropy is not defined for the law of {self.label}: it has an atom of mass "
                              f"{self.atom:.3g} at {self.atom_at:g} (a mixed law has no differential entropy)")
         return -self.expect(lambda x: self._logpdf(np.array([x]))[0])
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.label}, atom={self.atom:.3g}, mass_lost={self.mass_lost:.2g})"
+
+    # -- export -------------------------------------------------------------------------------
+    def to_xarray(self, z=None):
+        """The law tabulated at the points ``z``: an ``xarray.Dataset`` of ``pdf``, ``cdf``, ``sf``, ``logsf``.
+
+        ``z`` defaults to 201 points from ``ppf(1e-6)`` to ``isf(1e-6)``, log-spaced when the law is
+        heavy-tailed (``isf(1e-3) / median > 20``, with the atom's point in front). The attributes are
+        ``type``, ``label``, ``atom`` (and ``atom_at``), ``mass_lost``, ``error_estimate``, and ``mean`` and
+        ``var`` where finite. A law without density (an empirical law) has no ``pdf``.
+
+        Examples
+        --------
+        >>> from sigdist import Network, squared_norm_law
+        >>> ds = squared_norm_law(Network.constant(20, 3, 2 / 20)).to_xarray(z=[0.5, 1.0, 2.0])
+        >>> [round(float(c), 4) for c in ds.cdf], ds.attrs["label"]
+        ([0.3584, 0.6461, 0.8833], '|x^(3)|^2')
+        """
+        return _export.law_to_xarray(self, z)
+
+    def to_json(self, path=None, z=None):
+        """The table of :meth:`to_xarray` as a JSON object ``{"type", "attrs", "data": {"z", "pdf", ...}}``.
+
+        NaN is written ``null`` and infinities ``"inf"`` / ``"-inf"`` (always valid JSON). With ``path``
+        the text is written there (and None returned); without, it is returned.
+        """
+        return _export.law_to_json(self, path, z)
+
+    def to_csv(self, path=None, z=None):
+        """The table of :meth:`to_xarray` as CSV: a comment line ``# type=... label=... atom=...`` with the
+        attributes, then the columns ``z,pdf,cdf,sf,logsf`` (``numpy.loadtxt(path, delimiter=",",
+        skiprows=2)`` reads the numbers). With ``path`` the text is written there (and None returned);
+        without, it is returned."""
+        return _export.law_to_csv(self, path, z)
 
 
 def _outer_integral(integrand, start, end, sign, tol, scale):

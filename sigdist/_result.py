@@ -13,6 +13,8 @@ import dataclasses
 
 import numpy as np
 
+from . import _export
+
 __all__ = ["Result"]
 
 
@@ -75,3 +77,29 @@ class Result:
         for dim, source in self._coords.items():
             coords[dim] = source(self) if callable(source) else np.asarray(getattr(self, source))
         return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    def to_json(self, path=None):
+        """Every field as a JSON object ``{"type", "dims": {field: [dim, ...]}, "data": {field: value}}``.
+
+        Arrays become nested lists, NaN ``null`` and infinities ``"inf"`` / ``"-inf"`` (always valid JSON),
+        a complex array ``{"real", "imag"}``, other objects (a network) their ``repr``. With ``path`` the
+        text is written there (and None returned); without, it is returned.
+        """
+        return _export.result_to_json(self, path)
+
+    def to_csv(self, path=None):
+        """The result's table as CSV: one row per index of the dimension most fields run along (``layer``,
+        ``network`` ...), one column per field along it (a field with further dims spreads over columns
+        ``name[dim=value]``); numbers, settings and the fields of other dims as ``#`` comment lines above.
+
+        Raises ``ValueError`` for a result with no such field (write it with :meth:`to_json` or
+        :meth:`to_netcdf`). With ``path`` the text is written there (and None returned); without, it is
+        returned.
+        """
+        return _export.result_to_csv(self, path)
+
+    def to_netcdf(self, path):
+        """:meth:`to_xarray` written to the netCDF file ``path`` (netCDF3 through ``engine="scipy"``: no
+        further dependency; read it back with ``xarray.open_dataset(path, engine="scipy")``). netCDF3 has
+        no complex numbers: a complex field ``v`` is written as ``v_real`` and ``v_imag``."""
+        _export.result_to_netcdf(self, path)

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import digamma
 
 from ._checks import check_integer
+from ._progress import check_progress, progress_bar
 from ._rank_checks import identical_layer
 from ._random import numpy_generator
 from ._result import Result
@@ -78,7 +79,7 @@ class LyapunovResult(Result):
     _coords = {"eigen": lambda self: np.arange(1, self.exponents.size + 1)}
 
 
-def lyapunov_spectrum(network, n_steps, *, k=None, n_networks=16, burn_in=0, seed=None):
+def lyapunov_spectrum(network, n_steps, *, k=None, n_networks=16, burn_in=0, seed=None, progress=None):
     r"""Lyapunov spectrum of :math:`B_\ell = \prod_{j \le \ell} \hat W_j` by batched QR (Benettin).
 
     :math:`\hat W = I + \gamma W` (``gamma = inf``: :math:`\hat W = W`), ``W = sqrt(sigma_w2) u`` with ``u``
@@ -99,6 +100,9 @@ def lyapunov_spectrum(network, n_steps, *, k=None, n_networks=16, burn_in=0, see
         Independent products.
     burn_in : int >= 0
     seed : None, int, SeedSequence, numpy or torch Generator
+    progress : bool or None
+        A progress bar on stderr: ``None`` shows it once the work has taken 2 s, ``True`` at once,
+        ``False`` never.
 
     Returns
     -------
@@ -116,17 +120,20 @@ def lyapunov_spectrum(network, n_steps, *, k=None, n_networks=16, burn_in=0, see
     k = d if k is None else check_integer(k, "k", 1)
     if k > d:
         raise ValueError(f"k must be <= the width {d}, got {k}")
+    progress = check_progress(progress)
     rng = numpy_generator(seed)
     scale = math.sqrt(layer.sigma_w2)
     Q = np.broadcast_to(np.eye(d)[:, :k], (n_networks, d, k)).copy()
     logs = np.zeros((n_networks, k))
-    for step in range(burn_in + n_steps):
-        W = layer.weight_law.sample(rng, (n_networks, d, d))
-        if scale != 1.0:
-            W *= scale
-        Q, R = np.linalg.qr(residual_apply(W, Q, layer.gamma))
-        if step >= burn_in:
-            logs += np.log(np.abs(np.diagonal(R, axis1=-2, axis2=-1)))
+    with progress_bar(burn_in + n_steps, "Lyapunov spectrum", progress, unit="step") as bar:
+        for step in range(burn_in + n_steps):
+            W = layer.weight_law.sample(rng, (n_networks, d, d))
+            if scale != 1.0:
+                W *= scale
+            Q, R = np.linalg.qr(residual_apply(W, Q, layer.gamma))
+            if step >= burn_in:
+                logs += np.log(np.abs(np.diagonal(R, axis1=-2, axis2=-1)))
+            bar.update()
     samples = logs / n_steps
     return LyapunovResult(exponents=samples.mean(0), exponents_se=samples.std(0, ddof=1) / math.sqrt(n_networks),
                           samples=samples, network=Network([layer], input_width=d), n_steps=n_steps)

@@ -20,6 +20,7 @@ from ._richardson import richardson_law
 from .laws import SquaredNormLaw
 from .moments import MomentChain, SquaredNormMoments, product_tails
 from ._checks import check_input_norm, check_integer, check_tol
+from ._progress import check_progress, progress_bar
 from .network import Network, as_network, require_gaussian_iid
 from .one_step import OneStep
 from .operator import TransitionOperator
@@ -28,11 +29,11 @@ from .stationary import augmented_matrix, default_stationary_grid
 __all__ = ["squared_norm_law", "layer_laws", "squared_norm_moments"]
 
 
-def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048):
-    return _laws(network, y0, input_law, tol, method, lattice_size, keep_all=True)
+def layer_laws(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048, progress=None):
+    return _laws(network, y0, input_law, tol, method, lattice_size, keep_all=True, progress=progress)
 
 
-def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
+def _laws(network, y0, input_law, tol, method, lattice_size, keep_all, progress=None):
     r"""Laws of :math:`|x^{(l)}|^2` for every layer ``l = 1..L``.
 
     Parameters
@@ -54,6 +55,9 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
         independent cross-check.
     lattice_size : int
         Lattice points per layer for the lattice route.
+    progress : bool or None
+        A progress bar on stderr, one tick a layer: ``None`` shows it once the work has taken 2 s,
+        ``True`` at once, ``False`` never.
 
     Returns
     -------
@@ -85,9 +89,11 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
     check_integer(lattice_size, "lattice_size", 64)  # the error estimate reruns at n/2 and n/4
     if input_law is None:
         y0 = check_input_norm(y0, "y0")
+    progress = check_progress(progress)
     use_lattice = method == "lattice"
     if use_lattice:
-        runs = [_propagate_lattice(network, y0, input_law, tol, lattice_size // k) for k in (1, 2, 4)]
+        with progress_bar(3 * network.depth, "laws of |x|^2 (lattice, 3 levels)", progress, unit="layer") as bar:
+            runs = [_propagate_lattice(network, y0, input_law, tol, lattice_size // k, bar) for k in (1, 2, 4)]
         if not keep_all:  # Richardson needs each level's layers; the moment chain needs the previous law
             runs = [run[-2:] for run in runs]
         laws = [richardson_law(*levels, tol) for levels in zip(*runs)]
@@ -97,7 +103,8 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
     elif not keep_all and input_law is None and _is_product_chain(network, y0):
         laws = [_product_law(network, y0, tol)]
     else:
-        laws = _propagate_log(network, y0, input_law, tol, keep_all)
+        with progress_bar(network.depth, "laws of |x|^2", progress, unit="layer") as bar:
+            laws = _propagate_log(network, y0, input_law, tol, keep_all, bar)
     for l, law in enumerate(laws, start=network.depth - len(laws) + 1):
         law.label = f"|x^({l})|^2"
     last = laws[-1]
@@ -108,7 +115,11 @@ def _laws(network, y0, input_law, tol, method, lattice_size, keep_all):
     return laws
 
 
-def squared_norm_law(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048):
+layer_laws.__doc__ = _laws.__doc__  # the public name shows the docstring (help, the API reference)
+
+
+def squared_norm_law(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto", lattice_size=2048,
+                     progress=None):
     r"""Law of :math:`|x^{(L)}|^2` at the last layer (see :func:`layer_laws` for the parameters).
 
     Examples
@@ -118,12 +129,12 @@ def squared_norm_law(network, y0=1.0, *, input_law=None, tol=1e-8, method="auto"
     >>> round(law.mean(), 8), law.atom < 1e-50
     (1.0, True)
     """
-    return _laws(network, y0, input_law, tol, method, lattice_size, keep_all=False)[-1]
+    return _laws(network, y0, input_law, tol, method, lattice_size, keep_all=False, progress=progress)[-1]
 
 
 # -- exact log-grid routes ------------------------------------------------------------------------
 
-def _propagate_log(network, y0, input_law, tol, keep_all=True):
+def _propagate_log(network, y0, input_law, tol, keep_all=True, bar=None):
     depth = network.depth
     shared = {}  # one operator per distinct layer (layers compare by their fields): kernel ranges computed once
     ops = []
@@ -149,11 +160,12 @@ def _propagate_log(network, y0, input_law, tol, keep_all=True):
             run += 1
         op = ops[i]
         law = op.apply(law, tail=budget)
+        _tick(bar)
         if keep_all:
             laws.append(law)
         biased = op.route == "log-dense" or (op.route == "fourier" and op.layer.sigma_b2 > 0)
         if run > _FIXED_GRID_RUN and biased:
-            fixed = _fixed_grid_run(op, law, run - 1, budget, keep_all)
+            fixed = _fixed_grid_run(op, law, run - 1, budget, keep_all, bar)
             if fixed is not None:
                 laws.extend(fixed[:-1] if keep_all else [])
                 law = fixed[-1]
@@ -163,6 +175,7 @@ def _propagate_log(network, y0, input_law, tol, keep_all=True):
                 continue
         for _ in range(run - 1):
             law = op.apply(law, tail=budget)
+            _tick(bar)
             if keep_all:
                 laws.append(law)
         i += run
@@ -174,7 +187,7 @@ _FIXED_GRID_RUN = 8
 _FIXED_GRID_MAX = 6000
 
 
-def _fixed_grid_run(op, law, count, budget, keep_all):
+def _fixed_grid_run(op, law, count, budget, keep_all, bar=None):
     r"""``count`` further applications of a biased layer on one grid: the grid of ``law`` joined
     with the stationary law's (which every law of the chain approaches), and the augmented matrix
     of :func:`sigdist.stationary.augmented_matrix` applied ``count`` times (one dense matrix-vector
@@ -225,6 +238,7 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
             v = A @ v
             previous = make(v, j + 1, then(previous), previous)
             out.append(previous)
+            _tick(bar)
         return out
     # only the last law: v_{count-1} by repeated squaring, then one step that records its input
     before = law
@@ -234,15 +248,23 @@ def _fixed_grid_run(op, law, count, budget, keep_all):
         for _ in range(count - 1):
             node = node.then(op.layer) if node is not None else None
         before = make(v, count - 1, node)
-    return [make(A @ v, count, then(before), before)]
+    last = make(A @ v, count, then(before), before)
+    _tick(bar, count)
+    return [last]
 
 
-def _push(ops, law, tail):
+def _tick(bar, n=1):
+    if bar is not None:
+        bar.update(n)
+
+
+def _push(ops, law, tail, bar=None):
     """``p_l = T_l p_{l-1}`` for every operator in turn; the input is a law or a point ``y0``."""
     laws = []
     for op in ops:
         law = op.apply(law, tail=tail)
         laws.append(law)
+        _tick(bar)
     return laws
 
 
@@ -357,11 +379,11 @@ def _check_frozen(dist):
 
 # -- the generic lattice route -------------------------------------------------------------------
 
-def _propagate_lattice(network, y0, input_law, tol, lattice_size):
+def _propagate_lattice(network, y0, input_law, tol, lattice_size, bar=None):
     ops = [TransitionOperator(layer, method="lattice", tol=tol, lattice_size=lattice_size) for layer in network]
     tail = tol * 1e-3 / network.depth
     start = y0 if input_law is None else _lattice_input(input_law, lattice_size, tol * 1e-3)
-    return _push(ops, start, tail)
+    return _push(ops, start, tail, bar)
 
 
 def _lattice_input(input_law, n, eps):

@@ -26,6 +26,7 @@ import numpy as np
 from ._batch_means import BatchMeans
 from ._checks import check_bool, check_integer, check_output_path
 from ._device import cuda_available, resolve_device
+from ._progress import check_progress, progress_bar
 from ._rank_checkpoint import numpy_generators, read_checkpoint, torch_generator_from_state, write_checkpoint
 from ._rank_checks import check_dtype, check_matrix, check_rows, check_tau, identical_layer
 from ._random import spawn, torch_generator
@@ -250,14 +251,16 @@ class RankChain:
             and on ``KeyboardInterrupt``; continue with :meth:`load`.
         checkpoint_every : float > 0
             Seconds between checkpoints.
-        progress : bool, optional
-            tqdm bar on stderr; default: on for runs of at least 10^5 remaining steps.
+        progress : bool or None
+            A progress bar on stderr: ``None`` shows it once the run has taken 2 s, ``True`` at once,
+            ``False`` never.
 
         Returns
         -------
         RankChainResult
         """
         n_steps = check_integer(n_steps, "n_steps", 1)
+        progress = check_progress(progress)
         burn_in = check_integer(burn_in, "burn_in", 0)
         if n_steps <= burn_in:
             raise ValueError(f"n_steps must be > burn_in (nothing would be recorded), got n_steps={n_steps}, "
@@ -283,37 +286,27 @@ class RankChain:
         self.burn_in, self.tau, self.thin, self.soft_rank_thin = settings
         if self._trace_every is None:
             self._trace_every = thin
-        remaining = n_steps - self.n_steps
-        if progress is None:
-            progress = remaining >= 100_000
-        bar = None
-        if progress and remaining > 0:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=n_steps, initial=self.n_steps, unit="step", desc=f"rank chain width={self.width}")
         last_save = time.monotonic()
         block = self._block_len()
         committed = self._snapshot()
-        try:
-            while self.n_steps < n_steps:
-                size = min(block, n_steps - self.n_steps)
-                self._advance(size)
-                committed = self._snapshot()
-                if bar is not None:
+        with progress_bar(n_steps, f"rank chain width={self.width}", progress, unit="step",
+                          initial=self.n_steps) as bar:
+            try:
+                while self.n_steps < n_steps:
+                    size = min(block, n_steps - self.n_steps)
+                    self._advance(size)
+                    committed = self._snapshot()
                     bar.update(size)
-                if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
+                    if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
+                        self._save(checkpoint, committed)
+                        last_save = time.monotonic()
+            except BaseException:
+                # an interrupt or a numerical failure mid-block: back to the last committed block (state, streams
+                # and statistics together), saved, so a rerun or a resume continues exactly
+                self._restore(committed)
+                if checkpoint is not None:
                     self._save(checkpoint, committed)
-                    last_save = time.monotonic()
-        except BaseException:
-            # an interrupt or a numerical failure mid-block: back to the last committed block (state, streams
-            # and statistics together), saved, so a rerun or a resume continues exactly
-            self._restore(committed)
-            if checkpoint is not None:
-                self._save(checkpoint, committed)
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
+                raise
         if checkpoint is not None:
             self._save(checkpoint, committed)
         return self.result()

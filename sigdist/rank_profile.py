@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_bool, check_integer
+from ._progress import check_progress, progress_bar
 from ._rank_checks import check_matrix, check_tau, check_tolerances
 from ._random import numpy_generator
 from ._result import Result
@@ -72,7 +73,8 @@ def _check_profile_network(network):
     return network
 
 
-def hidden_rank_profile(network, *, batch=None, n_networks=10, rtol, tau=0.5, center=False, x0=None, seed=None):
+def hidden_rank_profile(network, *, batch=None, n_networks=10, rtol, tau=0.5, center=False, x0=None, seed=None,
+                        progress=None):
     r"""Rank of the hidden representations of real networks against depth (the paper's Fig. 2).
 
     Layer :math:`\ell` as the network says: :math:`H_\ell = \phi(\mathrm{BN}(\hat W_\ell H_{\ell-1}))` for a
@@ -97,6 +99,9 @@ def hidden_rank_profile(network, *, batch=None, n_networks=10, rtol, tau=0.5, ce
     x0 : array_like (input_width, N), optional
         The inputs; default i.i.d. N(0, 1) (a fresh draw per network).
     seed : None, int, SeedSequence, numpy or torch Generator
+    progress : bool or None
+        A progress bar on stderr: ``None`` shows it once the work has taken 2 s (one tick a layer), ``True`` at once,
+        ``False`` never.
 
     Returns
     -------
@@ -109,6 +114,7 @@ def hidden_rank_profile(network, *, batch=None, n_networks=10, rtol, tau=0.5, ce
     tau = check_tau(tau)
     check_tolerances(rtol, 0.0)
     center = check_bool(center, "center")
+    progress = check_progress(progress)
     rng = numpy_generator(seed)
     if x0 is None:
         H = rng.standard_normal((K, n0, n))
@@ -126,27 +132,30 @@ def hidden_rank_profile(network, *, batch=None, n_networks=10, rtol, tau=0.5, ce
         records.append((numerical_rank(H, rtol=rtol), rank_bound(H), soft_rank(scaled, tau)))
 
     record(H)
-    for i, layer in enumerate(network.layers):
-        if layer.residual and H.shape[1] != layer.width:
-            raise ValueError(f"network.layers[{i}] has a skip connection and must keep its input width "
-                             f"{H.shape[1]}, got width {layer.width}")
-        W = layer.weight_law.sample(rng, (K, layer.width, H.shape[1]))
-        if layer.residual and layer.sigma_w2 != 1.0:
-            W *= math.sqrt(layer.sigma_w2)  # without a skip connection the scale drops out (homogeneous layers)
-        pre = residual_apply(W, H, layer.gamma)
-        if layer.batch_norm:
-            if center:
-                pre = pre - pre.mean(axis=-1, keepdims=True)
-            rms = np.sqrt(np.mean(pre * pre, axis=-1, keepdims=True))
-            if np.any(rms == 0):
-                raise FloatingPointError("a pre-activation row is zero: batch norm divides by it")
-            pre = pre / rms
-        else:
-            pre = pre / np.linalg.norm(pre, axis=(-2, -1), keepdims=True)
-        H = layer.activation(pre)
-        if np.any(np.linalg.norm(H, axis=(-2, -1)) == 0):
-            raise FloatingPointError("a network's representation became exactly zero (all relu units dead)")
-        record(H)
+    with progress_bar(network.depth, "ranks of hidden layers", progress, unit="layer") as bar:
+        for i, layer in enumerate(network.layers):
+            if layer.residual and H.shape[1] != layer.width:
+                raise ValueError(f"network.layers[{i}] has a skip connection and must keep its input width "
+                                 f"{H.shape[1]}, got width {layer.width}")
+            W = layer.weight_law.sample(rng, (K, layer.width, H.shape[1]))
+            # without a skip connection the scale drops out (homogeneous layers)
+            if layer.residual and layer.sigma_w2 != 1.0:
+                W *= math.sqrt(layer.sigma_w2)
+            pre = residual_apply(W, H, layer.gamma)
+            if layer.batch_norm:
+                if center:
+                    pre = pre - pre.mean(axis=-1, keepdims=True)
+                rms = np.sqrt(np.mean(pre * pre, axis=-1, keepdims=True))
+                if np.any(rms == 0):
+                    raise FloatingPointError("a pre-activation row is zero: batch norm divides by it")
+                pre = pre / rms
+            else:
+                pre = pre / np.linalg.norm(pre, axis=(-2, -1), keepdims=True)
+            H = layer.activation(pre)
+            if np.any(np.linalg.norm(H, axis=(-2, -1)) == 0):
+                raise FloatingPointError("a network's representation became exactly zero (all relu units dead)")
+            record(H)
+            bar.update()
     num, rb, sr = (np.array([rec[j] for rec in records], dtype=np.float64) for j in range(3))
     se = lambda a: a.std(1, ddof=1) / math.sqrt(K)  # noqa: E731
     return RankProfile(layer=np.arange(network.depth + 1), numerical_rank=num.mean(1), numerical_rank_se=se(num),

@@ -20,6 +20,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from ._checks import check_input_norm, check_integer, check_tol
+from ._progress import check_progress, progress_bar
 from ._result import Result
 from ._warnings import SigdistWarning
 from .fourier import KernelSeries, conditional_columns, group_series
@@ -162,7 +163,7 @@ def discrete_eigen(network, k=6, grid=None):
     return DiscreteSpectrum(eigenvalues=vals, eigenvectors=vecs / scale, grid=grid)
 
 
-def stationary_law(network, grid=None, tol=1e-8):
+def stationary_law(network, grid=None, tol=1e-8, *, progress=None):
     r"""Stationary law of the constant-layer chain :math:`z_l = (\sigma_w^2 z_{l-1} + \sigma_b^2) S_l`.
 
     Parameters
@@ -173,6 +174,9 @@ def stationary_law(network, grid=None, tol=1e-8):
         Default: from the bias floor to where the stationary tail falls below ``tol``.
     tol : float
         Accuracy target (of the operator built here, and of the default grid).
+    progress : bool or None
+        A progress bar on stderr: ``None`` shows it once the work has taken 2 s, ``True`` at once,
+        ``False`` never.
 
     Returns
     -------
@@ -193,6 +197,7 @@ def stationary_law(network, grid=None, tol=1e-8):
     the mass it leaks per step (``1 - lambda_1``) is reported as ``mass_lost``.
     """
     tol = check_tol(tol)
+    progress = check_progress(progress)
     operator = _operator_of(network, tol)
     if grid is not None and not isinstance(grid, LogGrid):
         raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
@@ -201,23 +206,15 @@ def stationary_law(network, grid=None, tol=1e-8):
         return StationaryLaw(1.0, None, tol=tol, label="stationary |x|^2", perron_eigenvalue=1.0)
     if grid is None:
         grid = default_stationary_grid(operator, tol)
-    A = augmented_matrix(operator, grid)
-    vals, vecs = _leading_eigenpairs(A)
-    lam, v = vals[0].real, np.real(vecs[:, 0])
-    weights = _mass_weights(grid)
-    v = v * np.sign(weights @ v)  # ARPACK may return -v
-    # the Perron vector is nonnegative; entries at ARPACK's roundoff level are noise, which the z^2
-    # weight of a far tail would magnify: zero them and let the iteration below rebuild the tails
-    v = np.where(v > 1e-13 * v.max(), v, 0.0)
-    v /= weights @ v
-    # ARPACK's vector is accurate to ~1e-16 of its largest entry; far-tail entries, which carry the
-    # moments, need relative accuracy: polish by power iteration, whose nonnegative sums do not cancel
+    with progress_bar(None, "stationary law", progress, unit="step") as bar:
+        bar.set_postfix_str("operator matrix")
+        A = augmented_matrix(operator, grid)
+        bar.update()
+        bar.set_postfix_str(f"eigenvectors of {A.shape[0]} states")
+        vals, vecs = _leading_eigenpairs(A)
+        bar.update()
+        lam, v = _perron_vector(A, vals, vecs, grid, tol, bar)
     gap = abs(vals[1]) if len(vals) > 1 else 0.0
-    steps = 0 if gap <= 0 else min(20000, int(math.ceil(math.log(tol * 1e-3) / math.log(max(gap, 1e-300)))))
-    steps += grid.size  # enough for the tails to be rebuilt across the whole grid
-    for _ in range(steps):
-        v = A @ v
-        v /= weights @ v
     leak = max(0.0, 1.0 - lam)
     # a Perron eigenvalue above 1 is mass the discretised kernel creates (a narrow layer on the Fourier
     # route): it moves the stationary law by about that excess over the spectral gap
@@ -231,6 +228,29 @@ def stationary_law(network, grid=None, tol=1e-8):
                          tail_index=tail_index(layer) if operator.mixture is not None else math.inf,
                          moments=MomentChain.stationary(layer) if homogeneous else None,
                          perron_eigenvalue=lam)
+
+
+def _perron_vector(A, vals, vecs, grid, tol, bar):
+    """The Perron eigenvalue of ``A`` and its vector (mass 1), polished by power iteration."""
+    lam, v = vals[0].real, np.real(vecs[:, 0])
+    weights = _mass_weights(grid)
+    v = v * np.sign(weights @ v)  # ARPACK may return -v
+    # the Perron vector is nonnegative; entries at ARPACK's roundoff level are noise, which the z^2
+    # weight of a far tail would magnify: zero them and let the iteration below rebuild the tails
+    v = np.where(v > 1e-13 * v.max(), v, 0.0)
+    v /= weights @ v
+    # ARPACK's vector is accurate to ~1e-16 of its largest entry; far-tail entries, which carry the
+    # moments, need relative accuracy: polish by power iteration, whose nonnegative sums do not cancel
+    gap = abs(vals[1]) if len(vals) > 1 else 0.0
+    steps = 0 if gap <= 0 else min(20000, int(math.ceil(math.log(tol * 1e-3) / math.log(max(gap, 1e-300)))))
+    steps += grid.size  # enough for the tails to be rebuilt across the whole grid
+    bar.total = 2 + steps
+    bar.set_postfix_str("power iteration")
+    for _ in range(steps):
+        v = A @ v
+        v /= weights @ v
+        bar.update()
+    return lam, v
 
 
 def _leading_eigenpairs(A, k=2):
@@ -378,7 +398,7 @@ class MixingDepth(Result):
     _coords = {"layer": lambda self: np.arange(1, len(self.distances) + 1)}
 
 
-def mixing_depth(network, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
+def mixing_depth(network, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000, progress=None):
     r"""Depth at which the law of :math:`|x_l|^2` (constant layers, start ``y0``) is within ``eps`` of stationarity.
 
     Distance is total variation, :math:`\tfrac12(|a_l - a_*| + \int |q_l - q_*|)`. The law is
@@ -394,6 +414,9 @@ def mixing_depth(network, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
         The squared input norm.
     tol : float
     max_depth : int
+    progress : bool or None
+        A progress bar on stderr: ``None`` shows it once the work has taken 2 s, ``True`` at once,
+        ``False`` never.
 
     Returns
     -------
@@ -405,14 +428,23 @@ def mixing_depth(network, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
     y0 = check_input_norm(y0, "y0")
     max_depth = check_integer(max_depth, "max_depth")
     tol = check_tol(tol)
+    progress = check_progress(progress)
     if layer.sigma_b2 == 0.0:
         raise ValueError("network: with sigma_b2 = 0 the stationary law is the atom at 0; mixing_depth needs "
                          "sigma_b2 > 0")
     op = TransitionOperator(layer, tol=tol)
-    target = stationary_law(op, tol=tol)
+    target = stationary_law(op, tol=tol, progress=progress)
     grid = target.grid
-    A = augmented_matrix(op, grid)
-    vals, _ = _leading_eigenpairs(A, k=2)
+    with progress_bar(None, "mixing depth", progress, unit="layer") as bar:
+        bar.set_postfix_str("spectral gap")
+        A = augmented_matrix(op, grid)
+        vals, _ = _leading_eigenpairs(A, k=2)
+        bar.set_postfix_str("")
+        return _mix(layer, grid, A, vals, target, y0, eps, tol, max_depth, bar)
+
+
+def _mix(layer, grid, A, vals, target, y0, eps, tol, max_depth, bar):
+    """The iteration of :func:`mixing_depth` from the first layer's law to within ``eps`` of ``target``."""
     star = np.concatenate([[target.atom], target.continuous.values])
     weights = _mass_weights(grid)
     first = TransitionOperator(layer, grid=grid, tol=tol).apply(float(y0))
@@ -429,4 +461,5 @@ def mixing_depth(network, eps=1e-3, y0=1.0, *, tol=1e-8, max_depth=100_000):
             return MixingDepth(depth=depth, spectral_rate=float(abs(vals[1])), distances=np.array(distances),
                                eps=float(eps))
         v = A @ v
+        bar.update()
     raise ValueError(f"not within eps={eps:g} of stationarity after max_depth={max_depth} layers")

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._checks import check_integer
+from .._progress import check_progress, progress_bar
 from .._random import numpy_generator
 from ..network import as_network
 
@@ -33,7 +34,7 @@ def check_inputs(x0, input_width, name="x0"):
     return x
 
 
-def dense_squared_norms(network, x0, n_networks: int, *, seed=None, chunk: int = 256):
+def dense_squared_norms(network, x0, n_networks: int, *, seed=None, chunk: int = 256, progress=None):
     """``|x^(l)|^2`` for ``l = 1..L`` in ``n_networks`` independently drawn real networks.
 
     Every network draws its full weight matrices ``W_l ~ N(0, sigma_w2)`` and
@@ -53,6 +54,9 @@ def dense_squared_norms(network, x0, n_networks: int, *, seed=None, chunk: int =
         A numpy Generator is used as is (its stream continues).
     chunk : int >= 1
         Networks drawn at once (bounds the memory to ``chunk * max(N_l N_{l-1})`` floats).
+    progress : bool or None
+        A progress bar on stderr: ``None`` shows it once the work has taken 2 s, ``True`` at once,
+        ``False`` never.
 
     Returns
     -------
@@ -67,16 +71,19 @@ def dense_squared_norms(network, x0, n_networks: int, *, seed=None, chunk: int =
             raise ValueError("dense_squared_norms simulates i.i.d. Gaussian layers; use sigdist.montecarlo.simulate")
     n_networks = check_integer(n_networks, "n_networks")
     chunk = check_integer(chunk, "chunk")
+    progress = check_progress(progress)
     rng = numpy_generator(seed)  # default_rng(SeedSequence(int)): the numbers of default_rng(int)
     out = np.empty((n_networks, network.depth))
-    for start in range(0, n_networks, chunk):
-        b = min(chunk, n_networks - start)
-        x = np.broadcast_to(x0, (b, x0.size))
-        for l, layer in enumerate(network):
-            w = rng.standard_normal((b, layer.width, x.shape[1])) * math.sqrt(layer.sigma_w2)
-            h = np.einsum("bij,bj->bi", w, x)
-            if layer.sigma_b2 > 0:
-                h += rng.standard_normal((b, layer.width)) * math.sqrt(layer.sigma_b2)
-            x = layer.activation.checked(h)
-            out[start:start + b, l] = np.einsum("bi,bi->b", x, x)
+    with progress_bar(n_networks, "real networks", progress, unit="network") as bar:
+        for start in range(0, n_networks, chunk):
+            b = min(chunk, n_networks - start)
+            x = np.broadcast_to(x0, (b, x0.size))
+            for l, layer in enumerate(network):
+                w = rng.standard_normal((b, layer.width, x.shape[1])) * math.sqrt(layer.sigma_w2)
+                h = np.einsum("bij,bj->bi", w, x)
+                if layer.sigma_b2 > 0:
+                    h += rng.standard_normal((b, layer.width)) * math.sqrt(layer.sigma_b2)
+                x = layer.activation.checked(h)
+                out[start:start + b, l] = np.einsum("bi,bi->b", x, x)
+            bar.update(b)
     return out

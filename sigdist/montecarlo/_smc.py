@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import check_input_norm, check_integer, check_positive
+from .._progress import check_progress, progress_bar
 from .._random import numpy_generator
 from .._result import Result
 from ..network import as_network, require_gaussian_iid
@@ -56,7 +57,7 @@ class SMCResult(Result):
     _coords = {"layer": lambda self: np.arange(1, self.estimate.size + 1)}
 
 
-def smc_moment(network, y0=1.0, power=2.0, *, n_networks=10_000, n_replicates=16, seed=None):
+def smc_moment(network, y0=1.0, power=2.0, *, n_networks=10_000, n_replicates=16, seed=None, progress=None):
     """Estimate ``E[|x_l|^(2 power)] = E[z_l^power]`` for every layer by sequential Monte Carlo.
 
     Parameters
@@ -72,6 +73,9 @@ def smc_moment(network, y0=1.0, power=2.0, *, n_networks=10_000, n_replicates=16
     n_replicates : int
         Independent runs (``>= 2``): their spread gives ``estimate_se``.
     seed : None, int, numpy SeedSequence or Generator, or torch.Generator
+    progress : bool or None
+        A progress bar on stderr: ``None`` shows it once the work has taken 2 s, ``True`` at once,
+        ``False`` never.
 
     Returns
     -------
@@ -84,6 +88,7 @@ def smc_moment(network, y0=1.0, power=2.0, *, n_networks=10_000, n_replicates=16
     power = check_positive(power, "power")
     n_networks = check_integer(n_networks, "n_networks")
     n_replicates = check_integer(n_replicates, "n_replicates", 2)
+    progress = check_progress(progress)
     rng = numpy_generator(seed)
     # c > 0 keeps w(z) > 0 where the chain can return from z = 0 (sigma_b > 0)
     c = 0.0 if all(layer.sigma_b2 == 0 for layer in network) else min(
@@ -91,7 +96,12 @@ def smc_moment(network, y0=1.0, power=2.0, *, n_networks=10_000, n_replicates=16
     if y0 + c == 0:
         return SMCResult(np.zeros(network.depth), np.zeros(network.depth), np.zeros((n_replicates, network.depth)),
                          power)
-    reps = np.array([_one_run(network, y0, power, c, n_networks, rng) for _ in range(n_replicates)])
+    reps = []
+    with progress_bar(n_replicates, "sequential Monte Carlo", progress, unit="replicate") as bar:
+        for _ in range(n_replicates):
+            reps.append(_one_run(network, y0, power, c, n_networks, rng))
+            bar.update()
+    reps = np.array(reps)
     return SMCResult(reps.mean(axis=0), reps.std(axis=0, ddof=1) / math.sqrt(n_replicates), reps, power)
 
 

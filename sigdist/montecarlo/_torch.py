@@ -23,6 +23,7 @@ import torch
 from .._checks import check_integer
 from ..empirical import EmpiricalLaw
 from .._device import resolve_device
+from .._progress import check_progress, progress_bar
 from .._random import torch_generator
 from .._result import Result
 from .._torch_io import batch_normalise, draw_biases, draw_weights
@@ -104,7 +105,7 @@ class Simulation(Result):
 
 
 def simulate(network, x0, n_networks, *, seed=None, device="auto", dtype=torch.float64, chunk=None,
-             method="auto", record=(), memory=_DEFAULT_MEMORY):
+             method="auto", record=(), memory=_DEFAULT_MEMORY, progress=None):
     """Simulate ``n_networks`` independently initialised networks on the same inputs.
 
     Parameters
@@ -129,6 +130,9 @@ def simulate(network, x0, n_networks, *, seed=None, device="auto", dtype=torch.f
         Gaussian weights (no sharing, batch norm or residual connections).
     record : sequence of int
         Layers (``1..L``) whose activations are returned.
+    progress : bool or None
+        A progress bar on stderr: ``None`` shows it once the work has taken 2 s, ``True`` at once,
+        ``False`` never.
 
     Returns
     -------
@@ -139,6 +143,7 @@ def simulate(network, x0, n_networks, *, seed=None, device="auto", dtype=torch.f
     if network.input_width is None:
         raise ValueError("network must know its input_width to be simulated (Network(layers, input_width=N_0))")
     n_networks = check_integer(n_networks, "n_networks")
+    progress = check_progress(progress)
     x = check_inputs(x0, network.input_width)
     dev = resolve_device(device)
     if dtype not in (torch.float64, torch.float32):
@@ -167,22 +172,24 @@ def simulate(network, x0, n_networks, *, seed=None, device="auto", dtype=torch.f
     norms = np.empty((n_networks, depth, n_in))
     grams = np.empty((n_networks, depth, n_in, n_in)) if n_in > 1 else None
     acts = {r: [] for r in record}
-    for start in range(0, n_networks, chunk):
-        b = min(chunk, n_networks - start)
-        xb = xt.expand(b, n_in, xt.shape[1])
-        if residual:
-            layer_outputs = _run_residual(network, xb, gen)
-        elif use_reduced:
-            layer_outputs = _run_reduced(network, xb, gen)
-        else:
-            layer_outputs = _run_full(network, xb, gen)
-        for l, out in enumerate(layer_outputs):
-            gram = out @ out.transpose(1, 2)
-            norms[start:start + b, l] = torch.diagonal(gram, dim1=1, dim2=2).cpu().numpy()
-            if grams is not None:
-                grams[start:start + b, l] = gram.cpu().numpy()
-            if l + 1 in acts:
-                acts[l + 1].append(out.cpu().numpy())
+    with progress_bar(n_networks, "real networks", progress, unit="network") as bar:
+        for start in range(0, n_networks, chunk):
+            b = min(chunk, n_networks - start)
+            xb = xt.expand(b, n_in, xt.shape[1])
+            if residual:
+                layer_outputs = _run_residual(network, xb, gen)
+            elif use_reduced:
+                layer_outputs = _run_reduced(network, xb, gen)
+            else:
+                layer_outputs = _run_full(network, xb, gen)
+            for l, out in enumerate(layer_outputs):
+                gram = out @ out.transpose(1, 2)
+                norms[start:start + b, l] = torch.diagonal(gram, dim1=1, dim2=2).cpu().numpy()
+                if grams is not None:
+                    grams[start:start + b, l] = gram.cpu().numpy()
+                if l + 1 in acts:
+                    acts[l + 1].append(out.cpu().numpy())
+            bar.update(b)
     cosines = None
     if grams is not None:
         lengths = np.sqrt(norms)
