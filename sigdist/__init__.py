@@ -10,7 +10,8 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
   spec, the activation registry, the weight-law registry.
 * :mod:`~sigdist.kernel`: the kernel ``k_l(y, z)`` (Burkholz & Dubatovka 2019, eq. 7) of relu,
   linear and abs; :mod:`~sigdist.fourier`: the kernel of every other activation (Prop. 1, by Fourier
-  inversion; :mod:`~sigdist.one_unit` for width 1); :mod:`~sigdist.grid`: the log grid and lattice;
+  inversion; :mod:`~sigdist.one_unit` for width 1, :mod:`~sigdist.series` for its laws' series);
+  :mod:`~sigdist.grid`: the log grid and lattice;
   :mod:`~sigdist.operator`: the transition operator ``T_l`` (Prop. 1), with :mod:`~sigdist.lattice_route`
   its cross-check route;
   :mod:`~sigdist.moments`: exact moment recursions.
@@ -33,8 +34,9 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 from . import (activations, batchnorm, correlation, cosine, empirical, fourier, grid, initializers, kernel,
                lattice_route, laws, length_bounds, lengths, lyapunov, moments, montecarlo, network, one_unit,
                operator, pair_moments, pairs, pretraining, propagation,
-               rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, spectrum, stationary,
-               weights)
+               rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, series, spectrum,
+               stationary, weights)
+from ._export import laws_to_xarray
 from ._law import Law
 from ._result import Result
 from ._warnings import SigdistWarning
@@ -64,7 +66,7 @@ __all__ = [
     # the spec
     "Activation", "KNOWN_ACTIVATIONS", "Layer", "Network", "ResidualNetwork", "WeightLaw", "as_network",
     # contracts
-    "EmpiricalLaw", "Law", "Result", "SigdistWarning",
+    "EmpiricalLaw", "Law", "Result", "SigdistWarning", "laws_to_xarray",
     # laws of the squared norm
     "ComposedOperator", "SquaredNormLaw", "TransitionOperator", "layer_laws", "squared_norm_law",
     "squared_norm_moments",
@@ -84,7 +86,7 @@ __all__ = [
     "activations", "batchnorm", "correlation", "cosine", "empirical", "fourier", "grid", "initializers", "kernel",
     "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "one_unit",
     "operator", "pair_moments", "pairs", "pretraining",
-    "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "spectrum",
-    "stationary",
+    "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "series",
+    "spectrum", "stationary",
     "weights",
 ]

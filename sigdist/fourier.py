@@ -44,14 +44,14 @@ import math
 import numpy as np
 from scipy import special
 
-from ._nufft import trig_values, unit_transform
+from ._nufft import unit_transform
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
-from .one_unit import OneUnit, quantile_u, vanishes
+from .one_unit import OneUnit, vanishes
+from .series import KernelSeries, SeriesMixture
 
-__all__ = ["FourierKernel", "KernelSeries", "GroupSeries", "SeriesMixture", "group_series",
-           "mixed_log_density", "conditional_columns"]
+__all__ = ["FourierKernel", "GroupSeries", "group_series", "mixed_log_density", "conditional_columns"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # |g| beyond 9 has Gaussian mass 2.3e-19: panels there need not follow the phase
@@ -60,112 +60,6 @@ _MAX_TERMS = 1 << 17
 _MAX_PANELS = 1 << 17
 # a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
 _MAX_KEPT = 1 << 20
-
-
-class KernelSeries:
-    r"""A law of ``z`` on ``[0, P)`` given by its Fourier series (one variance's, or a group's mixture).
-
-    Attributes
-    ----------
-    coef : ndarray of complex
-        :math:`c_k`, ``k = 0..K``: the characteristic function of the continuous part at
-        :math:`k\,\Delta t`, :math:`\Delta t = 2\pi / P` (``c_0`` its mass).
-    period : float
-        ``P``.
-    atom : float
-        ``P(z = 0)`` (``1 - atom`` is what the quantiles are of).
-    """
-
-    __slots__ = ("coef", "period", "atom")
-
-    def __init__(self, coef, period, atom):
-        self.coef, self.period, self.atom = coef, period, atom
-
-    @property
-    def continuous_mass(self):
-        """``c_0``: the mass of the continuous part."""
-        return float(self.coef[0].real)
-
-    def log_density(self, u):
-        """Density of ``log z`` at ``u``: ``e^u f(e^u)``."""
-        u = np.asarray(u, dtype=np.float64)
-        z = np.exp(u)
-        return z * self.density(z)
-
-    def density(self, z):
-        """Density of the continuous part at ``z`` (0 outside ``[0, P)``)."""
-        z = np.asarray(z, dtype=np.float64)
-        out = trig_values(self.coef, (2.0 * math.pi / self.period) * z.ravel()).reshape(z.shape) / self.period
-        return np.where((z > 0) & (z < self.period), out, 0.0)
-
-    def cdf_continuous(self, z):
-        r"""``P(0 < Z <= z)``: the series integrated termwise, :math:`c_0 z / P + (2/P)\,\mathrm{Re}\sum_k
-        b_k (1 - e^{-i k \Delta t z})` with :math:`b_k = c_k / (i k \Delta t)`."""
-        z = np.clip(np.asarray(z, dtype=np.float64), 0.0, self.period)
-        dt = 2.0 * math.pi / self.period
-        k = np.arange(self.coef.size)
-        b = np.zeros(self.coef.size, dtype=complex)
-        b[1:] = self.coef[1:] / (1j * k[1:] * dt)
-        at_zero = float(trig_values(b, np.zeros(1))[0])
-        out = (self.coef[0].real * z.ravel() + at_zero - trig_values(b, dt * z.ravel())) / self.period
-        return out.reshape(z.shape)
-
-    def quantile_u(self, level):
-        """``log z`` with ``P(0 < Z <= z) = level (1 - atom)``, to 1e-3."""
-        return quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
-
-
-class SeriesMixture:
-    r"""A layer's law as the sum of its parts' exact evaluators: the CDF and density anywhere, not only at the
-    log grid's nodes.
-
-    The log grid holds the density of ``log z`` at its nodes exactly (up to the series' errors), but between
-    them it interpolates, and a density with power singularities inside the bulk (erf's saturation at
-    ``z = 1, 2, ..., N``, gelu's negative minimum) is interpolated only to a power of the spacing. The
-    series themselves have no such limit: each part (a group's mixed :class:`KernelSeries`, or one unit's
-    exact :class:`sigdist.one_unit.OneUnit` with its weight) gives ``P(0 < z <= x)`` termwise.
-
-    Attributes
-    ----------
-    mass : float
-        The continuous mass of the parts (``1 - atom`` up to the windows' aliasing).
-    error : float
-        Their CDF error (truncation, quadrature and aliasing of the series; the previous layer's error
-        is not included).
-    """
-
-    def __init__(self, parts, error):
-        self._parts = parts  # (evaluator, weight): cdf_continuous / density of a part, times its weight
-        self.mass = float(sum(w * ev.continuous_mass for ev, w in parts))
-        self.error = float(error)
-        #: every part exact with relative accuracy in both tails (one unit's inversions): the grid is not needed
-        self.relative = all(hasattr(ev, "sf_continuous") for ev, _ in parts)
-
-    def sf(self, z):
-        """``P(Z > z)`` of the continuous part (relative accuracy when :attr:`relative`)."""
-        if not self.relative:
-            return self.mass - self.cdf(z)
-        z = np.asarray(z, dtype=np.float64)
-        out = np.zeros(z.shape)
-        for ev, w in self._parts:
-            out += w * ev.sf_continuous(z)
-        return out
-
-    def cdf(self, z):
-        """``P(0 < Z <= z)`` of the continuous part."""
-        z = np.asarray(z, dtype=np.float64)
-        out = np.zeros(z.shape)
-        for ev, w in self._parts:
-            out += w * ev.cdf_continuous(z)
-        return out
-
-    def density(self, z):
-        """The continuous part's density at ``z``."""
-        z = np.asarray(z, dtype=np.float64)
-        out = np.zeros(z.shape)
-        for ev, w in self._parts:
-            out += w * ev.density(z)
-        return out
 
 
 class FourierKernel:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._checks import check_order, check_points
 from ._law import Law
+from ._quantiles import bisect_table, solve_log_tail
 from ._warnings import SigdistWarning
 from .grid import LogGridDensity
 from .moments import MAX_ORDER, NoExactMoments, logsumexp, product_tails
@@ -49,13 +50,11 @@ class SquaredNormLaw(Law):
         The exact moment recursion that reaches this law (:meth:`log_moment` reads it).
     step : sigdist.one_step.OneStep, optional
         The kernel averaged over the previous law's nodes: the tails with relative accuracy.
-    series : sigdist.fourier.SeriesMixture, optional
-        Exact evaluators of the continuous part (the Fourier route's series): the CDF, the density and the
-        quantiles come from them wherever the grid's interpolation between its nodes would be coarser
-        (power singularities inside the bulk); the grid still serves the far tails and the next layer.
+    series : sigdist.series.SeriesMixture, optional
+        Exact evaluators of the continuous part (the Fourier route's series): the CDF, density and quantiles
+        in the bulk come from them, not from the grid's interpolation; the grid serves far tails and next layers.
     grid_error : float, optional
-        The CDF error of the grid itself, where it differs from ``discretisation_error`` (a law with
-        ``series``): what a next layer, integrating over the grid, carries.
+        The grid's own CDF error where it exceeds ``discretisation_error`` (a law with ``series``).
 
     Attributes
     ----------
@@ -65,8 +64,7 @@ class SquaredNormLaw(Law):
     error_estimate : float
         ``mass_lost + discretisation_error``: a bound on the sup-norm CDF error.
     grid_error : float
-        The CDF error of the grid as a quadrature of the law (``discretisation_error`` unless the law has
-        exact evaluators beside its grid).
+        The CDF error of the grid as a quadrature of the law (what a next layer carries).
     grid : LogGrid or Lattice or None
     tail_index : float
         ``alpha`` with ``P(z > t) ~ t^-alpha`` where known (stationary laws); moments of
@@ -78,7 +76,7 @@ class SquaredNormLaw(Law):
     def __init__(self, atom, continuous=None, *, discretisation_error=0.0, tol=1e-8, label="|x|^2",
                  warn=True, tail_index=math.inf, moments=None, step=None, series=None, grid_error=None):
         self.atom = float(atom)
-        # the continuous part's exact evaluators (sigdist.fourier.SeriesMixture): CDF between the grid's nodes
+        # the continuous part's exact evaluators (sigdist.series.SeriesMixture): CDF between the grid's nodes
         self._series = series if isinstance(continuous, LogGridDensity) else None
         # the one-step average of the kernel over the previous law (sigdist.one_step.OneStep), which
         # answers the tails of a biased or one-layer law with relative accuracy
@@ -369,7 +367,6 @@ class SquaredNormLaw(Law):
 
     def _invert(self, target, upper):
         """``x`` with ``P(0 < z <= x) = target`` (or ``P(z > x) = target``), from the same function as cdf/sf."""
-        cont = self.continuous
         f, threshold = self._exact_tail(upper)
         mass = self._cont_mass
         exact = (target < threshold * mass) if f is not None else np.zeros(target.shape, dtype=bool)
@@ -382,67 +379,17 @@ class SquaredNormLaw(Law):
         return out
 
     def _invert_exact(self, f, target, upper):
-        # solve log f(e^u) = log target by bracketing from the grid's estimate (f spans many decades)
-        from scipy import optimize
-
-        def g(u):
-            return math.log(max(float(f(np.array([math.exp(u)]))[0]), 1e-320)) - math.log(target)
-
-        cont = self.continuous
         lower = min(max(self._cont_mass - target if upper else target, 1e-300), self._cont_mass)
-        a = math.log(max(float(self._invert_grid(np.array([lower]))[0]), 1e-300))
-        ga = g(a)
-        # cdf rises and sf falls with u: walk away from the bulk until the sign flips
-        direction = -1.0 if (ga > 0) != upper else 1.0
-        step = 0.5
-        for _ in range(64):
-            b = a + direction * step
-            gb = g(b)
-            if (gb > 0) != (ga > 0):
-                break
-            a, ga = b, gb
-            step *= 2.0
-        else:
-            raise FloatingPointError(f"law of {self.label}: no quantile found for tail {target:.3g}")
-        return math.exp(optimize.brentq(g, min(a, b), max(a, b), xtol=1e-14, rtol=1e-15, maxiter=200))
-
-    def _series_cdf_u(self, u):
-        with np.errstate(over="ignore"):
-            return self._cont_cdf(np.exp(u))
+        start = math.log(max(float(self._invert_grid(np.array([lower]))[0]), 1e-300))
+        return solve_log_tail(f, target, start, upper, self.label)
 
     def _invert_grid(self, target):
-        # bisection bracketed by the CDF table: 60 halvings reach machine precision in u (or z)
         cont = self.continuous
-        if self._is_log:
-            u = cont.grid.points
-            cum = cont._cum_grid
-            f = cont.cdf_u
-        else:
-            u = cont.grid.points
-            cum = cont._cum
-            f = cont.cdf
-        idx = np.clip(np.searchsorted(cum, target), 1, u.size - 1)
-        lo, hi = u[idx - 1].copy(), u[idx].copy()
-        if self._is_log and self._series is not None:
-            # the same function as cdf: the series, whose CDF differs from the table's by the grid's
-            # resolution error, so the table's bracket is widened until it holds
-            f = self._series_cdf_u
-            for _ in range(60):
-                low, high = f(lo) >= target, f(hi) < target
-                if not (np.any(low) or np.any(high)):
-                    break
-                width = hi - lo
-                lo, hi = np.where(low, lo - width, lo), np.where(high, hi + width, hi)
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            below = f(mid) < target
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-            if np.all(hi - lo <= 4e-16 * np.maximum(1.0, np.abs(hi))):
-                break
-        x = 0.5 * (lo + hi)
         if not self._is_log:
-            return x
+            return bisect_table(cont.grid.points, cont._cum, cont.cdf, target)
+        # with series, the same function as cdf: theirs, not the grid's interpolant
+        f = (lambda u: self._cont_cdf(np.exp(u))) if self._series is not None else cont.cdf_u
+        x = bisect_table(cont.grid.points, cont._cum_grid, f, target, widen=self._series is not None)
         if np.any(x > 709.78):
             warnings.warn(f"law of {self.label}: a quantile exp({float(x.max()):.10g}) exceeds the float64 range "
                           "(returned as inf)", SigdistWarning, stacklevel=4)

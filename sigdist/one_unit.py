@@ -22,7 +22,7 @@ __all__ = ["OneUnit", "quantile_u", "vanishes"]
 class OneUnit:
     """The law of ``X = phi(sqrt(s) g)^2`` for one unit: ``log_density``, ``density``, ``cdf_continuous``,
     ``sf_continuous``, ``quantile_u``, ``period`` (``sup X``, slightly above) and ``atom`` (``P(X = 0)``), as
-    :class:`sigdist.fourier.KernelSeries`."""
+    :class:`sigdist.series.KernelSeries`."""
 
     def __init__(self, activation, s):
         self.s = float(s)

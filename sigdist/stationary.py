@@ -23,7 +23,8 @@ from ._checks import check_input_norm, check_integer, check_tol
 from ._progress import check_progress, progress_bar
 from ._result import Result
 from ._warnings import SigdistWarning
-from .fourier import KernelSeries, conditional_columns, group_series
+from .fourier import conditional_columns, group_series
+from .series import KernelSeries
 from .grid import LogGrid, LogGridDensity
 from .laws import SquaredNormLaw
 from .moments import MomentChain

@@ -1,0 +1,58 @@
+"""Root finding for quantiles: a CDF table's bracket refined by bisection, and a tail solved in logs.
+
+Used by :class:`sigdist.laws.SquaredNormLaw` (its ``ppf`` / ``isf``); pure numerics on callables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize
+
+
+def bisect_table(points, cum, f, target, widen=False):
+    """``u`` with ``f(u) = target`` (vectorised): the table ``cum`` (``f`` at ``points``, nondecreasing)
+    brackets each target, 60 halvings reach machine precision. ``widen``: ``f`` differs from the table
+    (an exact evaluator beside a grid's interpolant), so each bracket is widened until it holds."""
+    idx = np.clip(np.searchsorted(cum, target), 1, points.size - 1)
+    lo, hi = points[idx - 1].copy(), points[idx].copy()
+    if widen:
+        for _ in range(60):
+            low, high = f(lo) >= target, f(hi) < target
+            if not (np.any(low) or np.any(high)):
+                break
+            width = hi - lo
+            lo, hi = np.where(low, lo - width, lo), np.where(high, hi + width, hi)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        below = f(mid) < target
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+        if np.all(hi - lo <= 4e-16 * np.maximum(1.0, np.abs(hi))):
+            break
+    return 0.5 * (lo + hi)
+
+
+def solve_log_tail(f, target, start, upper, label):
+    """``x`` with ``f(x) = target`` for a tail ``f`` spanning many decades (``P(z > x)`` if ``upper``, else
+    ``P(0 < z <= x)``): ``log f(e^u) = log target`` bracketed by walking from ``u = start`` away from the
+    bulk, then Brent's method."""
+    def g(u):
+        return math.log(max(float(f(np.array([math.exp(u)]))[0]), 1e-320)) - math.log(target)
+
+    a = start
+    ga = g(a)
+    # cdf rises and sf falls with u: walk away from the bulk until the sign flips
+    direction = -1.0 if (ga > 0) != upper else 1.0
+    step = 0.5
+    for _ in range(64):
+        b = a + direction * step
+        gb = g(b)
+        if (gb > 0) != (ga > 0):
+            break
+        a, ga = b, gb
+        step *= 2.0
+    else:
+        raise FloatingPointError(f"law of {label}: no quantile found for tail {target:.3g}")
+    return math.exp(optimize.brentq(g, min(a, b), max(a, b), xtol=1e-14, rtol=1e-15, maxiter=200))
