@@ -1,6 +1,6 @@
 """
-Fig. 1a (Burkholz & Dubatovka 2019): the law of \|x_l\|² layer by layer
-========================================================================
+Fig. 1a (Burkholz & Dubatovka 2019): the law of the squared norm, layer by layer
+================================================================================
 
 A He network (:math:`\\sigma_w^2 = 2/N`, no bias, relu) of width :math:`N = 200` and input norm
 :math:`|x_0|^2 = 1`. Mean field says :math:`|x_l|^2 = 1` at every layer; at finite width the law of
