@@ -34,8 +34,7 @@ for N, color in [(10, "C0"), (50, "C1"), (200, "C2")]:
     print(f"N = {N}: mean cosine at layer {depth} = {s.cosine_mean[-1]:.4f} +- {s.cosine_mean_se[-1]:.4f} "
           f"(mean field {mean_field[-1]:.4f}); 10%-90% band {np.round(q[:, -1], 3)}")
 
-# %%
-# One real check: dense networks of width 10 applied to two inputs with cosine 0.5.
+# one real check: dense networks of width 10 applied to two inputs with cosine 0.5.
 rng = np.random.default_rng(0)
 N, n_real = 10, (500 if QUICK else 5000)
 x1 = np.zeros(N); x1[0] = 1.0

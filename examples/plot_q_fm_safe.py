@@ -27,9 +27,10 @@ n_networks = 300 if QUICK else 4000
 
 # %%
 # FM1: the mean length against depth for several initialisers (width = depth, as the paper's Fig. 1a)
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+# (He uniform has He normal's mean, and at constant width Glorot's is LeCun's: not drawn twice)
+fig, ax1 = plt.subplots(figsize=(7, 4))
 depths = np.arange(10, 101, 10)
-for name in ["he_normal", "he_normal_truncated", "he_uniform", "lecun_normal", "glorot_normal"]:
+for name in ["he_normal_2x", "he_normal", "he_normal_truncated", "lecun_normal"]:
     means = [sigdist.length_moments(sigdist.initializer_network(name, [d] * (d + 1)), x0=np.ones(d)).length_mean[-1]
              for d in depths]
     ax1.semilogy(depths, means, "-", label=name)
@@ -43,11 +44,12 @@ ax1.plot([], [], "ko", ms=4, label=f"Monte Carlo (n = {n_networks})")
 ax1.set_xlabel("depth d (= width)")
 ax1.set_ylabel(r"$E[M_d] / M_0$")
 ax1.set_title("FM1: only the He variance keeps the mean")
-ax1.legend(fontsize=7)
+ax1.legend(fontsize=8)
 
 # %%
 # FM2: the mean empirical variance of the lengths, for the architectures of the paper's Fig. 3
 # (He normal, M_0 = 1), against sum 1/n_j: narrow layers anywhere cost the same.
+fig, ax2 = plt.subplots(figsize=(7, 4))
 archs = {"alternating 30/10": lambda d: [30 if j % 2 else 10 for j in range(d)],
          "30 then 10": lambda d: [30] * (d // 2) + [10] * (d - d // 2),
          "10 then 30": lambda d: [10] * (d // 2) + [30] * (d - d // 2),
