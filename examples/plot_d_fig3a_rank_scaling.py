@@ -19,8 +19,8 @@ import sigdist
 from sigdist import Network
 
 QUICK = os.environ.get("SIGDIST_DOCS_QUICK") == "1"
-widths = np.array([8, 16, 32] if QUICK else [8, 16, 32, 64, 128])
-n_steps = 1000 if QUICK else 5000
+widths = np.array([8, 16, 32] if QUICK else [8, 16, 32, 64])
+n_steps = 1000 if QUICK else 3000
 
 fig, ax = plt.subplots(figsize=(7, 4))
 for gamma, color in [(0.1, "C0"), (0.5, "C1"), (np.inf, "C2")]:
