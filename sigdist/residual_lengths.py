@@ -214,8 +214,8 @@ def residual_length_moments(network, y0=None, *, x0=None) -> ResidualLengthMomen
         e2 = eta * eta
         a = 1 + e2 * n * so2 * eg
         c = 1 + (2 * n + 4) * e2 * so2 * eg + e2 * e2 * so2 * so2 * n * (n + 2) * eg2
-        r = (2 * n + 4) * e2 * so2 * eg + e2 * e2 * so2 * so2 * (n * (n + 2) * eg2 - n * n * eg * eg)
-        # Var[Y'] = a^2 Var[Y] + r E[Y^2]
+        r = 4 * e2 * so2 * eg + e2 * e2 * so2 * so2 * (n * (n + 2) * eg2 - n * n * eg * eg)  # c - a^2
+        # Var[Y'] = c E[Y^2] - a^2 (E Y)^2 = a^2 Var[Y] + r E[Y^2] with r = c - a^2
         lv = np.logaddexp(2 * math.log(a) + lv, (math.log(r) if r > 0 else -np.inf) + lq)
         ly, lq = ly + math.log(a), lq + math.log(c)
         out[:, i] = ly, lq, lv
