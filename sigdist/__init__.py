@@ -57,6 +57,8 @@ from .residual_lengths import residual_length_moments
 from .spectrum import critical_window, mellin_eigenvalue, tail_index
 from .stationary import discrete_eigen, mixing_depth, stationary_law, stationary_moments
 from .weights import WeightLaw
+from . import analyses
+from .sweep import sweep
 
 __version__ = "0.2.0"
 
@@ -87,4 +89,6 @@ __all__ = [
     "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "spectrum",
     "stationary",
     "weights",
+    # sweeps
+    "analyses", "sweep",
 ]
