@@ -128,7 +128,7 @@ def build_network(kind, params):
 
 def _law(network, y0=1.0, tol=1e-8):
     law = squared_norm_law(network, y0, tol=tol)
-    return {"squared_norm": law.ppf(np.array(QUANTILES)), "mean": float(law.mean()), "atom": float(law.atom),
+    return {"squared_norm": law.ppf(np.array(QUANTILES)), "first_moment": float(law.mean()), "atom": float(law.atom),
             "error_estimate": float(law.error_estimate), "mass_lost": float(law.mass_lost)}
 
 
@@ -211,7 +211,7 @@ _Q = {"quantile": np.array(QUANTILES)}
 ANALYSES = {a.name: a for a in [
     Analysis("squared_norm_law", "quantiles, mean and atom of the law of |x^(L)|^2 (squared_norm_law)", _law,
              (Output("squared_norm", "y0", f"quantiles of the {_Z} (dim quantile: the levels)", ("quantile",), _Q),
-              Output("mean", "y0", f"E of the {_Z}"),
+              Output("first_moment", "y0", f"E of the {_Z} (from the law)"),
               Output("atom", "1", "P(|x^(L)|^2 = 0)"),
               Output("error_estimate", "1", "bound on the sup-norm CDF error of the discretised law"),
               Output("mass_lost", "1", "probability that fell off the law's grid")),

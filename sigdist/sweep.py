@@ -395,8 +395,11 @@ def _embedded_client():
     except AttributeError:
         n_workers = os.cpu_count() or 1
     stack = contextlib.ExitStack()
-    cluster = stack.enter_context(LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR, env=WORKER_ENV))
+    with warnings.catch_warnings():  # "Port 8787 is already in use": another cluster's dashboard; none is needed
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.ERROR, env=WORKER_ENV)
+    stack.enter_context(cluster)
     stack.enter_context(Client(cluster))
     return stack
 

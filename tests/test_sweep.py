@@ -1,0 +1,194 @@
+"""sigdist.sweep: grids of analyses on dask.distributed, returned as xarray."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+
+import sigdist  # noqa: E402
+from sigdist.analyses import ANALYSES  # noqa: E402
+from sigdist.sweep import WORKER_ENV  # noqa: E402
+
+CALLS = []
+
+
+def counted(network, y0=1.0, seed=None):
+    """A random user analysis that records every call (serial runs share this process)."""
+    CALLS.append((network[0].width, network[0].sigma_w2, y0))
+    return {"draw": float(np.random.default_rng(seed).standard_normal()), "scaled": y0 * network[0].sigma_w2}
+
+
+def fails_at_large_width(network):
+    if network[0].width > 10:
+        raise ValueError(f"no value for width {network[0].width}")
+    return {"value": float(network[0].width)}
+
+
+INTERRUPT_AT = []
+
+
+def interrupted(network, seed=None):
+    """Stops the whole run (as Ctrl-C would) at the width listed in INTERRUPT_AT."""
+    if network[0].width in INTERRUPT_AT:
+        raise KeyboardInterrupt
+    CALLS.append(network[0].width)
+    return {"draw": float(np.random.default_rng(seed).standard_normal())}
+
+
+class NoTasks:
+    """A client that fails the test if anything is submitted to it."""
+
+    def submit(self, *args, **kwargs):
+        raise AssertionError("a task was submitted")
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+COSINE_GRID = dict(sigma_w2=[0.1, 0.2, 0.3], width=[4, 8], depth=2, n_networks=50)
+
+
+def test_dims_coords_and_attributes_are_the_documented_ones():
+    ds = sigdist.sweep("squared_norm_law", sigma_w2=[0.1, 0.2], width=[10, 20, 30], depth=2, client="serial",
+                       seed=1)
+    assert ds.squared_norm.dims == ("sigma_w2", "width", "quantile")
+    assert ds.first_moment.dims == ds.error.dims == ("sigma_w2", "width")
+    np.testing.assert_array_equal(ds.width, [10, 20, 30])
+    np.testing.assert_array_equal(ds["quantile"], [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+    assert int(ds.depth) == 2  # a fixed scalar is a scalar coordinate
+    for name in ("squared_norm", "first_moment", "atom", "error_estimate", "mass_lost"):
+        assert ds[name].attrs["units"] and ds[name].attrs["description"]
+    assert ds.attrs["analysis"] == "squared_norm_law" and ds.attrs["sigdist_version"] == sigdist.__version__
+    assert ds.attrs["seed"] == "1" and ds.attrs["failed_points"] == 0
+    assert (ds.error == "").all()
+    # the values are those of the analysis called directly on Network.constant
+    law = sigdist.squared_norm_law(sigdist.Network.constant(20, 2, 0.2))
+    assert float(ds.first_moment.sel(sigma_w2=0.2, width=20)) == law.mean()
+    assert float(ds.squared_norm.sel(sigma_w2=0.2, width=20, quantile=0.5)) == law.ppf(ds["quantile"].values)[3]
+
+
+def test_sigma_w2_is_the_variance_of_one_weight_not_scaled_by_width():
+    # He initialisation sigma_w2 = 2 / width has tail index 1 (Burkholz & Dubatovka); a 1/width rescaling would not
+    widths = np.array([5, 20])
+    ds = sigdist.sweep("tail_index", width=widths, sigma_w2=[2 / 5, 2 / 20, 0.05], client="serial")
+    np.testing.assert_allclose([float(ds.tail_index.isel(width=i, sigma_w2=i)) for i in range(2)], 1.0, rtol=1e-10)
+    assert float(ds.tail_index.isel(width=0, sigma_w2=2)) > 1.0  # smaller weights: lighter tail
+
+
+def test_every_registered_analysis_runs_at_a_point():
+    for name, analysis in ANALYSES.items():
+        extra = {"gamma": 0.5, "n_steps": 60, "burn_in": 10} if analysis.network_kind == "bn_chain" else \
+            {"sigma_w2": 0.2, "depth": 2}
+        if name == "mean_cosine":
+            extra["n_networks"] = 20
+        ds = sigdist.sweep(name, width=[6], client="serial", seed=0, **extra)
+        assert (ds.error == "").all(), (name, ds.error.values)
+        for o in analysis.outputs:
+            assert o.name in ds and ds[o.name].dims[:1] == ("width",)
+
+
+def test_serial_and_in_process_cluster_agree_to_the_bit(in_process):
+    serial = sigdist.sweep("mean_cosine", client="serial", seed=3, **COSINE_GRID)
+    spread = sigdist.sweep("mean_cosine", client=in_process, chunks=1, seed=3, **COSINE_GRID)
+    chunked = sigdist.sweep("mean_cosine", client=in_process, chunks=4, seed=3, **COSINE_GRID)
+    for ds in (spread, chunked):
+        np.testing.assert_array_equal(ds.cosine_mean.values, serial.cosine_mean.values)
+        np.testing.assert_array_equal(ds.cosine_mean_se.values, serial.cosine_mean_se.values)
+    # randomness is per point: another seed moves the Monte Carlo values by about their standard error
+    other = sigdist.sweep("mean_cosine", client="serial", seed=4, **COSINE_GRID)
+    z = (other.cosine_mean - serial.cosine_mean) / np.hypot(other.cosine_mean_se, serial.cosine_mean_se)
+    assert (z != 0).all() and float(np.abs(z).max()) < 5
+
+
+@pytest.mark.filterwarnings("ignore:Port .* is already in use")
+def test_two_worker_processes_agree_with_the_serial_loop():
+    from distributed import Client, LocalCluster
+
+    serial = sigdist.sweep("mean_cosine", client="serial", seed=5, **COSINE_GRID)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      env=WORKER_ENV) as cluster, Client(cluster) as client:
+        ds = sigdist.sweep("mean_cosine", client=client, chunks=2, seed=5, **COSINE_GRID)
+        assert len(client.scheduler_info()["workers"]) == 2
+    np.testing.assert_array_equal(ds.cosine_mean.values, serial.cosine_mean.values)
+
+
+def test_a_failing_point_records_its_message_and_the_rest_completes(in_process):
+    ds = sigdist.sweep(fails_at_large_width, width=[5, 10, 20, 40], sigma_w2=[0.1, 0.2], client=in_process,
+                       chunks=3)
+    assert ds.attrs["failed_points"] == 4
+    np.testing.assert_array_equal(ds.value.sel(width=[5, 10]).values, [[5, 5], [10, 10]])
+    assert np.isnan(ds.value.sel(width=[20, 40])).all()
+    assert ds.error.sel(width=40, sigma_w2=0.1).item() == "ValueError: no value for width 40"
+    assert (ds.error.sel(width=[5, 10]) == "").all()
+
+
+def test_rerun_on_a_store_computes_only_the_missing_chunks(tmp_path):
+    store = tmp_path / "store"
+    grid = dict(width=[2, 3, 4, 5, 6, 7], sigma_w2=[0.1, 0.2], seed=7, chunks=4)  # 12 points, 3 chunks
+    INTERRUPT_AT[:] = [6]  # the flat index of width 6 is 8: chunks 0 and 1 finish, chunk 2 is interrupted
+    CALLS.clear()
+    with pytest.raises(KeyboardInterrupt):
+        sigdist.sweep(interrupted, client="serial", store=store, **grid)
+    assert sorted(os.listdir(store)) == ["chunk-000000.npz", "chunk-000001.npz", "sweep.json"]
+    INTERRUPT_AT[:] = []
+    CALLS.clear()
+    resumed = sigdist.sweep(interrupted, client="serial", store=store, **grid)
+    assert CALLS == [2, 6, 6, 7, 7]  # the first point (reading the outputs), then chunk 2 only
+    CALLS.clear()
+    again = sigdist.sweep(interrupted, client="serial", store=store, **grid)
+    assert CALLS == [2]  # nothing left to compute
+    fresh = sigdist.sweep(interrupted, client="serial", **grid)
+    np.testing.assert_array_equal(resumed.draw.values, fresh.draw.values)
+    np.testing.assert_array_equal(again.draw.values, fresh.draw.values)
+
+
+def test_a_store_written_by_another_sweep_is_refused_naming_the_difference(tmp_path):
+    store = tmp_path / "store"
+    sigdist.sweep("tail_index", width=[5, 10], sigma_w2=[0.1], client="serial", store=store, seed=0)
+    with pytest.raises(ValueError, match="width=.5, 10. there, .5, 20. here"):
+        sigdist.sweep("tail_index", width=[5, 20], sigma_w2=[0.1], client="serial", store=store, seed=0)
+    with pytest.raises(ValueError, match="analysis"):
+        sigdist.sweep("critical_window", width=[5, 10], sigma_w2=[0.1], client="serial", store=store, seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        sigdist.sweep("tail_index", width=[5, 10], sigma_w2=[0.1], client="serial", store=store, seed=1)
+    manifest = json.loads((store / "sweep.json").read_text())
+    assert manifest["axes"] == {"width": [5, 10], "sigma_w2": [0.1]}
+
+
+def test_a_store_without_a_seed_resumes_with_the_recorded_one(tmp_path):
+    store = tmp_path / "store"
+    first = sigdist.sweep(counted, width=[3, 4], sigma_w2=[0.1], client="serial", store=store)
+    (store / "chunk-000001.npz").unlink()
+    second = sigdist.sweep(counted, width=[3, 4], sigma_w2=[0.1], client="serial", store=store)
+    assert first.attrs["seed"] == second.attrs["seed"]
+    np.testing.assert_array_equal(first.draw.values, second.draw.values)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(analysis="no_such_analysis", width=[5], sigma_w2=[0.1]), "analysis must be one of"),
+    (dict(analysis="tail_index", width=[5], sigma_w2=[0.1], colour=[1, 2]), "axis 'colour' is not a parameter"),
+    (dict(analysis="tail_index", width=[], sigma_w2=[0.1]), "axis 'width' is empty"),
+    (dict(analysis="tail_index", width=[[5, 6]], sigma_w2=[0.1]), "axis 'width' must be 1-D"),
+    (dict(analysis="tail_index", width=[5, 5], sigma_w2=[0.1]), "axis 'width' has repeated values"),
+    (dict(analysis="tail_index", width=[5]), "needs sigma_w2"),
+    (dict(analysis="tail_index", width=[5, 0], sigma_w2=[0.1]), "axis width=0"),
+    (dict(analysis="tail_index", width=[5], sigma_w2=[0.1], activation=["relu", "tanh"]), "axis activation='tanh'"),
+    (dict(analysis="critical_window", width=[5], sigma_w2=[0.1], sigma_b2=[0.0, 0.5]), "axis sigma_b2=0.5"),
+    (dict(analysis="mean_cosine", width=[5], sigma_w2=[0.1], rho=[0.5, 2.0]), "axis rho=2.0"),
+    (dict(analysis="tail_index", width=[5], sigma_w2=[0.1], chunks=0), "chunks must be"),
+    (dict(analysis="tail_index", width=[5], sigma_w2=[0.1], progress="yes"), "progress must be"),
+    (dict(analysis=counted, width=[5], sigma_w2=[0.1], depth=[1, 0]), "axis depth=0"),
+])
+def test_bad_input_is_refused_by_name_before_any_task(kwargs, message):
+    analysis = kwargs.pop("analysis")
+    with pytest.raises(ValueError, match=message):
+        sigdist.sweep(analysis, client=NoTasks(), **kwargs)
