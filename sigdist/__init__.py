@@ -58,6 +58,7 @@ from .spectrum import critical_window, mellin_eigenvalue, tail_index
 from .stationary import discrete_eigen, mixing_depth, stationary_law, stationary_moments
 from .weights import WeightLaw
 from . import analyses
+from .campaign import Campaign, campaign
 from .sweep import sweep
 
 __version__ = "0.2.0"
@@ -90,5 +91,5 @@ __all__ = [
     "stationary",
     "weights",
     # sweeps
-    "analyses", "sweep",
+    "Campaign", "analyses", "campaign", "sweep",
 ]

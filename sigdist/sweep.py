@@ -15,19 +15,16 @@ embedded cluster pins numba and BLAS to one thread per worker).
 from __future__ import annotations
 
 import math
-import os
 import warnings
 
 import numpy as np
 
 from ._random import seed_sequence
+from ._sweep_engine import WORKER_ENV, embedded_client, pin_threads, progress_bar
 from ._sweep_store import ChunkStore
 from .analyses import NETWORK_PARAMETERS, Analysis, Output, build_network, get_analysis
 
-__all__ = ["sweep"]
-
-#: environment of the embedded cluster's worker processes: one thread per worker for numba and BLAS
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+__all__ = ["WORKER_ENV", "sweep"]
 
 _MAX_CHUNK = 10_000
 
@@ -96,7 +93,7 @@ def _check_values(values, outputs):
 
 def run_chunk(plan: _Plan, start: int, stop: int):
     """Evaluate the points ``start .. stop - 1``: a dict of arrays (values, ``error``, ``warning``)."""
-    _pin_threads()
+    pin_threads()
     n = stop - start
     arrays = {o.name: np.full((n, *o.shape), np.nan) for o in plan.outputs}
     errors, warns = [], []
@@ -110,32 +107,6 @@ def run_chunk(plan: _Plan, start: int, stop: int):
     arrays["error"] = np.array(errors, dtype=str)
     arrays["warning"] = np.array(warns, dtype=str)
     return arrays
-
-
-def _pin_threads():
-    """On a dask worker: numba at one thread (BLAS is pinned by the embedded cluster's environment)."""
-    try:
-        from distributed import get_worker
-
-        get_worker()
-    except (ImportError, ValueError):
-        return
-    import sys
-
-    if "numba" in sys.modules:
-        import numba
-
-        numba.set_num_threads(1)
-
-
-def _progress_bar(total, desc, progress, initial=0):
-    """A tqdm bar on stderr over chunks: None shows it once the work has run about 2 s."""
-    from tqdm.auto import tqdm
-
-    if progress not in (None, True, False):
-        raise ValueError(f"progress must be None, True or False, got {progress!r}")
-    return tqdm(total=total, initial=initial, desc=desc, unit="chunk", disable=progress is False,
-                delay=2.0 if progress is None else 0.0)
 
 
 def _axes(analysis, axes):
@@ -342,7 +313,7 @@ def _run(plan, bounds, client, store, progress):
                     results[k] = arrays
     todo = [b for b in bounds if b[0] not in results]
     desc = f"sweep {plan.analysis.name}"
-    with _progress_bar(len(bounds), desc, progress, initial=len(results)) as bar:
+    with progress_bar(len(bounds), desc, progress, unit="chunk", initial=len(results)) as bar:
         if not todo:
             return results
         if client == "serial":
@@ -351,7 +322,7 @@ def _run(plan, bounds, client, store, progress):
                 bar.update(1)
             return results
         if client is None:
-            with _embedded_client() as own:
+            with embedded_client() as own:
                 _distributed(own, plan, todo, results, store, bar)
         else:
             _distributed(client, plan, todo, results, store, bar)
@@ -369,7 +340,7 @@ def _distributed(client, plan, todo, results, store, bar):
 
     futures = {client.submit(run_chunk, plan, start, stop, pure=False): (k, start, stop) for k, start, stop in todo}
     try:
-        for fut in as_completed(futures):
+        for fut in as_completed(list(futures), loop=client.loop):
             k, start, stop = futures[fut]
             try:
                 arrays = _finish(store, k, fut.result())
@@ -381,27 +352,6 @@ def _distributed(client, plan, todo, results, store, bar):
             bar.update(1)
     finally:
         client.cancel(list(futures))
-
-
-def _embedded_client():
-    """A Client on a LocalCluster of one single-threaded process per core (closed with the context)."""
-    import contextlib
-    import logging
-
-    from distributed import Client, LocalCluster
-
-    try:
-        n_workers = len(os.sched_getaffinity(0))
-    except AttributeError:
-        n_workers = os.cpu_count() or 1
-    stack = contextlib.ExitStack()
-    with warnings.catch_warnings():  # "Port 8787 is already in use": another cluster's dashboard; none is needed
-        warnings.filterwarnings("ignore", message="Port .* is already in use")
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR, env=WORKER_ENV)
-    stack.enter_context(cluster)
-    stack.enter_context(Client(cluster))
-    return stack
 
 
 def _dataset(plan, results, size):

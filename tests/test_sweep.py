@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("distributed")
+pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use")
 
 import sigdist  # noqa: E402
 from sigdist.analyses import ANALYSES  # noqa: E402
-from sigdist.sweep import WORKER_ENV  # noqa: E402
+from sigdist._sweep_engine import WORKER_ENV  # noqa: E402
 
 CALLS = []
 
@@ -109,7 +110,6 @@ def test_serial_and_in_process_cluster_agree_to_the_bit(in_process):
     assert (z != 0).all() and float(np.abs(z).max()) < 5
 
 
-@pytest.mark.filterwarnings("ignore:Port .* is already in use")
 def test_two_worker_processes_agree_with_the_serial_loop():
     from distributed import Client, LocalCluster
 
