@@ -192,3 +192,71 @@ def test_bad_input_is_refused_by_name_before_any_task(kwargs, message):
     analysis = kwargs.pop("analysis")
     with pytest.raises(ValueError, match=message):
         sigdist.sweep(analysis, client=NoTasks(), **kwargs)
+
+
+def _cli(argv):
+    import argparse
+
+    from sigdist import sweep_cli
+
+    parser = argparse.ArgumentParser(prog="sigdist")
+    sweep_cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return sweep_cli.run(args)
+
+
+CONFIG = """
+analysis = "tail_index"
+seed = 0
+scheduler = "serial"
+[axes]
+width = [5, 20]
+sigma_w2 = { start = 0.05, stop = 0.5, num = 4 }
+sigma_b2 = { start = 0.01, stop = 1.0, num = 3, log = true }
+depth = 1
+"""
+
+
+def test_cli_sweep_writes_netcdf_and_resumes_from_its_store(tmp_path, capsys):
+    import xarray as xr
+
+    config = tmp_path / "c.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "t.nc"
+    assert _cli(["sweep", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert "at 24 points (0 failed)" in capsys.readouterr().out
+    with xr.open_dataset(out, engine="scipy") as ds:
+        assert ds.tail_index.dims == ("width", "sigma_w2", "sigma_b2")
+        np.testing.assert_allclose(ds.sigma_b2, [0.01, 0.1, 1.0])
+        direct = sigdist.sweep("tail_index", width=[5, 20], sigma_w2=np.linspace(0.05, 0.5, 4),
+                               sigma_b2=np.geomspace(0.01, 1.0, 3), depth=1, client="serial", seed=0)
+        np.testing.assert_array_equal(ds.tail_index.values, direct.tail_index.values)
+    chunks = sorted(p.name for p in (tmp_path / "t.nc.store").iterdir())
+    assert len(chunks) == 25  # 24 single-point chunks and the manifest
+    store = tmp_path / "t.nc.store"
+    (store / chunks[3]).unlink()
+    before = {name: (store / name).stat().st_mtime_ns for name in chunks if name != chunks[3]}
+    assert _cli(["sweep", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert (store / chunks[3]).exists()  # the missing chunk is computed again, the others are read
+    assert {name: (store / name).stat().st_mtime_ns for name in before} == before
+    assert _cli(["sweep", str(config), "--out", str(tmp_path / "t.csv")]) == 0
+    assert (tmp_path / "t.csv").read_text().startswith("width,sigma_w2,sigma_b2,tail_index")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("analysis = 'tail_index'\n", "the table \\[axes\\] is missing"),
+    ("analysis = 'tail_index'\ncolour = 1\n[axes]\nwidth = [5]\n", "unknown key"),
+    ("analysis = 'nope'\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "analysis must be one of"),
+    ("analysis = 'tail_index'\n[axes]\nwidth = [5]\nsigma_w2 = { start = 0.1, stop = 1 }\n", "axes.sigma_w2"),
+    ("analysis = 'tail_index'\n[axes]\nwidth = [5, 0]\nsigma_w2 = [0.1]\n", "axis width=0"),
+    ("analysis = = \n", "not valid TOML"),
+])
+def test_cli_sweep_refuses_a_bad_config_in_one_line(tmp_path, capsys, text, message):
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    with pytest.raises(SystemExit) as exc:
+        _cli(["sweep", str(config), "--out", str(tmp_path / "t.nc"), "--scheduler", "serial"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert __import__("re").search(message, err), err
