@@ -27,6 +27,9 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 * Activation lengths (Hanin & Rolnick 2018): :mod:`~sigdist.lengths`,
   :mod:`~sigdist.initializers`, :mod:`~sigdist.length_bounds`, :mod:`~sigdist.residual_lengths`.
 * :mod:`~sigdist.montecarlo`: real networks in torch (the ``mc`` extra), for cross-checks.
+* Parameter grids and Monte Carlo campaigns on dask.distributed, returned as xarray:
+  :func:`~sigdist.sweep` (:mod:`~sigdist.analyses`, the registry of named analyses) and
+  :func:`~sigdist.campaign`.
 * The application layer on top: :mod:`~sigdist.cli`, :mod:`~sigdist.demo`, :mod:`~sigdist.plotting`.
 """
 

@@ -27,6 +27,7 @@ from .analyses import NETWORK_PARAMETERS, Analysis, Output, build_network, get_a
 __all__ = ["WORKER_ENV", "sweep"]
 
 _MAX_CHUNK = 10_000
+_MESSAGE = 300  # characters kept of a point's error and warnings (the string variables' width)
 
 
 def _python(value):
@@ -102,8 +103,8 @@ def run_chunk(plan: _Plan, start: int, stop: int):
         if values is not None:
             for name, v in values.items():
                 arrays[name][j] = v
-        errors.append(error)
-        warns.append(warn)
+        errors.append(error[:_MESSAGE])
+        warns.append(warn[:_MESSAGE])
     arrays["error"] = np.array(errors, dtype=str)
     arrays["warning"] = np.array(warns, dtype=str)
     return arrays
@@ -361,14 +362,15 @@ def _dataset(plan, results, size):
 
     n, shape = plan.size, plan.shape
     flat = {o.name: np.full((n, *o.shape), np.nan) for o in plan.outputs}
-    errors, warns = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
     for k, arrays in results.items():
         start = k * size
         stop = start + len(arrays["error"])
         for o in plan.outputs:
             flat[o.name][start:stop] = arrays[o.name]
-        errors[start:stop] = arrays["error"]
-        warns[start:stop] = arrays["warning"]
+    # the messages in flat order: one string array as wide as the longest message, no Python objects
+    order = sorted(results)
+    errors = np.concatenate([results[k]["error"] for k in order]) if order else np.full(n, "")
+    warns = np.concatenate([results[k]["warning"] for k in order]) if order else np.full(n, "")
     coords = {name: values for name, values in zip(plan.names, plan.values)}
     coords.update(plan.fixed)
     data = {}
@@ -376,9 +378,9 @@ def _dataset(plan, results, size):
         coords.update({d: np.asarray(c) for d, c in o.coords.items()})
         data[o.name] = ((*plan.names, *o.dims), flat[o.name].reshape(*shape, *o.shape),
                         {"units": o.units, "description": o.description})
-    data["error"] = (plan.names, errors.astype(str).reshape(shape),
+    data["error"] = (plan.names, errors.reshape(shape),
                      {"description": "the exception of a point that failed ('' where it succeeded; values NaN)"})
-    data["warning"] = (plan.names, warns.astype(str).reshape(shape),
+    data["warning"] = (plan.names, warns.reshape(shape),
                        {"description": "warnings raised at the point ('' where none)"})
     kind = "Network.bn_chain(width, gamma=gamma)" if plan.analysis.network_kind == "bn_chain" else \
         "Network.constant(width, depth, sigma_w2, sigma_b2, activation); sigma_w2 = variance of one weight entry"
