@@ -6,9 +6,10 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import warnings
 
-__all__ = ["WORKER_ENV", "embedded_client", "pin_threads", "progress_bar"]
+__all__ = ["WORKER_ENV", "embedded_client", "pin_threads", "progress_bar", "recording_warnings"]
 
 #: environment of the embedded cluster's worker processes: one thread per worker for numba and BLAS
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -53,3 +54,37 @@ def embedded_client():
                                dashboard_address=None, silence_logs=logging.ERROR, env=WORKER_ENV)
     with cluster, Client(cluster) as client:
         yield client
+
+
+_local = threading.local()
+_install = threading.Lock()
+_forward = {}
+
+
+def _dispatch(message, category, filename, lineno, file=None, line=None):
+    records = getattr(_local, "records", None)
+    if records is None:
+        return _forward["showwarning"](message, category, filename, lineno, file, line)
+    records.append(f"{category.__name__}: {message}")
+
+
+@contextlib.contextmanager
+def recording_warnings():
+    """The warnings shown in this thread while in the context, as a list of ``"Category: message"``.
+
+    ``warnings.catch_warnings`` swaps process-wide state and cannot nest across threads (a worker with
+    several threads would leave another task's recorder installed); here one dispatcher, installed once
+    (again if something replaced it), sends each thread's warnings to that thread's list and the others'
+    to the previous ``showwarning``. Python's filters still decide what is shown: a warning repeated
+    verbatim from the same line is shown once per process under the default filters.
+    """
+    with _install:
+        if warnings.showwarning is not _dispatch:
+            _forward["showwarning"] = warnings.showwarning
+            warnings.showwarning = _dispatch
+    outer = getattr(_local, "records", None)
+    _local.records = records = []
+    try:
+        yield records
+    finally:
+        _local.records = outer

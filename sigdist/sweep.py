@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from ._random import seed_sequence
-from ._sweep_engine import WORKER_ENV, embedded_client, pin_threads, progress_bar
+from ._sweep_engine import WORKER_ENV, embedded_client, pin_threads, progress_bar, recording_warnings
 from ._sweep_store import ChunkStore
 from .analyses import NETWORK_PARAMETERS, Analysis, Output, build_network, get_analysis
 
@@ -64,8 +64,7 @@ class _Plan:
         kw = {k: v for k, v in params.items() if k not in NETWORK_PARAMETERS}
         if analysis.random:
             kw["seed"] = self.seed(index)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with recording_warnings() as caught:
             try:
                 network = build_network(analysis.network_kind, net_params)
                 values = analysis.function(network, **kw)
@@ -73,7 +72,7 @@ class _Plan:
                 error = ""
             except Exception as err:  # a point that fails records its message; the sweep goes on
                 values, error = None, f"{type(err).__name__}: {err}"
-        seen = dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
+        seen = dict.fromkeys(caught)
         return values, error, "; ".join(seen)
 
 

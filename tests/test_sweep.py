@@ -260,3 +260,21 @@ def test_cli_sweep_refuses_a_bad_config_in_one_line(tmp_path, capsys, text, mess
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert __import__("re").search(message, err), err
+
+
+def warns_at_odd_width(network):
+    import warnings
+
+    if network[0].width % 2:
+        warnings.warn(f"odd width {network[0].width}", UserWarning)
+    return {"value": 1.0}
+
+
+def test_each_point_records_its_own_warnings_on_threaded_workers(in_process):
+    import warnings
+
+    ds = sigdist.sweep(warns_at_odd_width, width=np.arange(2, 42), sigma_w2=[0.1], client=in_process, chunks=3)
+    expected = [f"UserWarning: odd width {w}" if w % 2 else "" for w in range(2, 42)]
+    assert ds.warning.values[:, 0].tolist() == expected
+    with pytest.warns(UserWarning, match="after the sweep"):  # warnings outside a point are shown as before
+        warnings.warn("after the sweep", UserWarning)
