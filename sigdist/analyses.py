@@ -163,6 +163,10 @@ def _critical_window(network):
     return {"m_crit": w.m_crit, "m_upper": w.m_upper}
 
 
+def _check_critical_window(network):
+    mellin_domain(network)  # sigma_b2 = 0; relu, linear or abs; Gaussian
+
+
 def _stationary(network):
     m = stationary_moments(network)
     return {"first_moment": m.first_moment, "second_moment": m.second_moment}
@@ -224,7 +228,7 @@ ANALYSES = {a.name: a for a in [
              _moments, (Output("first_moment", "y0", f"E of the {_Z} (exact)"),
                         Output("second_moment", "y0^2", f"E of the square of the {_Z} (exact)"),
                         Output("variance", "y0^2", f"Var of the {_Z} (exact)")),
-             {"y0": 1.0}, check=lambda network, y0=1.0: squared_norm_moments(network, y0)),
+             {"y0": 1.0}, check=_check_law),
     Analysis("tail_index", "Kesten-Goldie tail index alpha of the stationary law, P(z > t) ~ t^-alpha "
              "(spectrum.tail_index; exact root, the bias does not enter)", _tail_index,
              (Output("tail_index", "1", "alpha with P(z > t) ~ t^-alpha (exact root)"),), {}, check=_check_tail_index),
@@ -232,7 +236,7 @@ ANALYSES = {a.name: a for a in [
              "sigma_b2 = 0)", _critical_window,
              (Output("m_crit", "1", "lower end of the critical window (root of lambda_m = 1, ~1e-12 width)"),
               Output("m_upper", "1", "upper end of the critical window")), {},
-             check=lambda network: mellin_domain(network)),
+             check=_check_critical_window),
     Analysis("stationary_mean", "exact first two moments of the stationary law (stationary.stationary_moments; "
              "inf where they diverge)", _stationary,
              (Output("first_moment", "sigma_b2", "E z under the stationary law (exact; inf: diverges)"),

@@ -22,7 +22,7 @@ import numpy as np
 from ._random import seed_sequence
 from ._sweep_engine import WORKER_ENV, embedded_client, pin_threads, progress_bar, recording_warnings
 from ._sweep_store import ChunkStore
-from .analyses import NETWORK_PARAMETERS, Analysis, Output, build_network, get_analysis
+from .analyses import ANALYSES, NETWORK_PARAMETERS, Analysis, Output, build_network, get_analysis
 
 __all__ = ["WORKER_ENV", "sweep"]
 
@@ -39,12 +39,17 @@ class _Plan:
     """What a task needs: small and picklable (the axes' values, not the grid)."""
 
     def __init__(self, analysis: Analysis, names, values, fixed, entropy, spawn_key, outputs):
-        self.analysis = analysis
+        # a registered analysis travels by name (its functions are looked up on the worker)
+        self._analysis = analysis.name if ANALYSES.get(analysis.name) is analysis else analysis
         self.names, self.values, self.fixed = list(names), [np.asarray(v) for v in values], dict(fixed)
         self.entropy, self.spawn_key = entropy, tuple(spawn_key)
         self.outputs = list(outputs)  # Output objects
         self.shape = tuple(len(v) for v in self.values)
         self.size = int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def analysis(self) -> Analysis:
+        return ANALYSES[self._analysis] if isinstance(self._analysis, str) else self._analysis
 
     def params(self, index):
         """The parameters of the point with flat index ``index``."""
@@ -255,7 +260,8 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
         estimates (``error_estimate``) beside the values; ``error`` (str: ``""`` where the point
         succeeded, else the exception's message; the values there are NaN) and ``warning`` (the
         warnings a point raised). Attributes: ``analysis``, ``description``, ``sigdist_version``,
-        ``seed``, ``chunks``, ``network``.
+        ``seed``, ``seed_spawn_key``, ``chunks``, ``network`` (how a point's network is built) and
+        ``failed_points``.
 
     Raises
     ------
