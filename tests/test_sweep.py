@@ -11,7 +11,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use")
 
 import sigdist  # noqa: E402
 from sigdist.analyses import ANALYSES  # noqa: E402
-from sigdist._sweep_engine import WORKER_ENV  # noqa: E402
 
 CALLS = []
 
@@ -51,7 +50,7 @@ def in_process():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+            Client(cluster, set_as_default=False) as client:
         yield client
 
 
@@ -110,15 +109,28 @@ def test_serial_and_in_process_cluster_agree_to_the_bit(in_process):
     assert (z != 0).all() and float(np.abs(z).max()) < 5
 
 
-def test_two_worker_processes_agree_with_the_serial_loop():
-    from distributed import Client, LocalCluster
+def worker_threads(network, seed=None):
+    """The thread settings a point sees, and a draw from its seed (a point takes 50 ms: both workers get some)."""
+    import time
 
-    serial = sigdist.sweep("mean_cosine", client="serial", seed=5, **COSINE_GRID)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      env=WORKER_ENV) as cluster, Client(cluster) as client:
-        ds = sigdist.sweep("mean_cosine", client=client, chunks=2, seed=5, **COSINE_GRID)
-        assert len(client.scheduler_info()["workers"]) == 2
-    np.testing.assert_array_equal(ds.cosine_mean.values, serial.cosine_mean.values)
+    time.sleep(0.05)
+    return {"numba_threads": float(os.environ.get("NUMBA_NUM_THREADS", "nan")),
+            "pid": float(os.getpid()), "draw": float(np.random.default_rng(seed).standard_normal())}
+
+
+def test_the_embedded_cluster_is_two_pinned_processes_and_agrees_with_the_serial_loop(monkeypatch):
+    import distributed
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # size it as 2 cores
+    grid = dict(width=np.arange(1, 9), sigma_w2=[0.1, 0.2], seed=5, chunks=2)
+    serial = sigdist.sweep(worker_threads, client="serial", **grid)
+    ds = sigdist.sweep(worker_threads, **grid)  # client=None: the embedded LocalCluster
+    np.testing.assert_array_equal(ds.draw.values, serial.draw.values)
+    assert (ds.numba_threads == 1).all()
+    pids = set(ds.pid.values.ravel().tolist())
+    assert len(pids) == 2 and os.getpid() not in pids  # two worker processes, not this one
+    with pytest.raises(ValueError):
+        distributed.default_client()  # the embedded cluster and its client are closed
 
 
 def test_a_failing_point_records_its_message_and_the_rest_completes(in_process):
