@@ -28,6 +28,9 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 * Activation lengths (Hanin & Rolnick 2018): :mod:`~sigdist.lengths`,
   :mod:`~sigdist.initializers`, :mod:`~sigdist.length_bounds`, :mod:`~sigdist.residual_lengths`.
 * :mod:`~sigdist.montecarlo`: real networks in torch (the ``mc`` extra), for cross-checks.
+* Parameter grids and Monte Carlo campaigns on dask.distributed, returned as xarray:
+  :func:`~sigdist.sweep` (:mod:`~sigdist.analyses`, the registry of named analyses) and
+  :func:`~sigdist.campaign`.
 * The application layer on top: :mod:`~sigdist.cli`, :mod:`~sigdist.demo`, :mod:`~sigdist.plotting`.
 """
 
@@ -59,6 +62,9 @@ from .residual_lengths import residual_length_moments
 from .spectrum import critical_window, mellin_eigenvalue, tail_index
 from .stationary import discrete_eigen, mixing_depth, stationary_law, stationary_moments
 from .weights import WeightLaw
+from . import analyses
+from .campaign import Campaign, campaign
+from .sweep import sweep
 
 __version__ = "0.2.0"
 
@@ -89,4 +95,6 @@ __all__ = [
     "propagation", "rank", "rank_chain", "rank_profile", "relu_pair", "residual_lengths", "scalar_product", "series",
     "spectrum", "stationary",
     "weights",
+    # sweeps
+    "Campaign", "analyses", "campaign", "sweep",
 ]

@@ -1,0 +1,90 @@
+"""The dask side of sweeps and campaigns: the embedded cluster, thread pinning on workers, the progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+import warnings
+
+__all__ = ["WORKER_ENV", "embedded_client", "pin_threads", "progress_bar", "recording_warnings"]
+
+#: environment of the embedded cluster's worker processes: one thread per worker for numba and BLAS
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def pin_threads():
+    """On a dask worker: numba at one thread (BLAS is pinned by the embedded cluster's environment)."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(1)
+
+
+def progress_bar(total, desc, progress=None, unit="it", initial=0):
+    """A tqdm bar on stderr: ``progress=None`` shows it once the work has run about 2 s."""
+    from tqdm.auto import tqdm
+
+    if progress not in (None, True, False):
+        raise ValueError(f"progress must be None, True or False, got {progress!r}")
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=progress is False,
+                delay=2.0 if progress is None else 0.0)
+
+
+@contextlib.contextmanager
+def embedded_client():
+    """A Client on a LocalCluster of one single-threaded process per core, closed on leaving the context."""
+    from distributed import Client, LocalCluster
+
+    try:
+        n_workers = len(os.sched_getaffinity(0))
+    except AttributeError:
+        n_workers = os.cpu_count() or 1
+    with warnings.catch_warnings():  # "Port 8787 is already in use": another cluster's dashboard; none is needed
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR, env=WORKER_ENV)
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+_local = threading.local()
+_install = threading.Lock()
+_forward = {}
+
+
+def _dispatch(message, category, filename, lineno, file=None, line=None):
+    records = getattr(_local, "records", None)
+    if records is None:
+        return _forward["showwarning"](message, category, filename, lineno, file, line)
+    records.append(f"{category.__name__}: {message}")
+
+
+@contextlib.contextmanager
+def recording_warnings():
+    """The warnings shown in this thread while in the context, as a list of ``"Category: message"``.
+
+    ``warnings.catch_warnings`` swaps process-wide state and cannot nest across threads (a worker with
+    several threads would leave another task's recorder installed); here one dispatcher, installed once
+    (again if something replaced it), sends each thread's warnings to that thread's list and the others'
+    to the previous ``showwarning``. Python's filters still decide what is shown: a warning repeated
+    verbatim from the same line is shown once per process under the default filters.
+    """
+    with _install:
+        if warnings.showwarning is not _dispatch:
+            _forward["showwarning"] = warnings.showwarning
+            warnings.showwarning = _dispatch
+    outer = getattr(_local, "records", None)
+    _local.records = records = []
+    try:
+        yield records
+    finally:
+        _local.records = outer
