@@ -9,7 +9,7 @@ import sys
 import threading
 import warnings
 
-__all__ = ["WORKER_ENV", "embedded_client", "pin_threads", "progress_bar", "recording_warnings"]
+__all__ = ["WORKER_ENV", "embedded_client", "pin_threads", "recording_warnings"]
 
 #: environment of the embedded cluster's worker processes: one thread per worker for numba and BLAS
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -27,16 +27,6 @@ def pin_threads():
         import numba
 
         numba.set_num_threads(1)
-
-
-def progress_bar(total, desc, progress=None, unit="it", initial=0):
-    """A tqdm bar on stderr: ``progress=None`` shows it once the work has run about 2 s."""
-    from tqdm.auto import tqdm
-
-    if progress not in (None, True, False):
-        raise ValueError(f"progress must be None, True or False, got {progress!r}")
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=progress is False,
-                delay=2.0 if progress is None else 0.0)
 
 
 @contextlib.contextmanager

@@ -21,7 +21,8 @@ import numpy as np
 from ._checks import check_integer, check_input_norm
 from ._random import seed_sequence
 from ._result import Result
-from ._sweep_engine import embedded_client, pin_threads, progress_bar
+from ._progress import check_progress, progress_bar
+from ._sweep_engine import embedded_client, pin_threads
 from .network import Network, as_network
 
 __all__ = ["Campaign", "campaign"]
@@ -217,8 +218,7 @@ def campaign(network, y0=1.0, n_networks=100_000, *, client=None, block=None, se
         if edges.ndim != 1 or edges.size < 2 or not np.all(np.isfinite(edges)) or edges[0] <= 0 \
                 or np.any(np.diff(edges) <= 0):
             raise ValueError("bins must be an int >= 1 or increasing positive finite edges (at least 2)")
-    if progress not in (None, True, False):
-        raise ValueError(f"progress must be None, True or False, got {progress!r}")
+    progress = check_progress(progress)
     if not (client is None or client == "serial" or hasattr(client, "submit")):
         raise ValueError(f"client must be None, 'serial' or a distributed.Client, got {client!r}")
     ss = seed_sequence(seed)

@@ -20,7 +20,8 @@ import warnings
 import numpy as np
 
 from ._random import seed_sequence
-from ._sweep_engine import WORKER_ENV, embedded_client, pin_threads, progress_bar, recording_warnings
+from ._progress import check_progress, progress_bar
+from ._sweep_engine import WORKER_ENV, embedded_client, pin_threads, recording_warnings
 from ._sweep_store import ChunkStore
 from .analyses import ANALYSES, NETWORK_PARAMETERS, Analysis, Output, build_network, get_analysis
 
@@ -279,8 +280,7 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
     """
     analysis = get_analysis(analysis)
     names, values, fixed = _axes(analysis, axes)
-    if progress not in (None, True, False):
-        raise ValueError(f"progress must be None, True or False, got {progress!r}")
+    progress = check_progress(progress)
     if not (client is None or client == "serial" or hasattr(client, "submit")):
         raise ValueError(f"client must be None, 'serial' or a distributed.Client, got {client!r}")
     n = int(np.prod([len(v) for v in values], dtype=np.int64))
