@@ -89,26 +89,14 @@ html_static_path = []
 html_show_sourcelink = False
 
 
-# --- three docstrings that docutils misreads; the fix belongs in the docstrings (listed in the report of
-# issue 15), until then the build repairs them here, for the rendered text only
+# --- autosummary cuts a docstring's summary at "... ", leaving an inline literal open: inside literals the
+# three dots are rendered as one ellipsis character (the rendered text only)
 def _repair_docstring(app, what, name, obj, options, lines):
     import re
 
     for i, line in enumerate(lines):
         # "``T_L ... T_1``": autosummary cuts a summary at "... " and leaves a literal open
         lines[i] = re.sub(r"``[^`]*``", lambda m: m.group(0).replace("...", "\u2026"), line)
-    if name == "sigdist.montecarlo._compare.Comparison.passes" or name.endswith("Comparison.passes"):
-        lines[:] = [line.replace(" |z| ", " :math:`|z|` ") for line in lines]
-    if name == "sigdist.weights":
-        # the simple table's second column is two characters too narrow for the truncated-normal row
-        for i, line in enumerate(lines):
-            if line.startswith("=" * 22 + "  "):
-                lines[i] = line[:66] + "==" + line[66:]
-            elif line.startswith("``") or line.startswith("name "):
-                j = 66
-                while j < len(line) and line[j] != " ":
-                    j += 1
-                lines[i] = line[:j] + "  " + line[j:]
 
 
 def setup(app):

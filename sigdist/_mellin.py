@@ -41,6 +41,10 @@ from .kernel import Chi2Mixture
 _LOG2 = math.log(2.0)
 
 
+class _InBulk(FloatingPointError):
+    """A tail asked at a point in the bulk, where the saddle point is too close for the inversion."""
+
+
 class _Chi2Factor:
     """``sum_j w_j c_j^s 2^s Gamma(k_j/2 + s) / Gamma(k_j/2)`` for one layer's chi-square mixture
     :math:`S = \\sum_j w_j c_j \\chi^2_{k_j}` (:class:`~sigdist.kernel.Chi2Mixture`; all weights down to
@@ -164,11 +168,15 @@ class ProductTails:
         return optimize.brentq(f, lo, hi, xtol=1e-12) if f(hi) > 0 else hi
 
     def tail(self, t, upper):
-        """``P(z > t)`` (``upper``) or ``P(0 < z <= t)`` for each ``t > 0``, relative accuracy ~1e-12."""
+        """``P(z > t)`` (``upper``) or ``P(0 < z <= t)`` for each ``t > 0``, relative accuracy ~1e-12; NaN
+        where ``t`` lies in the bulk (the saddle point too close to it for the inversion), where the grid answers."""
         t = np.atleast_1d(np.asarray(t, dtype=np.float64))
         out = np.empty(t.shape)
         for i, ti in enumerate(t.ravel()):
-            out.flat[i] = self._tail_one(math.log(ti), upper)
+            try:
+                out.flat[i] = self._tail_one(math.log(ti), upper)
+            except _InBulk:
+                out.flat[i] = math.nan
         return out
 
     def _tail_one(self, x, upper):
@@ -190,8 +198,8 @@ class ProductTails:
                      34.0 / max(theta - self.strip, 1e-3))
         n = int(math.ceil(w_max * period / (2 * math.pi))) + 1
         if n > 4_000_000:
-            raise FloatingPointError(f"Mellin-Barnes tail at log t = {x:.6g} needs {n} nodes (saddle {theta:.3g}): "
-                                     "the point lies in the bulk, where the grid answers")
+            raise _InBulk(f"Mellin-Barnes tail at log t = {x:.6g} needs {n} nodes (saddle {theta:.3g}): "
+                          "the point lies in the bulk, where the grid answers")
         w = np.linspace(0.0, w_max, n)
         dw = w[1] - w[0]
         s = theta + 1j * w

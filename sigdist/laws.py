@@ -197,7 +197,7 @@ class SquaredNormLaw(Law):
             use = pos & (value < threshold * mass)
             if np.any(use):
                 value = np.array(value, dtype=np.float64)
-                value[use] = f(x[use])
+                value[use] = np.where(np.isnan(e := f(x[use])), value[use], e)  # NaN: in the bulk, the grid's
             return value
         if not self._is_log:
             return value
@@ -271,7 +271,7 @@ class SquaredNormLaw(Law):
                 value = self._cont_mass - lower if upper else lower
                 use = faint & (value < threshold * self._cont_mass) & (value <= 0.5 * self._cont_mass)
                 if np.any(use):
-                    out[use] = _log_tail_density(f, zz[use])
+                    out[use] = np.where(np.isnan(d := _log_tail_density(f, zz[use])), out[use], d)
         return out
 
     def _logcdf(self, x):
@@ -526,7 +526,7 @@ def _log_tail_density(f, x, h=2e-3):
         logs = [np.log(f(x * math.exp(k * h))) for k in (-2, -1, 1, 2)]
         slope = (logs[0] - 8.0 * logs[1] + 8.0 * logs[2] - logs[3]) / (12.0 * h)
         out = mid + np.log(np.abs(slope)) - np.log(x)
-    return np.where(np.isfinite(out), out, -np.inf)
+    return np.where(np.isfinite(out) | np.isnan(mid), out, -np.inf)  # NaN: f has no value there
 
 
 def _values_at(func, z):

@@ -5,13 +5,13 @@ is drawn from the registered standard form below. Every part of sigdist that dra
 moment of, a weight reads it here: the Monte Carlo engine, the batch-norm chain, the length
 moments of Hanin & Rolnick (2018) (which need the standardised fourth moment ``kappa``).
 
-======================  ==========================================  =====================  ==============
-name                    ``u``                                       ``Var u``              ``kappa``
-======================  ==========================================  =====================  ==============
-``"gaussian"``          ``N(0, 1)``                                  1                      3
-``"uniform"``           ``U[-sqrt 3, sqrt 3]``                       1                      9/5
-``"truncated_normal"``  ``N(0, 1)`` cut to ``[-2, 2]``, not rescaled  0.77374 (see below)    2.3655
-======================  ==========================================  =====================  ==============
+======================  ============================================  ===================  =========
+name                    ``u``                                         ``Var u``            ``kappa``
+======================  ============================================  ===================  =========
+``"gaussian"``          ``N(0, 1)``                                   1                    3
+``"uniform"``           ``U[-sqrt 3, sqrt 3]``                        1                    9/5
+``"truncated_normal"``  ``N(0, 1)`` cut to ``[-2, 2]``, not rescaled  0.77374 (see below)  2.3655
+======================  ============================================  ===================  =========
 
 The truncated normal is PyTorch's ``trunc_normal_(std=s, a=-2 s, b=2 s)`` (and Keras <= 2.1's
 ``he_normal``): its variance is ``TRUNCATED_NORMAL_VARIANCE_FACTOR * s^2``, not ``s^2``.

@@ -52,7 +52,7 @@ class Comparison(Result):
     moment_z: dict
 
     def passes(self, level=1e-3, z_max=4.0) -> bool:
-        """KS and chi2 p-values above ``level`` and every moment |z| below ``z_max``."""
+        """KS and chi2 p-values above ``level`` and every moment :math:`|z|` below ``z_max``."""
         return (self.ks_pvalue > level and self.chi2_pvalue > level
                 and all(abs(z) < z_max for z in self.moment_z.values()))
 
