@@ -148,7 +148,8 @@ class TransitionOperator:
             raise ValueError(f"grid must be a sigdist.grid.LogGrid or None, got {type(grid).__name__}")
         grid = grid if grid is not None else self.grid
         if grid is None:
-            raise ValueError("matrix needs a LogGrid (pass grid= here or to the constructor)")
+            raise ValueError("matrix needs a LogGrid: pass grid= here or to the constructor (the stationary law's "
+                             "is sigdist.stationary.default_stationary_grid(op, tol); eigenpairs: sigdist.discrete_eigen)")
         if self.route == "lattice":
             raise ValueError("the lattice route has no matrix; use method='auto'")
         u = grid.points

@@ -54,8 +54,17 @@ def main(argv=None):
     use_file_backend()
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    # initialisers with the same weight variance have the same curve: one line, their names joined
+    groups = []
     for name, c in curves.items():
-        ax.semilogy(depths, c, marker="o", ms=3, label=name)
+        for group in groups:
+            if np.allclose(curves[group[0]], c, rtol=1e-12, atol=0.0):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    for group in groups:
+        ax.semilogy(depths, curves[group[0]], marker="o", ms=3, label=" = ".join(group))
     ax.set_xlabel("depth d (= width)")
     ax.set_ylabel(r"exact $E[M_d] / M_0$")
     ax.legend(fontsize=7, ncol=2)
