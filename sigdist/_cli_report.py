@@ -69,11 +69,14 @@ def option_error_message(err, options, fallback=None):
 
 
 def _plain(value):
-    """A JSON/CSV-ready value: numpy scalars to Python, NaN and infinities to None (strict JSON)."""
+    """A JSON/CSV-ready value: numpy scalars to Python, NaN to None, infinities to ``"inf"`` / ``"-inf"``
+    (strict JSON; the glossary's convention, as in :mod:`sigdist._export`)."""
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
     return value
 
 

@@ -426,6 +426,11 @@ class Law:
         without, it is returned."""
         return _export.law_to_csv(self, path, z)
 
+    def to_netcdf(self, path, z=None):
+        """The table of :meth:`to_xarray` written to ``path`` as netCDF (xarray's ``scipy`` engine: netCDF3,
+        no further dependency; ``xarray.open_dataset(path, engine="scipy")`` reads it back)."""
+        _export.law_to_xarray(self, z).to_netcdf(path, engine="scipy")
+
 
 def _outer_integral(integrand, start, end, sign, tol, scale):
     """``int integrand`` from ``start`` to ``end`` (``end`` may be infinite) over pieces growing tenfold.

@@ -37,18 +37,23 @@ def bisect_table(points, cum, f, target, widen=False):
 def solve_log_tail(f, target, start, upper, label):
     """``x`` with ``f(x) = target`` for a tail ``f`` spanning many decades (``P(z > x)`` if ``upper``, else
     ``P(0 < z <= x)``): ``log f(e^u) = log target`` bracketed by walking from ``u = start`` away from the
-    bulk, then Brent's method."""
+    bulk, then Brent's method; None where ``f`` is NaN (it has no value there, and the grid answers)."""
     def g(u):
-        return math.log(max(float(f(np.array([math.exp(u)]))[0]), 1e-320)) - math.log(target)
+        value = float(f(np.array([math.exp(u)]))[0])  # NaN: u lies in the bulk, where f does not answer
+        return value if math.isnan(value) else math.log(max(value, 1e-320)) - math.log(target)
 
     a = start
     ga = g(a)
+    if math.isnan(ga):
+        return None  # f is silent at the grid's answer (which the cdf then reads too): the grid's stands
     # cdf rises and sf falls with u: walk away from the bulk until the sign flips
     direction = -1.0 if (ga > 0) != upper else 1.0
     step = 0.5
     for _ in range(64):
         b = a + direction * step
         gb = g(b)
+        if math.isnan(gb):
+            return None
         if (gb > 0) != (ga > 0):
             break
         a, ga = b, gb

@@ -134,9 +134,7 @@ class SquaredNormLaw(Law):
     @property
     def _cont_mass(self):
         """The continuous part's mass as the cdf and sf read it (the series' where the law has them)."""
-        if self.continuous is None:
-            return 0.0
-        return self._series.mass if self._series is not None else self.continuous.mass
+        return 0.0 if self.continuous is None else (self.continuous if self._series is None else self._series).mass
 
     def _cont_cdf(self, z):
         if self.continuous is None:
@@ -380,8 +378,9 @@ class SquaredNormLaw(Law):
 
     def _invert_exact(self, f, target, upper):
         lower = min(max(self._cont_mass - target if upper else target, 1e-300), self._cont_mass)
-        start = math.log(max(float(self._invert_grid(np.array([lower]))[0]), 1e-300))
-        return solve_log_tail(f, target, start, upper, self.label)
+        grid = max(float(self._invert_grid(np.array([lower]))[0]), 1e-300)
+        x = solve_log_tail(f, target, math.log(grid), upper, self.label)
+        return grid if x is None else x
 
     def _invert_grid(self, target):
         cont = self.continuous

@@ -207,3 +207,20 @@ def test_a_rank_chain_result_exports_its_per_network_table_and_trace():
     assert header.split(",")[:3] == ["network", "r_network_means", "soft_rank_network_means"]
     ds = res.to_xarray()
     assert ds.r_network_means.values.tolist() == res.r_network_means.tolist()
+
+
+def test_law_netcdf_round_trips_the_table(law, tmp_path):
+    import xarray as xr
+
+    path = tmp_path / "law.nc"
+    law.to_netcdf(path, z=[0.5, 1.0, 2.0])
+    with xr.open_dataset(path, engine="scipy") as ds:
+        assert np.array_equal(ds.cdf.values, law.cdf(np.array([0.5, 1.0, 2.0])))
+        assert ds.attrs["label"] == law.label
+
+
+def test_the_cli_writes_infinities_as_the_glossary_says():
+    from sigdist._cli_report import Table
+
+    table = Table("spectrum", [], {"width": 4}, [[1.0, math.inf, math.nan]], ["g"] * 3, columns=["m", "a", "b"])
+    assert json.loads(json.dumps(table.as_dict(), allow_nan=False))["rows"] == [[1.0, "inf", None]]
