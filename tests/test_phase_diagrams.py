@@ -43,6 +43,16 @@ def test_tail_index_decreases_in_the_weight_variance_and_crosses_two_below_he():
     assert alpha[-1] < 1e-3  # supercritical: only the 2^-N regeneration at 0 keeps a stationary law
 
 
+@pytest.mark.parametrize("width", [5, 20, 100])
+def test_infinite_variance_begins_where_the_second_moment_map_is_one(width):
+    # alpha = 2 <=> E[(sigma_w2 S)^2] = s^2 (N + 5) / (4 N) = 1: the contour alpha = 2 is s = 2 sqrt(N / (N + 5))
+    s = 2 * math.sqrt(width / (width + 5))
+    ds = sigdist.sweep("tail_index", sigma_w2=np.array([s / width, 0.99 * s / width]), width=width, client="serial",
+                       seed=0, progress=False)
+    assert ds["tail_index"].values[0] == pytest.approx(2.0, rel=1e-9)
+    assert ds["tail_index"].values[1] > 2.0
+
+
 @pytest.mark.parametrize("width", [5, 20])
 def test_atom_is_two_to_the_minus_width_with_bias_and_accumulates_without(width):
     depth = 3

@@ -9,7 +9,8 @@
     sigma_b2 (z -> z / sigma_b2 maps the chain at sigma_b2 onto the one at 1: every scale-free property of
     the stationary law is a function of (s, N) only); the atom is 2^-N wherever sigma_b2 > 0 (each layer's
     pre-activations are symmetric and independent given the previous layer) and 1 - (1 - 2^-N)^L at
-    sigma_b2 = 0 (zero is absorbing).
+    sigma_b2 = 0 (zero is absorbing); alpha = 2 exactly at s = 2 sqrt(N / (N + 5)), where
+    E[(sigma_w2 S)^2] = s^2 (N + 5) / (4N) = 1 (the same 1 + 5/N as FM2's).
 (b) tanh: the finite-width order/chaos boundary. The mean cosine map rho -> E[cos] of one layer, at the
     mean-field fixed point q* of the q-map (Poole et al. 2016; the inputs' |x|^2 = y* = N E tanh(sqrt(q*) g)^2),
     has the fixed point rho = 1; it leaves 1 (a second fixed point below 1 appears) where the slope at
@@ -44,6 +45,7 @@ from scipy import optimize
 import sigdist
 from sigdist import Layer
 from sigdist.cosine import mean_cosine
+from sigdist.spectrum import tail_index
 
 RELU_WIDTHS = (5, 20, 100)
 TANH_WIDTHS = (10, 100)
@@ -161,18 +163,22 @@ def main(argv=None):
         with_bias = b_a > 0
         atom_bias = float(np.max(abs(atom[:, with_bias] / 2.0**-n - 1)))
         atom_zero = float(np.max(abs(atom[:, ~with_bias] / -np.expm1(ATOM_DEPTH * np.log1p(-2.0**-n)) - 1)))
-        s2 = float(np.interp(-2.0, -alpha[:, 0], s_a))  # alpha decreasing: where alpha = 2
+        s2 = optimize.brentq(lambda v: tail_index(Layer(n, v / n)) - 2.0, 0.5, 2.0, xtol=1e-10)  # alpha = 2
         print(f"  N={n:>3}: alpha(He) - 1 = {he_err:.1e} (every sigma_b2); strictly decreasing in s: {decreasing}; "
-              f"max |alpha - alpha(sigma_b2=0)| = {flat:.1e}; alpha = 2 at s ~ {s2:.3f}; alpha(s={s_a[0]}) = "
+              f"max |alpha - alpha(sigma_b2=0)| = {flat:.1e}; alpha = 2 at s = {s2:.4f}; alpha(s={s_a[0]}) = "
               f"{alpha[0, 0]:.4g}, alpha(s={s_a[-1]}) = {alpha[-1, 0]:.3g}")
         print(f"         atom after {ATOM_DEPTH} layers: rel. error vs 2^-N (sigma_b2 > 0) {atom_bias:.1e}, vs "
               f"1-(1-2^-N)^{ATOM_DEPTH} (sigma_b2 = 0) {atom_zero:.1e}; failed points {fail_t + fail_a}")
+        s2_exact = 2 * math.sqrt(n / (n + 5))  # alpha = 2 <=> E[(sigma_w2 S)^2] = s^2 (N + 5) / (4 N) = 1
+        print(f"         alpha = 2 at s = 2 sqrt(N / (N + 5)) = {s2_exact:.10f} (the second-moment map's "
+              f"fixed point, FM2's 1 + 5/N): root - that = {s2 - s2_exact:.1e}")
+        ok &= abs(s2 - s2_exact) < 1e-8
         ok &= he_err < 1e-9 and decreasing and flat == 0.0 and atom_bias < 1e-6 and atom_zero < 1e-6
         ok &= fail_t + fail_a == 0
     t_a = time.perf_counter()
 
     # (b) tanh: order/chaos boundary
-    n_b = 10 if args.quick else 24
+    n_b = 8 if args.quick else 24
     s_b, b_b = np.linspace(0.5, 4.0, n_b), np.linspace(0.01, 0.3, n_b)
     tanh = tanh_diagram(s_b, b_b, client)
     for n, ds in tanh.items():
@@ -289,7 +295,19 @@ def main(argv=None):
     ax.set_ylabel(r"Var$[M_d]$/E$[M_d]^2$")
     ax.set_title(f"(c) collapse on d/N; pooled fit c = {c_fit:.3f}", fontsize=9)
     ax.legend(fontsize=7)
-    axes[2, 2].set_axis_off()
+    ax.set_xlim(0, 5)
+    ax.set_ylim(1e-2, 1e11)
+    ax = axes[2, 2]
+    ax.plot(widths, per_width, "o", label="fitted c (sweep)")
+    n_line = np.geomspace(widths[0], widths[-1], 100)
+    ax.plot(n_line, n_line * np.log1p(5 / n_line), "k-", lw=0.8, label="N log(1 + 5/N) (exact)")
+    ax.axhline(5, color="k", ls="--", lw=0.8, label="5 (wide limit)")
+    ax.axhline(4, color="k", ls=":", lw=0.8, label="Thm 5 upper $C_2 = 4$")
+    ax.set_xscale("log")
+    ax.set_xlabel("width N")
+    ax.set_ylabel("c in Var/E$^2$ = exp(c d/N) - 1")
+    ax.set_title("(c) the FM2 exponent per width", fontsize=9)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return finish_figure(fig, args.out, ok, dpi=90)
 
