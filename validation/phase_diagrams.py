@@ -22,7 +22,8 @@
     N (s_100 - s_mf) agrees within 10 % with the linearised -K / (d chi_1 / ds), K = N (slope_N - chi_1).
     Monte Carlo of the exact reduced sampler (analysis "mean_cosine") at each width's boundary measures what
     the first order leaves out: the slope there is 1 within 4 standard errors plus 2 / N^2 (at N = 10 the
-    true slope is ~0.017 above 1: the exact N = 10 boundary lies further into the ordered side, by ~0.08 in s).
+    true slope is ~0.015 above 1, so the exact N = 10 boundary lies at a smaller s still, by ~0.015 / (d slope /
+    ds ~ 0.22) ~ 0.07; at N = 100 the difference is within the Monte Carlo error).
 (c) FM2 (Hanin & Rolnick 2018): Var[M_d] / E[M_d]^2 over (width, depth), He relu, M_0 = 1 (analysis
     "length_moments"). Exactly (1 + 5/N)^d - 1 (docs/lengths.md), i.e. exp(c d / N) - 1 with
     c = N log(1 + 5/N) -> 5. Checks: the swept ratio equals (1 + 5/N)^d - 1 to 1e-10; a least-squares fit
