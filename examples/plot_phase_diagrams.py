@@ -40,7 +40,8 @@ s = np.linspace(0.5, 4.0, 15 if QUICK else 57)
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
 ax = axes[0]
 for width in (5, 20, 100):
-    ds = sigdist.sweep("tail_index", sigma_w2=s / width, width=width, sigma_b2=0.1, client="serial", seed=0, progress=False)
+    ds = sigdist.sweep("tail_index", sigma_w2=s / width, width=width, sigma_b2=0.1, client="serial", seed=0,
+                       progress=False)
     alpha = ds["tail_index"].values
     ax.semilogy(s, alpha, label=f"N = {width}")
     print(f"relu N={width}: alpha at He (s = 2) = {alpha[np.argmin(abs(s - 2))]:.12f}; "
@@ -96,7 +97,8 @@ widths = [5, 10, 20, 50, 100]
 depths = np.arange(1, 51 if QUICK else 201)
 ax = axes[2]
 for n in widths:
-    ds = sigdist.sweep("length_moments", depth=depths, width=n, sigma_w2=2.0 / n, client="serial", seed=0, progress=False)
+    ds = sigdist.sweep("length_moments", depth=depths, width=n, sigma_w2=2.0 / n, client="serial", seed=0,
+                       progress=False)
     ratio = ds["length_variance"].values / ds["length_mean"].values ** 2
     ax.semilogy(depths / n, ratio, label=f"N = {n}")
     c = np.sum((depths / n) * np.log1p(ratio)) / np.sum((depths / n) ** 2)

@@ -232,9 +232,11 @@ def main(argv=None):
     wide = widths >= 20
     c_fit = float(np.sum(x[wide] * np.log1p(ratio[wide])) / np.sum(x[wide] ** 2))
     per_width = [float(np.sum(x[i] * np.log1p(ratio[i])) / np.sum(x[i] ** 2)) for i in range(widths.size)]
-    print(f"(c) FM2 widths {widths.tolist()}, depths 1..{depths[-1]}: max rel |ratio / ((1+5/N)^d - 1) - 1| = {rel:.1e}")
+    print(f"(c) FM2 widths {widths.tolist()}, depths 1..{depths[-1]}: "
+          f"max rel |ratio / ((1+5/N)^d - 1) - 1| = {rel:.1e}")
     print("    fitted c per width (log(1 + Var/E^2) = c d/N): "
-          + ", ".join(f"N={w}: {c:.4f} (N log(1+5/N) = {w * math.log1p(5 / w):.4f})" for w, c in zip(widths, per_width)))
+          + ", ".join(f"N={w}: {c:.4f} (N log(1+5/N) = {w * math.log1p(5 / w):.4f})"
+                      for w, c in zip(widths, per_width)))
     print(f"    pooled fit over N >= 20: c = {c_fit:.4f}; the exact limit 5; Theorem 5's exponents: lower 1/2, "
           f"Gaussian upper C_2 = 4 (exceeded: docs/errata.md)")
     ok &= rel < 1e-10 and abs(c_fit - 5) < 0.7 and c_fit > 4
