@@ -14,7 +14,7 @@ TORCH_SCRIPTS = {"rank_pretraining.py"}  # autograd: needs the mc extra
                                     "stationary_tails.py", "eigen_convergence.py", "fig2_cosine.py",
                                     "parameter_sharing.py", "fig3a_rank_scaling.py", "fig2_rank_depth.py",
                                     "fig3b_collinear.py", "rank_pretraining.py", "fig1a_initializers.py",
-                                    "fig2a_residual.py", "fig3_architectures.py", "fig_tanh_qmap.py",
+                                    "fig2a_residual.py", "fig3_architectures.py", "fig_tanh_qmap.py", "phase_diagrams.py",
                                     "reference_smooth.py"])
 def test_quick_mode(script, tmp_path, monkeypatch, capsys):
     if script in TORCH_SCRIPTS:
