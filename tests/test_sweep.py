@@ -263,6 +263,11 @@ def test_cli_sweep_writes_netcdf_and_resumes_from_its_store(tmp_path, capsys):
     ("analysis = 'tail_index'\n[axes]\nwidth = [5]\nsigma_w2 = { start = 0.1, stop = 1 }\n", "axes.sigma_w2"),
     ("analysis = 'tail_index'\n[axes]\nwidth = [5, 0]\nsigma_w2 = [0.1]\n", "axis width=0"),
     ("analysis = = \n", "not valid TOML"),
+    ("analysis = 'tail_index'\nout = 5\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: out must be"),
+    ("analysis = 'tail_index'\nstore = 7\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: store must be"),
+    ("analysis = 'tail_index'\nscheduler = 1\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: scheduler must"),
+    ("analysis = 'tail_index'\nseed = 'x'\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: seed must be"),
+    ("analysis = 'tail_index'\nseed = -1\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: seed must be"),
 ])
 def test_cli_sweep_refuses_a_bad_config_in_one_line(tmp_path, capsys, text, message):
     config = tmp_path / "c.toml"
