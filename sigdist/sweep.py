@@ -65,7 +65,8 @@ class _Plan:
         return np.random.SeedSequence(self.entropy, spawn_key=(*self.spawn_key, int(index)))
 
     def evaluate(self, index):
-        """One point: its dict of values (NaN where it failed), its error message and its warnings."""
+        """One point: its dict of values (None where it failed), its error message and its warnings (each
+        point records every warning it raises: see ``recording_warnings``)."""
         params = self.params(index)
         analysis = self.analysis
         net_params = {k: v for k, v in params.items() if k in NETWORK_PARAMETERS}
@@ -281,8 +282,10 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
         Grid points per task; default ``ceil(n / 100)`` capped at 10 000 (a function of the grid only).
     store : str or path, optional
         A directory where each finished chunk is written (``.npz``, beside a ``sweep.json`` manifest); a
-        rerun computes only the chunks missing there and assembles the result from it. A store written
-        by another sweep (analysis, axes, fixed parameters, seed, chunks) is refused.
+        rerun computes only the chunks missing (or unreadable) there and assembles the result from it. A
+        store written by another sweep (analysis, the function's ``module:qualname`` and code hash,
+        sigdist's version, axes, fixed parameters, seed, chunks) is refused, before a user's function
+        runs; a store that cannot be written stops the sweep (``OSError``).
     progress : None, bool
         A bar over chunks on stderr (None: once the work has run about 2 s).
     seed : None, int, SeedSequence or numpy Generator
@@ -306,17 +309,19 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
         One data variable per output (dims: the axes, then the output's own, e.g. ``quantile``), with
         ``units`` and ``description`` attributes; the standard errors (``<name>_se``) and error
         estimates (``error_estimate``) beside the values; ``error`` (str: ``""`` where the point
-        succeeded, else the exception's message; the values there are NaN) and ``warning`` (the
-        warnings a point raised). Attributes: ``analysis``, ``description``, ``sigdist_version``,
-        ``seed``, ``seed_spawn_key``, ``chunks``, ``network`` (how a point's network is built) and
-        ``failed_points``.
+        succeeded, else the exception's message and the values NaN; or the outputs that are not finite,
+        NaN or an ``inf`` the output does not document, their values kept) and ``warning`` (the warnings a
+        point raised, every one at every point that raises it). Attributes: ``analysis``,
+        ``description``, ``sigdist_version``, ``seed``, ``seed_spawn_key``, ``chunks``, ``network`` (how
+        a point's network is built) and ``failed_points`` (the points with a non-empty ``error``).
 
     Raises
     ------
     ValueError
         Before any task: an unknown analysis or axis name, an empty, repeated or non-1-D axis, an
         axis value the analysis refuses (each distinct value is checked at one point), a bad ``chunks``
-        or ``progress``, or a store written by another sweep.
+        or ``progress``, a user's output named like an axis or a fixed parameter, or a store written by
+        another sweep.
 
     Examples
     --------
