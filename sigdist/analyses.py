@@ -150,8 +150,8 @@ def _atom(network, y0=1.0, tol=1e-8):
 def _moments(network, y0=1.0):
     m = squared_norm_moments(network, y0)
     first, second = float(m.first_moment[-1]), float(m.second_moment[-1])
-    with np.errstate(invalid="ignore", over="ignore"):
-        variance = second - first * first
+    with np.errstate(invalid="ignore", over="ignore"):  # beyond float64: inf, as squared_norm_moments returns
+        variance = math.inf if math.isinf(second) else second - first * first
     return {"first_moment": first, "second_moment": second, "variance": variance}
 
 
@@ -231,9 +231,10 @@ ANALYSES = {a.name: a for a in [
               Output("error_estimate", "1", "bound on the sup-norm CDF error of the discretised law")),
              {"y0": 1.0, "tol": 1e-8}, check=_check_law),
     Analysis("squared_norm_moments", "exact E z, E z^2 and Var z of z = |x^(L)|^2 (squared_norm_moments)",
-             _moments, (Output("first_moment", "y0", f"E of the {_Z} (exact)"),
-                        Output("second_moment", "y0^2", f"E of the square of the {_Z} (exact)"),
-                        Output("variance", "y0^2", f"Var of the {_Z} (exact)")),
+             _moments, (Output("first_moment", "y0", f"E of the {_Z} (exact; inf: beyond float64)", infinite=True),
+                        Output("second_moment", "y0^2", f"E of the square of the {_Z} (exact; inf: beyond float64)",
+                               infinite=True),
+                        Output("variance", "y0^2", f"Var of the {_Z} (exact; inf: beyond float64)", infinite=True)),
              {"y0": 1.0}, check=_check_law),
     Analysis("tail_index", "Kesten-Goldie tail index alpha of the stationary law, P(z > t) ~ t^-alpha "
              "(spectrum.tail_index; exact root, the bias does not enter)", _tail_index,

@@ -351,6 +351,8 @@ def test_a_non_finite_value_is_an_error_naming_the_output_and_is_counted():
     # inf where an output documents it (a diverging stationary moment) is a value, not an error
     stat = sigdist.sweep("stationary_mean", width=[5], sigma_w2=[0.2, 1.0], sigma_b2=0.1, client="serial")
     assert np.isinf(stat.first_moment.sel(sigma_w2=1.0)).all() and stat.attrs["failed_points"] == 0
+    deep = sigdist.sweep("squared_norm_moments", width=[100], sigma_w2=[1.0], depth=[1, 200], client="serial")
+    assert np.isinf(deep.variance.sel(depth=200)).all() and deep.attrs["failed_points"] == 0  # beyond float64
 
 
 def test_a_truncated_chunk_file_is_computed_again_and_chunks_are_synced(tmp_path, monkeypatch):
