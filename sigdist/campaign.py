@@ -44,8 +44,9 @@ class Campaign(Result):
         Networks drawn; networks per block (the unit of seeding and of work); blocks.
     first_moment, first_moment_se, second_moment, second_moment_se : float
         Sample means of :math:`z` and :math:`z^2` (``z = |x^(L)|^2``) and their standard errors
-        :math:`\sqrt{(\overline{z^{2k}} - \overline{z^k}^2)/n}`, over all ``n_networks``: ``inf`` (some ``z`` overflowed) or NaN (some ``z`` is NaN), with a
-        :class:`~sigdist.SigdistWarning` naming the count, where ``nonfinite > 0``.
+        :math:`\sqrt{(\overline{z^{2k}} - \overline{z^k}^2)/n}`, over all ``n_networks``: where
+        ``nonfinite > 0``, ``inf`` (some ``z`` overflowed) or NaN (some ``z`` is NaN), with a
+        :class:`~sigdist.SigdistWarning` naming the count.
     atom, atom_se : float
         The share of networks with ``z = 0`` and its standard error.
     power_sums : ndarray, shape (4,)

@@ -240,7 +240,7 @@ def _code_digest(code, digest):
             digest.update(repr(const).encode())
 
 
-def function_identity(function):
+def _function_identity(function):
     """What a store records of the function a sweep runs: ``module:qualname`` and a hash of its bytecode,
     names and constants (nested functions included), so that a redefined function is not resumed."""
     name = f"{getattr(function, '__module__', None)}:{getattr(function, '__qualname__', type(function).__qualname__)}"
@@ -344,7 +344,7 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
         from . import __version__
 
         manifest = {"analysis": analysis.name, "axes": {k: v for k, v in zip(names, values)}, "fixed": fixed,
-                    "chunks": size, "sigdist_version": __version__, **function_identity(analysis.function)}
+                    "chunks": size, "sigdist_version": __version__, **_function_identity(analysis.function)}
         previous = ChunkStore(store, manifest).existing_seed() if seed is None else None
         if previous is not None:
             ss = np.random.SeedSequence(_entropy(previous["entropy"]), spawn_key=tuple(previous["spawn_key"]))
