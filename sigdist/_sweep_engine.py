@@ -58,6 +58,20 @@ def _dispatch(message, category, filename, lineno, file=None, line=None):
     records.append(f"{category.__name__}: {message}")
 
 
+class _RecordingThread:
+    """A filter's message pattern that matches in the threads that record their warnings, and nowhere else."""
+
+    @staticmethod
+    def match(text):
+        return getattr(_local, "records", None) is not None
+
+    def __repr__(self):
+        return "<the threads recording a sweep point's warnings>"
+
+
+_ALWAYS_HERE = ("always", _RecordingThread(), Warning, None, 0)
+
+
 @contextlib.contextmanager
 def recording_warnings():
     """The warnings shown in this thread while in the context, as a list of ``"Category: message"``.
@@ -65,13 +79,22 @@ def recording_warnings():
     ``warnings.catch_warnings`` swaps process-wide state and cannot nest across threads (a worker with
     several threads would leave another task's recorder installed); here one dispatcher, installed once
     (again if something replaced it), sends each thread's warnings to that thread's list and the others'
-    to the previous ``showwarning``. Python's filters still decide what is shown: a warning repeated
-    verbatim from the same line is shown once per process under the default filters.
+    to the previous ``showwarning``. In a recording thread every warning is shown (the action
+    ``"always"``: a filter at the front of ``warnings.filters`` that matches in recording threads only),
+    so a warning repeated verbatim from the same line is recorded at every point, whatever the number
+    of workers and the chunking, not only at the first one of each process; a ``catch_warnings`` block
+    inside the point (one that ignores a warning on purpose) still takes precedence. Other threads keep
+    the filters as they are.
     """
     with _install:
         if warnings.showwarning is not _dispatch:
             _forward["showwarning"] = warnings.showwarning
             warnings.showwarning = _dispatch
+        if not warnings.filters or warnings.filters[0] is not _ALWAYS_HERE:
+            warnings.filters[:] = [f for f in warnings.filters if f is not _ALWAYS_HERE]
+            warnings.filters.insert(0, _ALWAYS_HERE)
+            # the filters changed: the once-per-location registries are cleared (as simplefilter does)
+            getattr(warnings, "_filters_mutated", lambda: None)()
     outer = getattr(_local, "records", None)
     _local.records = records = []
     try:

@@ -1,9 +1,10 @@
 """The store of a resumable sweep: a directory with a manifest and one ``.npz`` file per finished chunk.
 
-``sweep.json`` records what the sweep is (analysis, axes, fixed parameters, seed, chunk size, outputs);
+``sweep.json`` records what the sweep is (analysis, the function it runs as ``module:qualname`` with a
+hash of its code, sigdist's version, axes, fixed parameters, seed, chunk size, outputs);
 ``chunk-000042.npz`` holds chunk 42's values, ``error`` and ``warning`` messages. A chunk file is written
-to a temporary name and renamed, so a file that exists is complete; one that cannot be read is computed
-again.
+to a temporary name, flushed to disk and renamed, so a file that exists is complete; one that cannot be
+read (truncated, corrupt) is computed again.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
 __all__ = ["ChunkStore"]
 
 MANIFEST = "sweep.json"
-FORMAT = 1
+FORMAT = 2  # 2: the function (module:qualname, code hash) and sigdist_version; the seed as JSON ints
 
 
 def _plain(value):
@@ -46,17 +48,24 @@ class ChunkStore:
 
     def open(self):
         """Create the directory, or check that its manifest describes this sweep (ValueError naming the difference)."""
+        old = self.check()
+        if old is None:
+            os.makedirs(self.path, exist_ok=True)
+            self._write(MANIFEST, lambda f: f.write(json.dumps(self.manifest, indent=1).encode()))
+
+    def check(self, ignore=()):
+        """Refuse a store written by another sweep (ValueError naming the difference), comparing every entry
+        of the manifest but those in ``ignore``; the manifest found there, or None where there is none."""
+        self.manifest = _plain(self.manifest)
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise ValueError(f"store must be a directory, got the file {self.path!r}")
         old = self._read_manifest()
         if old is None:
             if os.path.isdir(self.path) and any(n.startswith("chunk-") for n in os.listdir(self.path)):
                 raise ValueError(f"store {self.path!r} holds chunk files but no {MANIFEST}: not a sweep store")
-            os.makedirs(self.path, exist_ok=True)
-            self._write(MANIFEST, lambda f: f.write(json.dumps(self.manifest, indent=1).encode()))
-            return
+            return None
         for key in sorted(set(old) | set(self.manifest)):
-            if old.get(key) == self.manifest.get(key):
+            if key in ignore or old.get(key) == self.manifest.get(key):
                 continue
             if key in ("axes", "fixed") and isinstance(old.get(key), dict) and isinstance(self.manifest.get(key), dict):
                 a, b = old[key], self.manifest[key]
@@ -65,6 +74,7 @@ class ChunkStore:
                                  + "; ".join(f"{n}={_short(a.get(n))} there, {_short(b.get(n))} here" for n in names))
             raise ValueError(f"store {self.path!r} was written by a sweep with {key}={_short(old.get(key))}, "
                              f"this sweep has {key}={_short(self.manifest.get(key))}")
+        return old
 
     def _file(self, k):
         return os.path.join(self.path, f"chunk-{k:06d}.npz")
@@ -85,7 +95,7 @@ class ChunkStore:
         try:
             with np.load(self._file(k), allow_pickle=False) as f:
                 return {name: f[name] for name in f.files}
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a truncated or corrupt file
             return None
 
     def write(self, k, arrays):
@@ -96,6 +106,8 @@ class ChunkStore:
         try:
             with os.fdopen(fd, "wb") as f:
                 writer(f)
+                f.flush()
+                os.fsync(f.fileno())  # on disk before the rename makes it a finished chunk
             os.replace(tmp, os.path.join(self.path, name))
         except BaseException:
             if os.path.exists(tmp):

@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import check_integer
+from ._checks import check_integer, check_tol
 from .cosine import mean_field_cosines
 from .lengths import length_moments
 from .network import Layer, Network, require_gaussian_iid
@@ -47,13 +47,18 @@ QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 @dataclass(frozen=True)
 class Output:
-    """One value an analysis returns: its name, units, description and extra dimensions (``dims``, ``coords``)."""
+    """One value an analysis returns: its name, units, description and extra dimensions (``dims``, ``coords``).
+
+    ``infinite``: whether ``inf`` is a documented value of this output (its description says when); a
+    sweep records any other non-finite value (NaN always) as the point's error.
+    """
 
     name: str
     units: str
     description: str
     dims: tuple = ()
     coords: dict = field(default_factory=dict)
+    infinite: bool = False
 
     @property
     def shape(self):
@@ -133,6 +138,7 @@ def _law(network, y0=1.0, tol=1e-8):
 
 
 def _check_law(network, y0=1.0, tol=1e-8):
+    check_tol(tol)
     squared_norm_moments(network, y0)  # i.i.d. Gaussian layers, y0 >= 0, an activation finite on its Gaussian
 
 
@@ -144,8 +150,8 @@ def _atom(network, y0=1.0, tol=1e-8):
 def _moments(network, y0=1.0):
     m = squared_norm_moments(network, y0)
     first, second = float(m.first_moment[-1]), float(m.second_moment[-1])
-    with np.errstate(invalid="ignore", over="ignore"):
-        variance = second - first * first
+    with np.errstate(invalid="ignore", over="ignore"):  # beyond float64: inf, as squared_norm_moments returns
+        variance = math.inf if math.isinf(second) else second - first * first
     return {"first_moment": first, "second_moment": second, "variance": variance}
 
 
@@ -183,7 +189,7 @@ def _cosine(network, y0=1.0, rho=0.5, n_networks=2000, seed=None):
 
 
 def _check_cosine(network, y0=1.0, rho=0.5, n_networks=2000):
-    if not (isinstance(rho, (int, float, np.floating, np.integer)) and -1.0 <= rho <= 1.0):
+    if isinstance(rho, bool) or not (isinstance(rho, (int, float, np.floating, np.integer)) and -1.0 <= rho <= 1.0):
         raise ValueError(f"rho must be a number in [-1, 1] (the inputs' cosine), got {rho!r}")
     check_integer(n_networks, "n_networks", 2)
     pair_samples(Network([network[0]], network.input_width), y0, y0, rho * y0, n_networks=2, seed=0)
@@ -225,9 +231,10 @@ ANALYSES = {a.name: a for a in [
               Output("error_estimate", "1", "bound on the sup-norm CDF error of the discretised law")),
              {"y0": 1.0, "tol": 1e-8}, check=_check_law),
     Analysis("squared_norm_moments", "exact E z, E z^2 and Var z of z = |x^(L)|^2 (squared_norm_moments)",
-             _moments, (Output("first_moment", "y0", f"E of the {_Z} (exact)"),
-                        Output("second_moment", "y0^2", f"E of the square of the {_Z} (exact)"),
-                        Output("variance", "y0^2", f"Var of the {_Z} (exact)")),
+             _moments, (Output("first_moment", "y0", f"E of the {_Z} (exact; inf: beyond float64)", infinite=True),
+                        Output("second_moment", "y0^2", f"E of the square of the {_Z} (exact; inf: beyond float64)",
+                               infinite=True),
+                        Output("variance", "y0^2", f"Var of the {_Z} (exact; inf: beyond float64)", infinite=True)),
              {"y0": 1.0}, check=_check_law),
     Analysis("tail_index", "Kesten-Goldie tail index alpha of the stationary law, P(z > t) ~ t^-alpha "
              "(spectrum.tail_index; exact root, the bias does not enter)", _tail_index,
@@ -239,8 +246,9 @@ ANALYSES = {a.name: a for a in [
              check=_check_critical_window),
     Analysis("stationary_mean", "exact first two moments of the stationary law (stationary.stationary_moments; "
              "inf where they diverge)", _stationary,
-             (Output("first_moment", "sigma_b2", "E z under the stationary law (exact; inf: diverges)"),
-              Output("second_moment", "sigma_b2^2", "E z^2 under the stationary law (exact; inf: diverges)")),
+             (Output("first_moment", "sigma_b2", "E z under the stationary law (exact; inf: diverges)", infinite=True),
+              Output("second_moment", "sigma_b2^2", "E z^2 under the stationary law (exact; inf: diverges)",
+                     infinite=True)),
              {}, check=_check_stationary),
     Analysis("mean_cosine", "mean cosine of two inputs (|x1|^2 = |x2|^2 = y0, cosine rho) after depth layers: "
              "exact reduced sampler (pairs.pair_samples) and the mean-field value", _cosine,
@@ -250,9 +258,12 @@ ANALYSES = {a.name: a for a in [
              {"y0": 1.0, "rho": 0.5, "n_networks": 2000}, check=_check_cosine, random=True),
     Analysis("length_moments", "E[M_d], Var[M_d] and E[empirical variance of M_1..M_d] of H&R's normalised "
              "squared length M = |x|^2 / width (lengths.length_moments)", _lengths,
-             (Output("length_mean", "y0 / width", "E[M_d] at the last layer (exact)"),
-              Output("length_variance", "(y0 / width)^2", "Var[M_d] at the last layer (exact)"),
-              Output("empirical_variance", "(y0 / width)^2", "E of the empirical variance of M_1..M_d (exact)")),
+             (Output("length_mean", "y0 / width", "E[M_d] at the last layer (exact; inf: beyond float64)",
+                     infinite=True),
+              Output("length_variance", "(y0 / width)^2", "Var[M_d] at the last layer (exact; inf: beyond float64)",
+                     infinite=True),
+              Output("empirical_variance", "(y0 / width)^2",
+                     "E of the empirical variance of M_1..M_d (exact; inf: beyond float64)", infinite=True)),
              {"y0": None}, check=_lengths),
     Analysis("rank_chain", "long-run E[r(H)] and E[rank_tau(H)] of the batch-norm chain (rank_chain.RankChain; "
              "Network.bn_chain(width, gamma=gamma))", _rank_chain,

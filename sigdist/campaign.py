@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,7 @@ from ._random import seed_sequence
 from ._result import Result
 from ._progress import check_progress, progress_bar
 from ._sweep_engine import embedded_client, pin_threads
+from ._warnings import SigdistWarning
 from .network import Network, as_network
 
 __all__ = ["Campaign", "campaign"]
@@ -41,7 +44,9 @@ class Campaign(Result):
         Networks drawn; networks per block (the unit of seeding and of work); blocks.
     first_moment, first_moment_se, second_moment, second_moment_se : float
         Sample means of :math:`z` and :math:`z^2` (``z = |x^(L)|^2``) and their standard errors
-        :math:`\sqrt{(\overline{z^{2k}} - \overline{z^k}^2)/n}`.
+        :math:`\sqrt{(\overline{z^{2k}} - \overline{z^k}^2)/n}`, over all ``n_networks``: where
+        ``nonfinite > 0``, ``inf`` (some ``z`` overflowed) or NaN (some ``z`` is NaN), with a
+        :class:`~sigdist.SigdistWarning` naming the count.
     atom, atom_se : float
         The share of networks with ``z = 0`` and its standard error.
     power_sums : ndarray, shape (4,)
@@ -89,11 +94,22 @@ class Campaign(Result):
         return F, np.sqrt(F * (1 - F) / self.n_networks)
 
     def quantile(self, q):
-        """Quantiles from the histogram (log-linear inside a bin; exact to a bin's width, 1/20 of a decade)."""
+        """Quantiles from the histogram (log-linear inside a bin; exact to a bin's width, 1/20 of a decade).
+
+        The histogram resolves the levels ``q <= atom`` (the quantile is 0) and ``F(edges[0]) <= q <=
+        F(edges[-1])``; a level in the networks below the first edge or above the last one (or non-finite)
+        is refused with a ``ValueError`` naming that range.
+        """
         q = np.asarray(q, dtype=np.float64)
         if np.any((q < 0) | (q > 1)) or np.any(np.isnan(q)):
             raise ValueError(f"q must be in [0, 1], got {q!r}")
         F, _ = self.edge_cdf()
+        outside = (q > self.atom) & ((q < F[0]) | (q > F[-1]))
+        if np.any(outside):
+            raise ValueError(f"q must be <= the atom {self.atom:.6g} or in the histogram's range "
+                             f"[{F[0]:.6g}, {F[-1]:.6g}] (the CDF at its first and last edges; {self.below} networks "
+                             f"fell below it, {self.above} above, {self.nonfinite} not finite), got "
+                             f"{q[outside].tolist() if q.ndim else float(q)}")
         log_e = np.log(self.bin_edges)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.exp(np.interp(q, F, log_e, left=np.nan, right=np.nan))
@@ -111,7 +127,7 @@ def _reduce(z, edges):
     counts, _ = np.histogram(positive, bins=edges)
     return {"power_sums": sums, "zeros": int(np.sum(zf == 0)), "counts": counts.astype(np.int64),
             "below": int(np.sum(positive < edges[0])), "above": int(np.sum(positive > edges[-1])),
-            "nonfinite": int(np.sum(~finite)), "n": int(z.size)}
+            "nonfinite": int(np.sum(~finite)), "posinf": int(np.sum(z == np.inf)), "n": int(z.size)}
 
 
 def _has_torch():
@@ -182,7 +198,8 @@ def campaign(network, y0=1.0, n_networks=100_000, *, client=None, block=None, se
     backend : {"auto", "torch", "numpy"}
         ``"auto"``: torch's exact reduced sampler when torch is installed, else numpy's dense networks.
     device : str
-        For torch: ``"auto"`` (the worker's CUDA when present), ``"cpu"``, ``"cuda"``.
+        For torch: ``"auto"`` (the worker's CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``,
+        ``"mps"``; the numpy backend takes ``"auto"`` or ``"cpu"`` only.
     progress : None, bool
         A bar over blocks (None: once the work has run about 2 s).
 
@@ -190,6 +207,12 @@ def campaign(network, y0=1.0, n_networks=100_000, *, client=None, block=None, se
     -------
     Campaign
         Moments with standard errors, the atom, the histogram (``to_xarray()``: ``counts`` on dim ``bin``).
+
+    Raises
+    ------
+    ValueError
+        Before any block is submitted: a bad count, ``bins``, ``backend`` or ``device``, ``backend="torch"``
+        without torch, or a device the numpy backend cannot use.
 
     Examples
     --------
@@ -206,8 +229,14 @@ def campaign(network, y0=1.0, n_networks=100_000, *, client=None, block=None, se
     block = min(n_networks, 100_000) if block is None else check_integer(block, "block")
     if backend not in ("auto", "torch", "numpy"):
         raise ValueError(f"backend must be 'auto', 'torch' or 'numpy', got {backend!r}")
+    if not (isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", device)):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
     if backend == "auto":
         backend = "torch" if _has_torch() else "numpy"
+    elif backend == "torch" and not _has_torch():
+        raise ValueError("backend='torch' needs torch, which is not installed (backend='numpy' or 'auto' runs without)")
+    if backend == "numpy" and device not in ("auto", "cpu"):
+        raise ValueError(f"device={device!r} needs the torch backend (backend='numpy' runs on the CPU)")
     if backend == "numpy" and not all(layer.is_gaussian_iid for layer in net):
         raise ValueError("backend='numpy' simulates i.i.d. Gaussian layers only; install torch for the others")
     if bins is None or (isinstance(bins, (int, np.integer)) and not isinstance(bins, bool)):
@@ -257,7 +286,7 @@ class _Total:
         self.next, self.pending = 0, {}
         self.sums = np.zeros(4)
         self.counts = np.zeros(n_bins, dtype=np.int64)
-        self.zeros = self.below = self.above = self.nonfinite = self.n = 0
+        self.zeros = self.below = self.above = self.nonfinite = self.posinf = self.n = 0
         self.backends = set()
 
     def add(self, k, part):
@@ -270,16 +299,22 @@ class _Total:
             self.below += p["below"]
             self.above += p["above"]
             self.nonfinite += p["nonfinite"]
+            self.posinf += p["posinf"]
             self.n += p["n"]
             self.backends.add(p["backend"])
             self.next += 1
 
     def result(self, n_networks, block, n_blocks, edges, seed):
-        n = self.n - self.nonfinite
+        n = self.n
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             m = self.sums / n
             m1_se = math.sqrt(max(m[1] - m[0] ** 2, 0.0) / n) if np.isfinite(m[1]) else math.inf
             m2_se = math.sqrt(max(m[3] - m[1] ** 2, 0.0) / n) if np.isfinite(m[3]) else math.inf
+        if self.nonfinite:  # the moments are over all n networks: an infinite z makes them inf, a NaN z NaN
+            value = math.inf if self.posinf == self.nonfinite else math.nan
+            m, m1_se, m2_se = np.full(4, value), value, value
+            warnings.warn(f"{self.nonfinite} of {self.n} networks gave a non-finite z ({self.posinf} inf, "
+                          f"{self.nonfinite - self.posinf} NaN): the moments are {value}", SigdistWarning, stacklevel=3)
         atom = self.zeros / self.n
         return Campaign(n_networks=n_networks, block=block, n_blocks=n_blocks, first_moment=float(m[0]),
                         first_moment_se=m1_se, second_moment=float(m[1]), second_moment_se=m2_se, atom=atom,

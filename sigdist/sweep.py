@@ -14,6 +14,8 @@ embedded cluster pins numba and BLAS to one thread per worker).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import warnings
 
@@ -63,7 +65,8 @@ class _Plan:
         return np.random.SeedSequence(self.entropy, spawn_key=(*self.spawn_key, int(index)))
 
     def evaluate(self, index):
-        """One point: its dict of values (NaN where it failed), its error message and its warnings."""
+        """One point: its dict of values (None where it failed), its error message and its warnings (each
+        point records every warning it raises: see ``recording_warnings``)."""
         params = self.params(index)
         analysis = self.analysis
         net_params = {k: v for k, v in params.items() if k in NETWORK_PARAMETERS}
@@ -75,7 +78,7 @@ class _Plan:
                 network = build_network(analysis.network_kind, net_params)
                 values = analysis.function(network, **kw)
                 values = _check_values(values, self.outputs)
-                error = ""
+                error = _nonfinite(values, self.outputs)
             except Exception as err:  # a point that fails records its message; the sweep goes on
                 values, error = None, f"{type(err).__name__}: {err}"
         seen = dict.fromkeys(caught)
@@ -95,6 +98,19 @@ def _check_values(values, outputs):
             raise TypeError(f"the analysis returned {o.name} of shape {v.shape}, expected {o.shape}")
         out[o.name] = v
     return out
+
+
+def _nonfinite(values, outputs):
+    """The error of a point whose values are not finite ('' where all are): NaN for any output, inf where
+    the output does not document it (``Output.infinite``); the values are kept."""
+    bad = []
+    for o in outputs:
+        v = values[o.name]
+        if np.isnan(v).any():
+            bad.append(f"{o.name} is NaN")
+        elif np.isinf(v).any() and not o.infinite:
+            bad.append(f"{o.name} is infinite")
+    return f"non-finite value: {', '.join(bad)}" if bad else ""
 
 
 def run_chunk(plan: _Plan, start: int, stop: int):
@@ -161,12 +177,11 @@ def _check_points(analysis, names, values, fixed):
     base = {n: _python(v[0]) for n, v in zip(names, values)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if fixed:
-            try:
-                _check_one(analysis, {**fixed, **base})
-            except (ValueError, TypeError) as err:
-                raise ValueError(f"analysis {analysis.name!r} refuses the fixed parameters {fixed} (at the first "
-                                 f"point {base}): {err}") from None
+        try:  # the first point: a refusal there is not blamed on whichever axis is checked first
+            _check_one(analysis, {**fixed, **base})
+        except (ValueError, TypeError) as err:
+            with_fixed = f" with the fixed parameters {fixed}" if fixed else ""
+            raise ValueError(f"analysis {analysis.name!r} refuses the first point {base}{with_fixed}: {err}") from None
         for name, vals in zip(names, values):
             if name not in NETWORK_PARAMETERS and analysis.check is None:
                 continue  # a user's function: nothing to check but the network
@@ -195,13 +210,46 @@ def _discover_outputs(plan):
         raise ValueError(f"analysis {plan.analysis.name!r} must return a dict of floats, got {values!r:.60}")
     outputs = []
     for key, v in values.items():
-        if not isinstance(key, str) or key in ("error", "warning") or key in plan.names:
+        if not isinstance(key, str) or key in ("error", "warning") or key in plan.names or key in plan.fixed:
             raise ValueError(f"analysis {plan.analysis.name!r} returned the key {key!r}: keys must be strings other "
-                             "than 'error', 'warning' and the axes' names")
+                             "than 'error', 'warning' and the names of the axes and fixed parameters "
+                             f"({', '.join([*plan.names, *plan.fixed])})")
         shape = np.shape(v)
         outputs.append(Output(key, "", key, tuple(f"{key}_dim{i}" for i in range(len(shape))),
                               {f"{key}_dim{i}": np.arange(s) for i, s in enumerate(shape)}))
     return outputs
+
+
+def _entropy(entropy):
+    """A SeedSequence's entropy as JSON keeps it, and back: an int or a list of ints (a string from a
+    store of an earlier format is parsed)."""
+    if isinstance(entropy, str):
+        entropy = json.loads(entropy)
+    if isinstance(entropy, (int, np.integer)):
+        return int(entropy)
+    return [int(e) for e in entropy]
+
+
+def _code_digest(code, digest):
+    digest.update(code.co_code)
+    digest.update(repr(code.co_names).encode())
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            _code_digest(const, digest)
+        else:
+            digest.update(repr(const).encode())
+
+
+def _function_identity(function):
+    """What a store records of the function a sweep runs: ``module:qualname`` and a hash of its bytecode,
+    names and constants (nested functions included), so that a redefined function is not resumed."""
+    name = f"{getattr(function, '__module__', None)}:{getattr(function, '__qualname__', type(function).__qualname__)}"
+    code = getattr(function, "__code__", None) or getattr(getattr(function, "__call__", None), "__code__", None)
+    if code is None:
+        return {"function": name, "code_hash": None}
+    digest = hashlib.sha256()
+    _code_digest(code, digest)
+    return {"function": name, "code_hash": digest.hexdigest()[:16]}
 
 
 def _chunk_size(chunks, n):
@@ -234,8 +282,10 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
         Grid points per task; default ``ceil(n / 100)`` capped at 10 000 (a function of the grid only).
     store : str or path, optional
         A directory where each finished chunk is written (``.npz``, beside a ``sweep.json`` manifest); a
-        rerun computes only the chunks missing there and assembles the result from it. A store written
-        by another sweep (analysis, axes, fixed parameters, seed, chunks) is refused.
+        rerun computes only the chunks missing (or unreadable) there and assembles the result from it. A
+        store written by another sweep (analysis, the function's ``module:qualname`` and code hash,
+        sigdist's version, axes, fixed parameters, seed, chunks) is refused, before a user's function
+        runs; a store that cannot be written stops the sweep (``OSError``).
     progress : None, bool
         A bar over chunks on stderr (None: once the work has run about 2 s).
     seed : None, int, SeedSequence or numpy Generator
@@ -259,17 +309,19 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
         One data variable per output (dims: the axes, then the output's own, e.g. ``quantile``), with
         ``units`` and ``description`` attributes; the standard errors (``<name>_se``) and error
         estimates (``error_estimate``) beside the values; ``error`` (str: ``""`` where the point
-        succeeded, else the exception's message; the values there are NaN) and ``warning`` (the
-        warnings a point raised). Attributes: ``analysis``, ``description``, ``sigdist_version``,
-        ``seed``, ``seed_spawn_key``, ``chunks``, ``network`` (how a point's network is built) and
-        ``failed_points``.
+        succeeded, else the exception's message and the values NaN; or the outputs that are not finite,
+        NaN or an ``inf`` the output does not document, their values kept) and ``warning`` (the warnings a
+        point raised, every one at every point that raises it). Attributes: ``analysis``,
+        ``description``, ``sigdist_version``, ``seed``, ``seed_spawn_key``, ``chunks``, ``network`` (how
+        a point's network is built) and ``failed_points`` (the points with a non-empty ``error``).
 
     Raises
     ------
     ValueError
         Before any task: an unknown analysis or axis name, an empty, repeated or non-1-D axis, an
         axis value the analysis refuses (each distinct value is checked at one point), a bad ``chunks``
-        or ``progress``, or a store written by another sweep.
+        or ``progress``, a user's output named like an axis or a fixed parameter, or a store written by
+        another sweep.
 
     Examples
     --------
@@ -287,21 +339,23 @@ def sweep(analysis, *, client=None, chunks=None, store=None, progress=None, seed
     size = _chunk_size(chunks, n)
     ss = seed_sequence(seed)
     _check_points(analysis, names, values, fixed)
-    manifest = None
+    chunk_store = None
     if store is not None:
+        from . import __version__
+
         manifest = {"analysis": analysis.name, "axes": {k: v for k, v in zip(names, values)}, "fixed": fixed,
-                    "chunks": size}
+                    "chunks": size, "sigdist_version": __version__, **_function_identity(analysis.function)}
         previous = ChunkStore(store, manifest).existing_seed() if seed is None else None
         if previous is not None:
-            ss = np.random.SeedSequence(int(previous["entropy"]), spawn_key=tuple(previous["spawn_key"]))
+            ss = np.random.SeedSequence(_entropy(previous["entropy"]), spawn_key=tuple(previous["spawn_key"]))
+        manifest["seed"] = {"entropy": _entropy(ss.entropy), "spawn_key": [int(k) for k in ss.spawn_key]}
+        chunk_store = ChunkStore(store, manifest)
+        chunk_store.check(ignore=("outputs",))  # before a user's function runs at the first point
     plan = _Plan(analysis, names, values, fixed, ss.entropy, ss.spawn_key, analysis.outputs or ())
     if analysis.outputs is None:
         plan.outputs = _discover_outputs(plan)
-    chunk_store = None
-    if store is not None:
-        manifest["seed"] = {"entropy": str(ss.entropy), "spawn_key": list(ss.spawn_key)}
-        manifest["outputs"] = {o.name: list(o.shape) for o in plan.outputs}
-        chunk_store = ChunkStore(store, manifest)
+    if chunk_store is not None:
+        chunk_store.manifest["outputs"] = {o.name: list(o.shape) for o in plan.outputs}
         chunk_store.open()
     bounds = [(k, start, min(start + size, n)) for k, start in enumerate(range(0, n, size))]
     results = _run(plan, bounds, client, chunk_store, progress)
@@ -349,11 +403,13 @@ def _distributed(client, plan, todo, results, store, bar):
         for fut in as_completed(list(futures), loop=client.loop):
             k, start, stop = futures[fut]
             try:
-                arrays = _finish(store, k, fut.result())
+                arrays = fut.result()
             except Exception as err:  # the task itself failed (a worker crash): not stored, recomputed on a rerun
                 arrays = {o.name: np.full((stop - start, *o.shape), np.nan) for o in plan.outputs}
                 arrays["error"] = np.full(stop - start, f"task failed: {type(err).__name__}: {err}")
                 arrays["warning"] = np.full(stop - start, "")
+            else:
+                _finish(store, k, arrays)  # a store that cannot be written (disk full, permissions) stops the sweep
             results[k] = arrays
             bar.update(1)
     finally:

@@ -96,6 +96,13 @@ def load_config(path):
             analysis = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as err:
             raise ValueError(f"config: analysis {config['analysis']!r} cannot be imported ({err})") from None
+    for key in ("out", "store", "scheduler"):
+        if key in config and not (isinstance(config[key], str) and config[key]):
+            what = "a dask scheduler's address or 'serial'" if key == "scheduler" else "a path"
+            raise ValueError(f"config: {key} must be a non-empty string ({what}), got {config[key]!r}")
+    seed = config.get("seed")
+    if "seed" in config and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"config: seed must be an integer >= 0, got {seed!r}")
     axes = {name: _axis(name, value) for name, value in config["axes"].items()}
     return {"analysis": analysis, "axes": axes, "out": config.get("out"), "store": config.get("store"),
             "seed": config.get("seed"), "chunks": config.get("chunks"), "scheduler": config.get("scheduler")}

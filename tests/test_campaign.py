@@ -80,3 +80,48 @@ def test_bad_input_is_refused_by_name(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         sigdist.campaign(**args)
+
+
+def test_a_quantile_outside_the_histograms_range_is_refused_naming_it():
+    c = sigdist.campaign(NET, 1.0, 2000, client="serial", block=1000, seed=3, backend="numpy", bins=[0.1, 1.0, 2.0])
+    assert c.below > 0 and c.above > 0
+    F, _ = c.edge_cdf()
+    inside = 0.5 * (F[0] + F[-1])
+    assert 0.1 < c.quantile(inside) < 2.0
+    assert c.quantile(c.atom / 2) == 0.0
+    for q in (F[-1] + (1 - F[-1]) / 2, c.atom + (F[0] - c.atom) / 2):
+        with pytest.raises(ValueError, match="histogram's range"):
+            c.quantile(q)
+    with pytest.raises(ValueError, match="histogram's range"):
+        c.quantile([inside, 0.9999])
+
+
+@pytest.mark.parametrize("bad, moment", [(np.inf, np.inf), (np.nan, np.nan)])
+def test_non_finite_samples_make_the_moments_non_finite_with_a_warning(monkeypatch, bad, moment):
+    import importlib
+
+    module = importlib.import_module("sigdist.campaign")
+    reduce = module._reduce
+    monkeypatch.setattr(module, "_reduce", lambda z, edges: reduce(np.where(np.arange(z.size) == 0, bad, z), edges))
+    with pytest.warns(sigdist.SigdistWarning, match="2 of 400 networks gave a non-finite z"):
+        c = sigdist.campaign(NET, 1.0, 400, client="serial", block=200, seed=1, backend="numpy")
+    assert c.nonfinite == 2
+    np.testing.assert_array_equal([c.first_moment, c.second_moment, c.first_moment_se], moment)
+    assert 0 < c.atom < 1  # the atom still counts all networks
+
+
+class NoTasks:
+    def submit(self, *args, **kwargs):
+        raise AssertionError("a block was submitted")
+
+
+def test_device_and_a_missing_torch_are_refused_before_any_block(monkeypatch):
+    import importlib
+
+    with pytest.raises(ValueError, match="device must be"):
+        sigdist.campaign(NET, 1.0, 100, client=NoTasks(), device="gpu")
+    with pytest.raises(ValueError, match="device='cuda' needs the torch backend"):
+        sigdist.campaign(NET, 1.0, 100, client=NoTasks(), backend="numpy", device="cuda")
+    monkeypatch.setattr(importlib.import_module("sigdist.campaign"), "_has_torch", lambda: False)
+    with pytest.raises(ValueError, match="backend='torch' needs torch"):
+        sigdist.campaign(NET, 1.0, 100, client=NoTasks(), backend="torch")

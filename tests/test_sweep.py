@@ -1,6 +1,7 @@
 """sigdist.sweep: grids of analyses on dask.distributed, returned as xarray."""
 
 import json
+import math
 import os
 
 import numpy as np
@@ -262,6 +263,11 @@ def test_cli_sweep_writes_netcdf_and_resumes_from_its_store(tmp_path, capsys):
     ("analysis = 'tail_index'\n[axes]\nwidth = [5]\nsigma_w2 = { start = 0.1, stop = 1 }\n", "axes.sigma_w2"),
     ("analysis = 'tail_index'\n[axes]\nwidth = [5, 0]\nsigma_w2 = [0.1]\n", "axis width=0"),
     ("analysis = = \n", "not valid TOML"),
+    ("analysis = 'tail_index'\nout = 5\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: out must be"),
+    ("analysis = 'tail_index'\nstore = 7\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: store must be"),
+    ("analysis = 'tail_index'\nscheduler = 1\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: scheduler must"),
+    ("analysis = 'tail_index'\nseed = 'x'\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: seed must be"),
+    ("analysis = 'tail_index'\nseed = -1\n[axes]\nwidth = [5]\nsigma_w2 = [0.1]\n", "config: seed must be"),
 ])
 def test_cli_sweep_refuses_a_bad_config_in_one_line(tmp_path, capsys, text, message):
     config = tmp_path / "c.toml"
@@ -290,3 +296,125 @@ def test_each_point_records_its_own_warnings_on_threaded_workers(in_process):
     assert ds.warning.values[:, 0].tolist() == expected
     with pytest.warns(UserWarning, match="after the sweep"):  # warnings outside a point are shown as before
         warnings.warn("after the sweep", UserWarning)
+
+
+def _function_named_f(value, module=__name__):
+    """A module-level function ``f`` whose body returns ``value`` (a redefinition keeps module and name)."""
+    namespace = {"__name__": module}
+    exec(f"def f(network):\n    return {{'value': {value!r}}}\n", namespace)
+    return namespace["f"]
+
+
+def test_a_store_refuses_a_redefined_function_and_another_sigdist_version(tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    grid = dict(width=[3, 4], sigma_w2=[0.1], client="serial", store=store, seed=0)
+    first = sigdist.sweep(_function_named_f(1.0), **grid)
+    manifest = json.loads((store / "sweep.json").read_text())
+    assert manifest["function"] == f"{__name__}:f" and manifest["sigdist_version"] == sigdist.__version__
+    # the same definition again resumes; another body under the same name is refused, naming the difference
+    np.testing.assert_array_equal(sigdist.sweep(_function_named_f(1.0), **grid).value.values, first.value.values)
+    with pytest.raises(ValueError, match="code_hash"):
+        sigdist.sweep(_function_named_f(2.0), **grid)
+    with pytest.raises(ValueError, match='function="elsewhere:f"'):
+        sigdist.sweep(_function_named_f(1.0, module="elsewhere"), **grid)
+    monkeypatch.setattr(sigdist, "__version__", "99.0")
+    with pytest.raises(ValueError, match="sigdist_version=.*99.0"):
+        sigdist.sweep(_function_named_f(1.0), **grid)
+
+
+def warns_the_same_at_every_point(network):
+    import warnings
+
+    warnings.warn("the same message from the same line", UserWarning)
+    return {"value": 1.0}
+
+
+@pytest.mark.parametrize("chunks", [1, 3, 10])
+def test_a_warning_repeated_verbatim_is_recorded_at_every_point(in_process, chunks):
+    for client in ("serial", in_process):
+        ds = sigdist.sweep(warns_the_same_at_every_point, width=np.arange(2, 12), sigma_w2=[0.1], client=client,
+                           chunks=chunks)
+        assert (ds.warning == "UserWarning: the same message from the same line").all(), ds.warning.values
+
+
+def nan_or_inf_at_some_widths(network):
+    w = network[0].width
+    return {"value": math.nan if w == 3 else math.inf if w == 4 else float(w), "other": 2.0}
+
+
+def test_a_non_finite_value_is_an_error_naming_the_output_and_is_counted():
+    ds = sigdist.sweep(nan_or_inf_at_some_widths, width=[2, 3, 4], sigma_w2=[0.1], client="serial")
+    assert ds.error.values[:, 0].tolist() == ["", "non-finite value: value is NaN",
+                                              "non-finite value: value is infinite"]
+    assert ds.attrs["failed_points"] == 2
+    assert (ds.other == 2.0).all()  # the finite outputs are kept
+    # inf where an output documents it (a diverging stationary moment) is a value, not an error
+    stat = sigdist.sweep("stationary_mean", width=[5], sigma_w2=[0.2, 1.0], sigma_b2=0.1, client="serial")
+    assert np.isinf(stat.first_moment.sel(sigma_w2=1.0)).all() and stat.attrs["failed_points"] == 0
+    deep = sigdist.sweep("squared_norm_moments", width=[100], sigma_w2=[1.0], depth=[1, 200], client="serial")
+    assert np.isinf(deep.variance.sel(depth=200)).all() and deep.attrs["failed_points"] == 0  # beyond float64
+
+
+def test_a_truncated_chunk_file_is_computed_again_and_chunks_are_synced(tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    grid = dict(width=[2, 3, 4, 5], sigma_w2=[0.1], seed=7, chunks=2, client="serial", store=store)
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    first = sigdist.sweep(interrupted, **grid)
+    assert len(synced) == 3  # the manifest and both chunks reach the disk before their rename
+    chunk = store / "chunk-000001.npz"
+    chunk.write_bytes(chunk.read_bytes()[: chunk.stat().st_size // 2])
+    CALLS.clear()
+    again = sigdist.sweep(interrupted, **grid)
+    assert CALLS == [2, 4, 5]  # the first point (reading the outputs), then the truncated chunk only
+    np.testing.assert_array_equal(again.draw.values, first.draw.values)
+
+
+def test_a_store_resumes_a_seed_sequence_with_a_list_of_entropy(tmp_path):
+    store = tmp_path / "store"
+    first = sigdist.sweep(counted, width=[3, 4], sigma_w2=[0.1], client="serial", store=store,
+                          seed=np.random.SeedSequence([1, 2]))
+    assert json.loads((store / "sweep.json").read_text())["seed"]["entropy"] == [1, 2]
+    (store / "chunk-000001.npz").unlink()
+    second = sigdist.sweep(counted, width=[3, 4], sigma_w2=[0.1], client="serial", store=store)
+    np.testing.assert_array_equal(first.draw.values, second.draw.values)
+    fresh = sigdist.sweep(counted, width=[3, 4], sigma_w2=[0.1], client="serial", seed=np.random.SeedSequence([1, 2]))
+    np.testing.assert_array_equal(fresh.draw.values, second.draw.values)
+
+
+def test_a_store_that_cannot_be_written_stops_the_sweep(tmp_path, monkeypatch, in_process):
+    def disk_full(self, k, arrays):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sigdist._sweep_store.ChunkStore.write", disk_full)
+    for client in ("serial", in_process):
+        with pytest.raises(OSError, match="No space left"):
+            sigdist.sweep("tail_index", width=[5, 10], sigma_w2=[0.1], client=client, store=tmp_path / ("serial" if client == "serial" else "cluster"))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(analysis="atom", width=[5], sigma_w2=[0.1], tol=[1e-8, -1.0]), "axis tol=-1.0.*tol must be"),
+    (dict(analysis="squared_norm_law", width=[5], sigma_w2=[0.1], tol="x"), "tol must be"),
+    (dict(analysis="mean_cosine", width=[5], sigma_w2=[0.1], rho=[True, False]), "first point .*rho must be"),
+    (dict(analysis="mean_cosine", width=[5], sigma_w2=[0.1], rho=True), "rho must be"),
+])
+def test_a_bad_tol_or_a_bool_rho_is_refused_before_any_task(kwargs, message):
+    analysis = kwargs.pop("analysis")
+    with pytest.raises(ValueError, match=message):
+        sigdist.sweep(analysis, client=NoTasks(), **kwargs)
+
+
+def returns_depth(network):
+    return {"depth": 1.0}
+
+
+def test_the_store_is_checked_before_the_function_runs_and_output_names_are_checked(tmp_path):
+    store = tmp_path / "store"
+    sigdist.sweep(counted, width=[3, 4], sigma_w2=[0.1], client="serial", store=store, seed=0)
+    CALLS.clear()
+    with pytest.raises(ValueError, match="other axes"):
+        sigdist.sweep(counted, width=[3, 5], sigma_w2=[0.1], client=NoTasks(), store=store, seed=0)
+    assert CALLS == []  # refused before the function ran at the first point
+    with pytest.raises(ValueError, match="returned the key 'depth'.*fixed parameters"):
+        sigdist.sweep(returns_depth, width=[3], sigma_w2=[0.1], depth=2, client=NoTasks())
