@@ -195,3 +195,33 @@ def test_spectral_moments_refuse_tanh_and_unknown_input_width():
         jac.spectral_moments(Network([Layer(4, 1.0, 0.0, "tanh")], input_width=4))
     with pytest.raises(ValueError, match="input_width"):
         jac.spectral_moments(Network([Layer(4, 1.0)]))
+
+
+# -- the subcommand (wired into sigdist.cli by its owner) --------------------------------------------------
+
+def _cli(argv):
+    import argparse
+
+    from sigdist import jacobian_cli
+
+    ap = argparse.ArgumentParser(prog="sigdist")
+    jacobian_cli.add_parser(ap.add_subparsers(dest="command"))
+    return jacobian_cli.run(ap.parse_args(argv))
+
+
+def test_jacobian_subcommand_writes_exact_and_monte_carlo_moments_as_json(tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    path = tmp_path / "out.json"
+    assert _cli(["jacobian", "--width", "8", "--depth", "3", "--init", "looks_linear", "--networks", "5",
+                 "--device", "cpu", "--json", str(path)]) == 0
+    rows = {r["moment"]: r for r in json.loads(path.read_text())["rows"]}
+    assert rows["m1"]["monte_carlo"] == pytest.approx(1.0, abs=1e-12)
+    assert rows["m2"]["exact_N"] == 2.0 and rows["m2"]["infinite_N"] == 2.0
+
+
+def test_jacobian_subcommand_refuses_odd_width_for_sharing_by_option(capsys):
+    with pytest.raises(SystemExit):
+        _cli(["jacobian", "--width", "5", "--init", "gsm"])
+    assert "--width" in capsys.readouterr().err
