@@ -39,10 +39,27 @@ def _check_plain(network):
     return network
 
 
-def _parameters(network, n, gen, device, dtype):
+INITS = ("network", "orthogonal")
+
+
+def _orthogonal(layer, n, fan_in, gen, device):
+    """``n`` scaled Haar (semi-)orthogonal ``N_l x fan_in`` matrices with entries of variance ``sigma_w2``
+    (QR of a Gaussian matrix with Mezzadri's sign fix, as the looks-linear construction)."""
+    rows, cols = layer.width, fan_in
+    g = torch.randn((n, max(rows, cols), min(rows, cols)), generator=gen, dtype=torch.float64, device=device)
+    q, r = torch.linalg.qr(g)
+    q = q * torch.sign(torch.diagonal(r, dim1=1, dim2=2)).unsqueeze(1)
+    q = q if rows >= cols else q.transpose(1, 2)
+    return math.sqrt(layer.sigma_w2 * max(rows, cols)) * q
+
+
+def _parameters(network, n, gen, device, dtype, init="network"):
     params, fan_in = [], network.input_width
     for layer in network:
-        w = draw_weights(layer, n, fan_in, gen, device).to(dtype)
+        if init == "orthogonal" and layer.sharing == "none":
+            w = _orthogonal(layer, n, fan_in, gen, device).to(dtype)
+        else:
+            w = draw_weights(layer, n, fan_in, gen, device).to(dtype)
         b = draw_biases(layer, n, gen, device)
         params.append((w, None if b is None else b.to(dtype)))
         fan_in = layer.width
@@ -92,7 +109,7 @@ class JacobianSpectrum(Result):
         return self.squared_singular_values.shape[0]
 
 
-def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, device="auto", dtype=None):
+def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, init="network", device="auto", dtype=None):
     r"""Squared singular values of the input-output Jacobian of ``n_networks`` real random networks.
 
     Each network is drawn as :meth:`sigdist.Network.to_torch` draws it (with ``n_networks = 1`` and an
@@ -110,6 +127,11 @@ def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, device="aut
         ``|x^(0)|^2`` (enters through the activation pattern when there are biases or non-homogeneous ``phi``).
     seed : optional
         Any seed sigdist takes.
+    init : {"network", "orthogonal"}
+        ``"network"``: the weights the spec says (Gaussian or its weight law, GSM, looks-linear).
+        ``"orthogonal"``: every layer without sharing gets ``sqrt(sigma_w2 max(N_l, N_{l-1}))`` times a
+        Haar-random (semi-)orthogonal matrix instead (entries of variance ``sigma_w2``; Pennington et al.'s
+        orthogonal initialisation, e.g. ``sigma_w2 = 2 / N`` for relu).
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:k"``.
     dtype : torch.dtype, optional
@@ -122,12 +144,14 @@ def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, device="aut
     network = _check_plain(network)
     check_integer(n_networks, "n_networks", 2)
     y0 = check_input_norm(y0, "y0")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
     dev = resolve_device(device)
     dtype = torch.float64 if dtype is None else dtype
     gen = torch_generator(seed, dev)
     n0 = network.input_width
     with torch.no_grad():
-        params = _parameters(network, n_networks, gen, dev, dtype)
+        params = _parameters(network, n_networks, gen, dev, dtype, init)
         x = math.sqrt(y0) * _unit_rows(n_networks, n0, gen, dev, dtype)
         jac = torch.eye(n0, dtype=dtype, device=dev).expand(n_networks, n0, n0)
         for layer, (w, b) in zip(network, params):

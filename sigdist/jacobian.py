@@ -421,12 +421,13 @@ def spectral_moments(network):
 
 # -- Monte Carlo of real networks (torch) ------------------------------------------------------------------
 
-def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, device="auto", dtype=None):
-    """Squared singular values of ``J = dx^(L)/dx^(0)`` of real random networks (torch); see
-    :func:`sigdist._jacobian_torch.jacobian_spectrum` (torch is the optional ``mc`` extra)."""
+def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, init="network", device="auto", dtype=None):
+    """Squared singular values of ``J = dx^(L)/dx^(0)`` of real random networks (torch), with the spectral moments
+    and their standard errors; ``init="orthogonal"`` swaps unshared Gaussian weights for scaled Haar-orthogonal
+    ones. Details: :func:`sigdist._jacobian_torch.jacobian_spectrum` (torch is the optional ``mc`` extra)."""
     from ._jacobian_torch import jacobian_spectrum as run
 
-    return run(network, n_networks, y0=y0, seed=seed, device=device, dtype=dtype)
+    return run(network, n_networks, y0=y0, seed=seed, init=init, device=device, dtype=dtype)
 
 
 def jvp_monte_carlo(network, n_networks=10_000, *, y0=1.0, u_cos=0.0, seed=None, device="auto"):
