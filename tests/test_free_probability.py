@@ -75,3 +75,35 @@ def test_bad_arguments_are_refused_by_name(kwargs, name):
 def test_relu_orthogonal_beyond_depth_one_is_not_claimed():
     with pytest.raises(NotImplementedError):
         free_jacobian_law(2, "relu", "orthogonal")
+
+
+# -- any activation: the cut by continuation -----------------------------------------------------------------
+
+@pytest.mark.parametrize("activation, depth", [("linear", 4), ("relu", 3)])
+def test_continuation_route_equals_the_ray_route(activation, depth):
+    from sigdist.free_probability import ContinuedFreeJacobianLaw
+
+    cont = ContinuedFreeJacobianLaw(depth, activation, 2.0 if activation == "relu" else 1.0)
+    rays = free_jacobian_law(depth, activation)
+    x = np.array([0.05, 0.3, 1.0, 3.0])
+    np.testing.assert_allclose(cont.pdf(x), rays.pdf(x), rtol=1e-12)
+    assert cont.upper_edge == pytest.approx(rays.support()[1], rel=1e-10)
+
+
+@pytest.mark.parametrize("q", [0.5, 2.0])
+def test_critical_tanh_density_is_normalised_with_the_s_transform_moments(q):
+    law = free_jacobian_law(10, "tanh", preactivation_variance=q)
+    mu1, mu2 = law.d_moments
+    assert law.sigma2 * mu1 == pytest.approx(1.0, rel=1e-14)  # critical: m_1 = 1
+    assert abs(law.mass() - 1.0) < 1e-10
+    m1, m2 = law.exact_moments()
+    assert (m1, m2) == pytest.approx((1.0, 1.0 + 10 * mu2 / mu1 ** 2), rel=1e-12)
+    assert law.moment(1) == pytest.approx(m1, rel=1e-10)
+    assert law.moment(2) == pytest.approx(m2, rel=1e-10)
+
+
+def test_tanh_needs_its_fixed_point_and_gaussian_weights():
+    with pytest.raises(ValueError, match="preactivation_variance"):
+        free_jacobian_law(3, "tanh")
+    with pytest.raises(NotImplementedError):
+        free_jacobian_law(3, "tanh", "orthogonal", preactivation_variance=1.0)
