@@ -22,7 +22,9 @@ INITS = ("he", "gsm", "looks_linear", "orthogonal")
 EXPLAIN = """sigdist jacobian: squared singular values s^2 of J = dx_L/dx_0 of real random networks.
 
 Networks: --depth square layers of --width units (input width = --width), no biases.
-  he            relu, Gaussian weights of variance 2/width (tanh/linear: 1/width)
+  he            relu, Gaussian weights of variance 2/width (linear: 1/width; tanh: critical at the fixed
+                point q* = 0.5, N sigma_w2 = 1/E[tanh'(h)^2] = 1.688, sigma_b2 = 0.038, |x_0|^2 set so that
+                the first pre-activation variance is q*; --y0 is not used)
   gsm           relu, W = [[W0, -W0], [-W0, W0]], W0 Gaussian of variance 2/width (Burkholz & Dubatovka §3)
   looks_linear  relu, the same with W0 a random orthogonal matrix (sigma_w2 = 1)
   orthogonal    scaled Haar-orthogonal weights are not a sigdist weight law yet: refused
@@ -44,7 +46,8 @@ def add_parser(subparsers):
     p.add_argument("--networks", type=integer(2), default=100, help="real networks drawn")
     p.add_argument("--seed", type=integer(0, 2**64 - 1), default=0, help="seed of the random numbers")
     p.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:k'")
-    p.add_argument("--y0", type=number(0, low_open=True), default=1.0, help="squared input norm |x_0|^2")
+    p.add_argument("--y0", type=number(0, low_open=True), default=1.0,
+                   help="squared input norm |x_0|^2 (tanh: set by its fixed point instead)")
     p.add_argument("--plot", metavar="PATH", default=None, help="write the density figure (PNG) here")
     p.add_argument("--json", metavar="PATH", default=None, help="write the moments as JSON ('-': standard output)")
     p.add_argument("--explain", action="store_true", help="print what this subcommand computes, then stop")
@@ -52,19 +55,38 @@ def add_parser(subparsers):
     return p
 
 
+Q_STAR = 0.5  # the fixed point of the critical tanh networks
+
+
+def _critical_tanh(width, depth, q=Q_STAR):
+    """Tanh layers at the fixed point ``q`` with ``chi = N sigma_w2 E[tanh'(h)^2] = 1``, and the input's ``y0``."""
+    import numpy as np
+
+    from .free_probability import free_jacobian_law
+    from .network import Network
+
+    sigma2 = free_jacobian_law(1, "tanh", preactivation_variance=q).sigma2
+    z, w = np.polynomial.hermite_e.hermegauss(160)
+    sigma_b2 = q - sigma2 * float(w @ np.tanh(math.sqrt(q) * z) ** 2 / math.sqrt(2 * math.pi))
+    return Network.constant(width, depth, sigma2 / width, sigma_b2, "tanh"), (q - sigma_b2) * width / sigma2
+
+
 def _network(args):
+    """``(network, y0)``."""
     from .network import Network
 
     widths = [args.width] * (args.depth + 1)
     if args.init == "he":
         if args.activation == "relu":
-            return Network.he(widths)
-        return Network.constant(args.width, args.depth, 1.0 / args.width, 0.0, args.activation)
+            return Network.he(widths), args.y0
+        if args.activation == "tanh":
+            return _critical_tanh(args.width, args.depth)
+        return Network.constant(args.width, args.depth, 1.0 / args.width, 0.0, args.activation), args.y0
     if args.activation != "relu":
         raise ValueError(f"--activation must be relu with --init {args.init} (the sharing schemes are relu)")
     if args.width % 2:
         raise ValueError(f"--width must be even for --init {args.init}, got {args.width}")
-    return Network.gsm(widths) if args.init == "gsm" else Network.looks_linear(widths)
+    return (Network.gsm(widths) if args.init == "gsm" else Network.looks_linear(widths)), args.y0
 
 
 def _infinite(args):
@@ -79,7 +101,8 @@ def _infinite(args):
     if args.activation in ("relu", "linear"):
         law = free_jacobian_law(args.depth, args.activation)
         return (*law.exact_moments(), law)
-    return math.nan, math.nan, None
+    law = free_jacobian_law(args.depth, "tanh", preactivation_variance=Q_STAR)
+    return (*law.exact_moments(), law)
 
 
 def run(args):
@@ -98,13 +121,13 @@ def run(args):
         fail("--init orthogonal: scaled orthogonal (non-shared) weights are not a sigdist weight law yet; "
              "use looks_linear")
     try:
-        net = _network(args)
+        net, y0 = _network(args)
     except ValueError as err:
         fail(str(err))
     from . import jacobian
 
     try:
-        mc = jacobian.jacobian_spectrum(net, args.networks, y0=args.y0, seed=args.seed, device=args.device)
+        mc = jacobian.jacobian_spectrum(net, args.networks, y0=y0, seed=args.seed, device=args.device)
     except ImportError as err:
         fail(f"the Monte Carlo needs torch ({err})")
     except (ValueError, RuntimeError) as err:
@@ -151,18 +174,20 @@ def _plot(mc, law, args):
 
     use_file_backend()
     _, ax = pyplot().subplots(figsize=(7, 4.5))
-    s = mc.squared_singular_values.ravel()
-    s = np.log10(s[s > 1e-12])
+    s_all = mc.squared_singular_values.ravel()
+    s = np.log10(s_all[s_all > 1e-12])  # the histogram's mass is the share of all s^2 above 1e-12
     lo, hi = (s.min(), s.max()) if np.ptp(s) > 1e-6 else (s.min() - 0.5, s.max() + 0.5)
-    ax.hist(s, bins=80, range=(lo, hi), density=True, alpha=0.5, label=f"Monte Carlo (n = {mc.n_networks})")
+    width = (hi - lo) / 80
+    ax.hist(s, bins=80, range=(lo, hi), weights=np.full(s.size, 1.0 / (s_all.size * width)), alpha=0.5,
+            label=f"Monte Carlo (n = {mc.n_networks})")
     if law is not None:
         scale = 2.0 if args.init == "gsm" else 1.0
         t = np.linspace(lo, hi, 400)
         x = 10.0 ** t
-        cont = 1.0 - sum(m for _, m in law.atoms)
-        ax.plot(t, law.pdf(x / scale) / scale * x * math.log(10.0) / cont, "k-", lw=1, label="infinite width")
+        ax.plot(t, law.pdf(x / scale) / scale * x * math.log(10.0), "k-", lw=1, label="infinite width")
     ax.set_xlabel("log10 s^2 (nonzero squared singular values of J)")
     ax.set_ylabel("density")
-    ax.set_title(f"Jacobian spectrum, {args.init}, N = {args.width}, L = {args.depth}")
+    act = args.activation if args.init == "he" else "relu"
+    ax.set_title(f"Jacobian spectrum, {args.init} ({act}), N = {args.width}, L = {args.depth}")
     ax.legend()
     save_figure(ax, args.plot)
