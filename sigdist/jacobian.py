@@ -299,6 +299,25 @@ class JvpMoments(Result):
     _coords = {"layer": lambda self: np.arange(1, self.first_moment.size + 1)}
 
 
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(120)
+_GH_WEIGHTS = _GH_WEIGHTS / math.sqrt(2.0 * math.pi)
+
+
+def _one_layer_moments(layer, y0, u_cos):
+    r"""Exact ``E|u'|^2``, ``E|u'|^4`` of one layer from a point ``(|x|^2, |u|^2 = 1, <x,u>)``: with
+    :math:`h = \sqrt{s} z_1`, :math:`g = \sigma_w(\rho z_1 + \sqrt{1-\rho^2} z_2)`, a product Gauss-Hermite rule
+    (120 x 120 nodes) for :math:`E[\phi'(h)^2 g^2]` and :math:`E[\phi'(h)^4 g^4]`; the ``N`` units are i.i.d."""
+    s = layer.variance(y0)
+    rho = layer.sigma_w2 * u_cos * math.sqrt(y0) / math.sqrt(s * layer.sigma_w2) if s > 0 else 0.0
+    z1, z2 = _GH_NODES[:, None], _GH_NODES[None, :]
+    w = _GH_WEIGHTS[:, None] * _GH_WEIGHTS[None, :]
+    d2 = activation_derivative(layer)(math.sqrt(s) * z1) ** 2
+    g2 = layer.sigma_w2 * (rho * z1 + math.sqrt(max(1.0 - rho * rho, 0.0)) * z2) ** 2
+    a, b = float(np.sum(w * d2 * g2)), float(np.sum(w * d2 * d2 * g2 * g2))
+    n = layer.width
+    return n * a, n * b + n * (n - 1) * a * a
+
+
 def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
     r"""``E|J u|^2`` and ``E|J u|^4`` per layer, ``u`` a unit vector at cosine ``u_cos`` with ``x^(0)``.
 
@@ -306,7 +325,8 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
     network from ``|x^(0)|^2 = 1`` (:func:`sigdist.squared_norm_moments`); e.g. for relu,
     :math:`E|Ju|^2 = \prod_l \sigma_{w,l}^2 N_l / 2`. Otherwise (tanh, gelu, ...) the conditional
     moments of a layer depend on ``|x|^2`` and ``<x, u>^2`` jointly and do not close on finitely many
-    numbers; they are estimated by :func:`jvp_samples` (``n_networks``, ``seed``) with standard errors.
+    numbers; they are estimated by :func:`jvp_samples` (``n_networks``, ``seed``) with standard errors,
+    except at depth 1, where a product Gauss-Hermite rule gives them exactly (to roundoff for smooth ``phi``).
 
     Examples
     --------
@@ -320,6 +340,10 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
     if reduces_to_squared_norm(network):
         m = squared_norm_moments(_zero_bias(network), 1.0)
         return JvpMoments(np.asarray(m.first_moment), np.asarray(m.second_moment))
+    if network.depth == 1:
+        require_gaussian_iid(network[0])
+        first, second = _one_layer_moments(network[0], y0, u_cos)
+        return JvpMoments(np.array([first]), np.array([second]))
     s = jvp_samples(network, y0, u_cos=u_cos, n_networks=n_networks, seed=seed)
     return JvpMoments(s.u2_mean, s.u2_second_moment, s.u2_mean_se, s.u2_second_moment_se, exact=False)
 

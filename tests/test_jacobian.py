@@ -225,3 +225,26 @@ def test_jacobian_subcommand_refuses_odd_width_for_sharing_by_option(capsys):
     with pytest.raises(SystemExit):
         _cli(["jacobian", "--width", "5", "--init", "gsm"])
     assert "--width" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])
+@pytest.mark.parametrize("u_cos", [0.0, 0.8])
+def test_one_layer_moments_of_smooth_activations_are_exact_and_match_the_sampler(activation, u_cos):
+    net = Network([Layer(4, 0.7, 0.3, activation)], input_width=4)
+    m = jac.jvp_moments(net, 2.0, u_cos=u_cos)
+    assert m.exact and m.first_moment_se is None
+    s = jac.jvp_samples(net, 2.0, u_cos=u_cos, n_networks=40_000, seed=7)
+    assert abs(s.u2_mean[0] - m.first_moment[0]) < 4 * s.u2_mean_se[0]
+    assert abs(s.u2_second_moment[0] - m.second_moment[0]) < 4 * s.u2_second_moment_se[0]
+
+
+def test_one_layer_tanh_moment_is_the_closed_form_for_u_orthogonal_to_x():
+    # u ⟂ x: h and g independent, E|u'|^2 = N sigma_w2 E[sech^4(sqrt(s) z)]
+    layer = Layer(3, 0.5, 0.2, "tanh")
+    from scipy import integrate
+
+    s = 0.5 * 2.0 + 0.2
+    ref = 3 * 0.5 * integrate.quad(lambda z: np.cosh(math.sqrt(s) * z) ** -4 * np.exp(-z * z / 2)
+                                   / math.sqrt(2 * math.pi), -40, 40, epsabs=1e-14, limit=200)[0]
+    m = jac.jvp_moments(Network([layer], input_width=3), 2.0, u_cos=0.0)
+    assert m.first_moment[0] == pytest.approx(ref, rel=1e-12)
