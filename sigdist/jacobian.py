@@ -299,14 +299,17 @@ class JvpMoments(Result):
     _coords = {"layer": lambda self: np.arange(1, self.first_moment.size + 1)}
 
 
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(120)
-_GH_WEIGHTS = _GH_WEIGHTS / math.sqrt(2.0 * math.pi)
+# Gauss-Legendre on [-12, 0] and [0, 12] against the normal density: the split takes relu-like kinks at 0, and
+# unlike Gauss-Hermite it converges fast for tanh-like phi' with poles near the real axis
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(200)
+_GH_NODES = np.concatenate([6.0 * (_GL_X - 1.0), 6.0 * (_GL_X + 1.0)])
+_GH_WEIGHTS = np.concatenate([_GL_W, _GL_W]) * 6.0 * np.exp(-0.5 * _GH_NODES ** 2) / math.sqrt(2.0 * math.pi)
 
 
 def _one_layer_moments(layer, y0, u_cos):
     r"""Exact ``E|u'|^2``, ``E|u'|^4`` of one layer from a point ``(|x|^2, |u|^2 = 1, <x,u>)``: with
-    :math:`h = \sqrt{s} z_1`, :math:`g = \sigma_w(\rho z_1 + \sqrt{1-\rho^2} z_2)`, a product Gauss-Hermite rule
-    (120 x 120 nodes) for :math:`E[\phi'(h)^2 g^2]` and :math:`E[\phi'(h)^4 g^4]`; the ``N`` units are i.i.d."""
+    :math:`h = \sqrt{s} z_1`, :math:`g = \sigma_w(\rho z_1 + \sqrt{1-\rho^2} z_2)`, a product rule (Gauss-Legendre,
+    400 x 400 nodes on ``[-12, 12]^2`` split at 0) for :math:`E[\phi'(h)^2 g^2]` and :math:`E[\phi'(h)^4 g^4]`; the ``N`` units are i.i.d."""
     s = layer.variance(y0)
     rho = layer.sigma_w2 * u_cos * math.sqrt(y0) / math.sqrt(s * layer.sigma_w2) if s > 0 else 0.0
     z1, z2 = _GH_NODES[:, None], _GH_NODES[None, :]
@@ -326,7 +329,7 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
     :math:`E|Ju|^2 = \prod_l \sigma_{w,l}^2 N_l / 2`. Otherwise (tanh, gelu, ...) the conditional
     moments of a layer depend on ``|x|^2`` and ``<x, u>^2`` jointly and do not close on finitely many
     numbers; they are estimated by :func:`jvp_samples` (``n_networks``, ``seed``) with standard errors,
-    except at depth 1, where a product Gauss-Hermite rule gives them exactly (to roundoff for smooth ``phi``).
+    except at depth 1, where a two-dimensional quadrature gives them exactly (to roundoff for smooth ``phi``).
 
     Examples
     --------
