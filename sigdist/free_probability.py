@@ -42,7 +42,7 @@ from scipy import special
 
 from ._checks import check_integer, check_positive
 
-__all__ = ["ContinuedFreeJacobianLaw", "FreeJacobianLaw", "free_jacobian_law", "fuss_catalan_density", "fuss_catalan_edge",
+__all__ = ["ContinuedFreeJacobianLaw", "FreeJacobianLaw", "free_jacobian_law", "free_moments", "fuss_catalan_density", "fuss_catalan_edge",
            "fuss_catalan_moment", "ACTIVATIONS", "WEIGHTS"]
 
 ACTIVATIONS = ("linear", "relu")
@@ -279,6 +279,28 @@ def free_jacobian_law(depth, activation="linear", weights="gaussian", sigma2=Non
     if sigma2 is None:
         sigma2 = 1.0 / law.d_moments[0]
     return ContinuedFreeJacobianLaw(depth, activation, float(sigma2), float(preactivation_variance))
+
+
+def free_moments(depth, activation="linear", weights="gaussian", sigma2=None, preactivation_variance=None):
+    r"""Closed-form ``(m_1, m_2)`` of the infinite-width law of ``JJ^T`` from the S-transform's series, for every
+    activation and both weight laws (also where the density is not built).
+
+    With :math:`\mu_k = E[m^k]`, ``m = phi'(h)^2`` (relu: 1/2, 1/2; linear: 1, 1; otherwise at ``q*``):
+    :math:`m_1 = (\sigma^2\mu_1)^L`, :math:`m_2 = m_1^2 (1 + L(\mu_2/\mu_1^2 - [\text{orthogonal}]))`.
+    ``sigma2`` defaults to the critical ``1/mu_1``.
+    """
+    check_integer(depth, "depth")
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
+    if activation in ACTIVATIONS:
+        mu1 = mu2 = 0.5 if activation == "relu" else 1.0
+    else:
+        if preactivation_variance is None:
+            raise ValueError(f"preactivation_variance (q*, > 0) is required for activation {activation!r}")
+        mu1, mu2 = ContinuedFreeJacobianLaw(1, activation, 1.0, float(preactivation_variance)).d_moments
+    sigma2 = 1.0 / mu1 if sigma2 is None else check_positive(sigma2, "sigma2")
+    m1 = (sigma2 * mu1) ** depth
+    return m1, m1 * m1 * (1.0 + depth * (mu2 / mu1 ** 2 - (1.0 if weights == "orthogonal" else 0.0)))
 
 
 # -- smooth activations and orthogonal relu: the cut followed by continuation ---------------------------------

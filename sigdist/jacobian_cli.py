@@ -27,7 +27,8 @@ Networks: --depth square layers of --width units (input width = --width), no bia
                 the first pre-activation variance is q*; --y0 is not used)
   gsm           relu, W = [[W0, -W0], [-W0, W0]], W0 Gaussian of variance 2/width (Burkholz & Dubatovka §3)
   looks_linear  relu, the same with W0 a random orthogonal matrix (sigma_w2 = 1)
-  orthogonal    scaled Haar-orthogonal weights are not a sigdist weight law yet: refused
+  orthogonal    the he networks (any --activation) with every weight matrix a Haar-random orthogonal
+                matrix of the same entry variance (jacobian_spectrum(init="orthogonal"))
 Columns: m1 = (1/N0) tr(J^T J), m2 = (1/N0) tr((J^T J)^2): the Monte Carlo mean over --networks networks
 and its standard error, the exact finite-width value (relu/linear He and GSM, looks-linear) and the
 infinite-width value (free probability; nan where sigdist does not compute it)."""
@@ -76,7 +77,7 @@ def _network(args):
     from .network import Network
 
     widths = [args.width] * (args.depth + 1)
-    if args.init == "he":
+    if args.init in ("he", "orthogonal"):
         if args.activation == "relu":
             return Network.he(widths), args.y0
         if args.activation == "tanh":
@@ -94,6 +95,11 @@ def _infinite(args):
 
     if args.init == "looks_linear":
         return 1.0, 2.0, None
+    if args.init == "orthogonal":  # moments in closed form; the density is not built (docs/jacobian.md)
+        from .free_probability import free_moments
+
+        q = Q_STAR if args.activation == "tanh" else None
+        return (*free_moments(args.depth, args.activation, "orthogonal", preactivation_variance=q), None)
     if args.init == "gsm":
         law = free_jacobian_law(args.depth)
         m1, m2 = law.exact_moments()
@@ -117,9 +123,6 @@ def run(args):
             parser.error(message)
         raise SystemExit(f"sigdist jacobian: error: {message}")
 
-    if args.init == "orthogonal":
-        fail("--init orthogonal: scaled orthogonal (non-shared) weights are not a sigdist weight law yet; "
-             "use looks_linear")
     try:
         net, y0 = _network(args)
     except ValueError as err:
@@ -127,19 +130,23 @@ def run(args):
     from . import jacobian
 
     try:
-        mc = jacobian.jacobian_spectrum(net, args.networks, y0=y0, seed=args.seed, device=args.device)
+        mc = jacobian.jacobian_spectrum(net, args.networks, y0=y0, seed=args.seed, device=args.device,
+                                        init="orthogonal" if args.init == "orthogonal" else "network")
     except ImportError as err:
         fail(f"the Monte Carlo needs torch ({err})")
     except (ValueError, RuntimeError) as err:
         fail(f"--device: {err}" if "device" in str(err) or "CUDA" in str(err) else str(err))
     try:
+        if args.init == "orthogonal":
+            raise ValueError("no finite-width formula for orthogonal weights")
         exact = jacobian.spectral_moments(net)
         e1, e2 = float(exact.first_moment[-1]), float(exact.second_moment[-1])
     except ValueError:
         e1 = e2 = math.nan
     i1, i2, law = _infinite(args)
     out = (lambda line="": print(line, file=sys.stderr)) if args.json == "-" else print
-    out(f"sigdist jacobian: init={args.init} activation={'relu' if args.init != 'he' else args.activation} "
+    act = args.activation if args.init in ("he", "orthogonal") else "relu"
+    out(f"sigdist jacobian: init={args.init} activation={act} "
         f"width={args.width} depth={args.depth} networks={args.networks} device={mc.device}")
     out(f"{'moment':8s} {'monte_carlo':>12s} {'se':>10s} {'exact_N':>12s} {'infinite_N':>12s}")
     for name, m, se, e, i in (("m1", mc.first_moment, mc.first_moment_se, e1, i1),
@@ -187,7 +194,7 @@ def _plot(mc, law, args):
         ax.plot(t, law.pdf(x / scale) / scale * x * math.log(10.0), "k-", lw=1, label="infinite width")
     ax.set_xlabel("log10 s^2 (nonzero squared singular values of J)")
     ax.set_ylabel("density")
-    act = args.activation if args.init == "he" else "relu"
+    act = args.activation if args.init in ("he", "orthogonal") else "relu"
     ax.set_title(f"Jacobian spectrum, {args.init} ({act}), N = {args.width}, L = {args.depth}")
     ax.legend()
     save_figure(ax, args.plot)

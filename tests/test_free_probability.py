@@ -107,3 +107,16 @@ def test_tanh_needs_its_fixed_point_and_gaussian_weights():
         free_jacobian_law(3, "tanh")
     with pytest.raises(NotImplementedError):
         free_jacobian_law(3, "tanh", "orthogonal", preactivation_variance=1.0)
+
+
+def test_free_moments_agree_with_every_built_density():
+    from sigdist.free_probability import free_moments
+
+    assert free_moments(4) == pytest.approx(free_jacobian_law(4).exact_moments(), rel=1e-14)
+    assert free_moments(4, "relu") == pytest.approx((1.0, 9.0), rel=1e-14)
+    assert free_moments(1, "relu", "orthogonal") == pytest.approx(free_jacobian_law(1, "relu", "orthogonal")
+                                                                 .exact_moments(), rel=1e-14)
+    assert free_moments(6, "linear", "orthogonal") == (1.0, 1.0)
+    law = free_jacobian_law(3, "tanh", preactivation_variance=0.7)
+    assert free_moments(3, "tanh", preactivation_variance=0.7) == pytest.approx(law.exact_moments(), rel=1e-13)
+    assert free_moments(5, "relu", "orthogonal") == pytest.approx((1.0, 6.0), rel=1e-14)
