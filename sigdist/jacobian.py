@@ -452,15 +452,22 @@ def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, init="netwo
     """Squared singular values of ``J = dx^(L)/dx^(0)`` of real random networks (torch), with the spectral moments
     and their standard errors; ``init="orthogonal"`` swaps unshared Gaussian weights for scaled Haar-orthogonal
     ones. Details: :func:`sigdist._jacobian_torch.jacobian_spectrum` (torch is the optional ``mc`` extra)."""
-    from ._jacobian_torch import jacobian_spectrum as run
-
-    return run(network, n_networks, y0=y0, seed=seed, init=init, device=device, dtype=dtype)
+    return _torch_part().jacobian_spectrum(network, n_networks, y0=y0, seed=seed, init=init, device=device,
+                                           dtype=dtype)
 
 
 def jvp_monte_carlo(network, n_networks=10_000, *, y0=1.0, u_cos=0.0, seed=None, device="auto"):
     """``|x^(L)|^2`` and ``|J u|^2`` of real random networks by torch's forward-mode autodiff; see
     :func:`sigdist._jacobian_torch.jvp_monte_carlo`."""
-    from ._jacobian_torch import jvp_monte_carlo as run
-
     _check_direction(y0, u_cos)
-    return run(network, n_networks, y0=y0, u_cos=u_cos, seed=seed, device=device)
+    return _torch_part().jvp_monte_carlo(network, n_networks, y0=y0, u_cos=u_cos, seed=seed, device=device)
+
+
+def _torch_part():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ImportError("real-network Jacobians need torch: pip install \"sigdist[mc]\"") from None
+    from . import _jacobian_torch
+
+    return _jacobian_torch
