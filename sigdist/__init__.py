@@ -39,6 +39,7 @@ from . import (activations, batchnorm, correlation, cosine, empirical, fourier, 
                operator, pair_moments, pairs, pretraining, propagation,
                rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, series, spectrum,
                stationary, weights)
+from . import free_probability, jacobian
 from ._export import laws_to_xarray
 from ._law import Law
 from ._result import Result
@@ -48,6 +49,7 @@ from .correlation import (c_map, correlation_map, cosine_law, mean_cosine, mean_
                           product_law, scalar_product_law, shared_pair_samples)
 from .empirical import EmpiricalLaw
 from .initializers import initializer_network
+from .jacobian import jacobian_spectrum, jvp_law, jvp_moments, jvp_samples, spectral_moments
 from .laws import SquaredNormLaw
 from .length_bounds import corollary1_mean, corollary2_bounds, theorem5_bounds
 from .lengths import empirical_variance, length_moments
@@ -88,7 +90,10 @@ __all__ = [
     # activation lengths
     "corollary1_mean", "corollary2_bounds", "empirical_variance", "initializer_network", "length_moments",
     "residual_length_moments", "theorem5_bounds",
+    # the Jacobian (issue 17)
+    "jacobian_spectrum", "jvp_law", "jvp_moments", "jvp_samples", "spectral_moments",
     # submodules
+    "free_probability", "jacobian",
     "activations", "batchnorm", "correlation", "cosine", "empirical", "fourier", "grid", "initializers", "kernel",
     "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "one_unit",
     "operator", "pair_moments", "pairs", "pretraining",

@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 
-from . import sweep_cli
+from . import jacobian_cli, sweep_cli
 from ._cli_report import Table, integer, number, option_error_message, print_table, write_csv, write_json
 from ._cli_text import explain_text
 
@@ -147,14 +147,15 @@ def build_parser():
     lengths.add_argument("--sigma-b2", type=_NONNEGATIVE, default=0.0, help="bias variance sigma_b^2")
     _outputs(lengths)
     sweep_cli.add_parser(sub)  # its own options: a config file, --scheduler, --out (.nc or .csv)
+    jacobian_cli.add_parser(sub)
     return parser, sub.choices
 
 
 def main(argv=None):
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "sweep":
-        return sweep_cli.run(args)
+    if args.command in ("sweep", "jacobian"):
+        return (sweep_cli if args.command == "sweep" else jacobian_cli).run(args)
     sub = subparsers[args.command]
     if args.explain:
         print(explain_text(args.command))
