@@ -205,9 +205,10 @@ class SquaredNormLaw(Law):
         if np.any(small):
             with np.errstate(divide="ignore"):
                 u = np.log(np.where(pos, x, 1.0))
-            value = np.where(small, cont.tail_u(u, upper=upper), value)
             outside = small & ((u > cont.grid.end) if upper else (u < cont.grid.start))
-            if np.any(outside):
+            # past the grid's ends a law's series still answer, to their absolute accuracy
+            value = np.where(small & ~(outside & (self._series is not None)), cont.tail_u(u, upper=upper), value)
+            if np.any(outside) and self._series is None:
                 edge = math.exp(cont.grid.end if upper else cont.grid.start)
                 warnings.warn(f"law of {self.label}: {'sf' if upper else 'cdf'} asked at "
                               f"{float(x[outside].flat[0]):.3g}, beyond the grid's {'end' if upper else 'start'} "
