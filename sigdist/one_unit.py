@@ -69,14 +69,18 @@ class OneUnit:
         safe = np.where(pos, x, 1.0)
         return np.where(pos, self.log_density(np.log(safe)) / safe, 0.0)
 
-    def cdf_continuous(self, x):
-        """``P(0 < X <= x)``: the Gaussian mass of ``{g: 0 < psi(g) <= x}`` piece by piece."""
+    def _levels(self, x):
+        """For each piece: ``(a, b, kind, lo, hi, g)`` with ``g`` where ``psi`` reaches ``x`` (clipped to the piece)."""
         x = np.asarray(x, dtype=np.float64)
-        out = np.zeros(x.shape)
         for a, b, kind, lo, hi in self._pieces:
             t = np.clip(x, lo, hi)
-            g = invert_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
-            # the mass of the piece below the level t, from the end where psi is smallest
+            yield a, b, kind, lo, hi, invert_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
+
+    def cdf_continuous(self, x):
+        """``P(0 < X <= x)``: the Gaussian mass of ``{g: 0 < psi(g) <= x}`` piece by piece."""
+        out = np.zeros(np.shape(x))
+        for a, b, kind, lo, hi, g in self._levels(x):
+            # the mass of the piece below the level, from the end where psi is smallest
             out += np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
         return out
 
@@ -84,9 +88,7 @@ class OneUnit:
         """``P(X > x)`` for ``x >= 0``, from the far end of each piece: relative accuracy up to ``sup X``."""
         x = np.asarray(x, dtype=np.float64)
         out = np.zeros(x.shape)
-        for a, b, kind, lo, hi in self._pieces:
-            t = np.clip(x, lo, hi)
-            g = invert_monotone(self._psi, a, b, kind, t.ravel()).reshape(t.shape)
+        for a, b, kind, lo, hi, g in self._levels(x):
             end = b if kind > 0 else a  # where psi is largest
             # the Gaussian mass between g and that end, from the side of the smaller tail
             far = np.minimum(np.abs(g), abs(end))

@@ -97,28 +97,22 @@ class SeriesMixture:
         #: every part exact with relative accuracy in both tails (one unit's inversions): the grid is not needed
         self.relative = all(hasattr(ev, "sf_continuous") for ev, _ in parts)
 
-    def sf(self, z):
-        """``P(Z > z)`` of the continuous part (relative accuracy when :attr:`relative`)."""
-        if not self.relative:
-            return self.mass - self.cdf(z)
+    def _sum(self, name, z):
+        """The parts' ``name`` evaluator at ``z``, weighted and summed."""
         z = np.asarray(z, dtype=np.float64)
         out = np.zeros(z.shape)
         for ev, w in self._parts:
-            out += w * ev.sf_continuous(z)
+            out += w * getattr(ev, name)(z)
         return out
+
+    def sf(self, z):
+        """``P(Z > z)`` of the continuous part (relative accuracy when :attr:`relative`)."""
+        return self._sum("sf_continuous", z) if self.relative else self.mass - self.cdf(z)
 
     def cdf(self, z):
         """``P(0 < Z <= z)`` of the continuous part."""
-        z = np.asarray(z, dtype=np.float64)
-        out = np.zeros(z.shape)
-        for ev, w in self._parts:
-            out += w * ev.cdf_continuous(z)
-        return out
+        return self._sum("cdf_continuous", z)
 
     def density(self, z):
         """The continuous part's density at ``z``."""
-        z = np.asarray(z, dtype=np.float64)
-        out = np.zeros(z.shape)
-        for ev, w in self._parts:
-            out += w * ev.density(z)
-        return out
+        return self._sum("density", z)
