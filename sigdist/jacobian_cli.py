@@ -51,6 +51,7 @@ def add_parser(subparsers):
                    help="squared input norm |x_0|^2 (tanh: set by its fixed point instead)")
     p.add_argument("--plot", metavar="PATH", default=None, help="write the density figure (PNG) here")
     p.add_argument("--json", metavar="PATH", default=None, help="write the moments as JSON ('-': standard output)")
+    p.add_argument("--csv", metavar="PATH", default=None, help="write the moments as CSV ('-': standard output)")
     p.add_argument("--explain", action="store_true", help="print what this subcommand computes, then stop")
     p.set_defaults(jacobian_parser=p)
     return p
@@ -144,7 +145,7 @@ def run(args):
     except ValueError:
         e1 = e2 = math.nan
     i1, i2, law = _infinite(args)
-    out = (lambda line="": print(line, file=sys.stderr)) if args.json == "-" else print
+    out = (lambda line="": print(line, file=sys.stderr)) if "-" in (args.json, args.csv) else print
     act = args.activation if args.init in ("he", "orthogonal") else "relu"
     out(f"sigdist jacobian: init={args.init} activation={act} "
         f"width={args.width} depth={args.depth} networks={args.networks} device={mc.device}")
@@ -153,6 +154,16 @@ def run(args):
                               ("m2", mc.second_moment, mc.second_moment_se, e2, i2)):
         out(f"{name:8s} {m:12.6g} {se:10.3g} {e:12.6g} {i:12.6g}")
     out("m_k = (1/N0) tr((J^T J)^k); exact_N: finite-width formula (nan: none derived); infinite_N: free probability")
+    rows = [("m1", mc.first_moment, mc.first_moment_se, e1, i1), ("m2", mc.second_moment, mc.second_moment_se, e2, i2)]
+    if args.csv:
+        text = "moment,monte_carlo,se,exact_N,infinite_N\n" + "".join(
+            ",".join([k] + ["" if math.isnan(v) else repr(float(v)) for v in (m, se, e, i)]) + "\n"
+            for k, m, se, e, i in rows)
+        if args.csv == "-":
+            print(text, end="")
+        else:
+            with open(args.csv, "w") as f:
+                f.write(text)
     if args.json:
         data = {"command": "jacobian", "settings": {k: getattr(args, k) for k in
                                                     ("width", "depth", "init", "activation", "networks", "seed",

@@ -43,7 +43,11 @@ def add_parser(subparsers):
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="a dask scheduler (tcp://host:8786) or 'serial'; default: the config's, else an embedded "
                         "LocalCluster of one process per core")
-    p.add_argument("--out", metavar="PATH", default=None, help="output file (.nc or .csv); default: the config's")
+    p.add_argument("--out", metavar="PATH", default=None,
+                   help="output file (.nc netCDF, .csv or .json); default: the config's")
+    p.add_argument("--json", metavar="PATH", default=None, help="also write the result as JSON here")
+    p.add_argument("--plot", metavar="PATH", default=None,
+                   help="a figure (PNG) of the first value over the first one or two axes of more than one point")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress bar over chunks (default: shown once the run has taken about 2 s)")
     p.set_defaults(sweep_parser=p)
@@ -108,11 +112,35 @@ def load_config(path):
             "seed": config.get("seed"), "chunks": config.get("chunks"), "scheduler": config.get("scheduler")}
 
 
-def _write(ds, path):
-    if path.endswith(".csv"):
+def _write(ds, path, json=False):
+    if path.endswith(".csv") and not json:
         ds.to_dataframe().to_csv(path)
+    elif path.endswith(".json") or json:
+        from ._export import dumps
+
+        with open(path, "w") as f:
+            f.write(dumps(ds.to_dict(data="list")) + "\n")
     else:
         ds.to_netcdf(path, engine="scipy")
+
+
+def _plot(ds, path):
+    """The first numeric value over the first one or two axes with more than one point (the others at their
+    first value)."""
+    from .plotting import pyplot, save_figure, use_file_backend
+
+    use_file_backend()
+    name = next(v for v in ds.data_vars if ds[v].dtype.kind == "f")
+    da = ds[name]
+    dims = [d for d in da.dims if da.sizes[d] > 1][:2]
+    da = da.isel({d: 0 for d in da.dims if d not in dims})
+    _, ax = pyplot().subplots(figsize=(7, 4.5))
+    if dims:
+        da.plot(ax=ax)
+    else:
+        ax.plot([0], [float(da)], "o", label=name)
+    ax.set_title(f"sigdist sweep: {ds.attrs.get('analysis', '')}")
+    save_figure(ax, path)
 
 
 def run(args):
@@ -128,10 +156,12 @@ def run(args):
     out = args.out or config["out"]
     if not out:
         parser.error("--out: no output path (give --out PATH or out = \"...\" in the config)")
-    if not (out.endswith(".nc") or out.endswith(".csv")):
-        parser.error(f"--out must end in .nc (netCDF) or .csv, got {out!r}")
+    if not out.endswith((".nc", ".csv", ".json")):
+        parser.error(f"--out must end in .nc (netCDF), .csv or .json, got {out!r}")
     try:
-        check_output_path(out, "--out")
+        for path, option in ((out, "--out"), (args.json, "--json"), (args.plot, "--plot")):
+            if path:
+                check_output_path(path, option)
     except ValueError as err:
         parser.error(str(err))
     store = config["store"] or out + ".store"
@@ -154,6 +184,10 @@ def run(args):
         except ValueError as err:
             parser.error(f"config {args.config}: {err}")
         _write(ds, out)
+        if args.json:
+            _write(ds, args.json, json=True)
+        if args.plot:
+            _plot(ds, args.plot)
     finally:
         if client not in (None, "serial"):
             client.close()

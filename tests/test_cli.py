@@ -291,3 +291,11 @@ def test_spectrum_and_lengths_json_hold_the_apis_numbers(capsys):
     assert rows["E[M_d^2]"] == ref.length_second_moment[-1] and rows["sum_1/n_j"] == ref.sum_reciprocal_widths
     assert math.isclose(rows["Var[M_d]"], ref.length_variance[-1], rel_tol=1e-15)
     assert data["settings"]["widths"] == "30,10,30"
+
+
+def test_every_subcommand_offers_a_figure_and_machine_readable_output():
+    _, subs = build_parser()
+    assert {"demo", "spectrum", "cosine", "rank", "lengths", "sweep", "jacobian"} <= set(subs)
+    for command, sub in subs.items():
+        text = sub.format_help()
+        assert "--plot" in text and "--json" in text, command

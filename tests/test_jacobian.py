@@ -219,6 +219,11 @@ def test_jacobian_subcommand_writes_exact_and_monte_carlo_moments_as_json(tmp_pa
     rows = {r["moment"]: r for r in json.loads(path.read_text())["rows"]}
     assert rows["m1"]["monte_carlo"] == pytest.approx(1.0, abs=1e-12)
     assert rows["m2"]["exact_N"] == 2.0 and rows["m2"]["infinite_N"] == 2.0
+    csv = tmp_path / "out.csv"
+    assert _cli(["jacobian", "--width", "8", "--depth", "3", "--init", "looks_linear", "--networks", "5",
+                 "--device", "cpu", "--csv", str(csv)]) == 0
+    table = np.genfromtxt(csv, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    assert list(table["moment"]) == ["m1", "m2"] and table["exact_N"][1] == 2.0
 
 
 def test_jacobian_subcommand_refuses_odd_width_for_sharing_by_option(capsys):

@@ -256,6 +256,20 @@ def test_cli_sweep_writes_netcdf_and_resumes_from_its_store(tmp_path, capsys):
     assert (tmp_path / "t.csv").read_text().startswith("width,sigma_w2,sigma_b2,tail_index")
 
 
+def test_cli_sweep_writes_json_and_a_figure(tmp_path):
+    import json
+
+    config = tmp_path / "c.toml"
+    config.write_text(CONFIG)
+    out, js, png = tmp_path / "t.nc", tmp_path / "t.json", tmp_path / "t.png"
+    assert _cli(["sweep", str(config), "--out", str(out), "--json", str(js), "--plot", str(png),
+                 "--no-progress"]) == 0
+    data = json.loads(js.read_text())
+    assert np.shape(data["data_vars"]["tail_index"]["data"]) == (2, 4, 3)
+    assert data["coords"]["width"]["data"] == [5, 20]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 @pytest.mark.parametrize("text, message", [
     ("analysis = 'tail_index'\n", "the table \\[axes\\] is missing"),
     ("analysis = 'tail_index'\ncolour = 1\n[axes]\nwidth = [5]\n", "unknown key"),
