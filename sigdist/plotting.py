@@ -41,6 +41,16 @@ def _axes(ax, figsize=(7, 4.5)):
     return ax
 
 
+def _labelled(ax, xlabel, ylabel, title, legend=8):
+    """Axis labels, the optional title and the legend (its font size): every plot's last step."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=legend)
+    return ax
+
+
 def save_figure(fig_or_ax, path, dpi=120):
     """Write the figure of ``fig_or_ax`` (a Figure or an Axes) to ``path``, close it, and return ``path``."""
     fig = getattr(fig_or_ax, "figure", None) if not hasattr(fig_or_ax, "savefig") else fig_or_ax
@@ -182,12 +192,7 @@ def plot_spectrum(m, log_eigenvalues, window=None, ax=None, title=None):
         ax.axvspan(lo, hi, color="tab:green", alpha=0.15,
                    label=rf"critical window $\lambda_m < 1$: ({lo:.4g}, {hi:.4g})")
     ax.set_yscale("log")
-    ax.set_xlabel("m")
-    ax.set_ylabel(r"$\lambda_m$")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize=8)
-    return ax
+    return _labelled(ax, "m", r"$\lambda_m$", title)
 
 
 def plot_cosine(cosines, mean_field=None, ax=None, title=None):
@@ -215,12 +220,7 @@ def plot_cosine(cosines, mean_field=None, ax=None, title=None):
     ax.plot(layers, np.nanmean(cosines, axis=0), "o", color="tab:blue", ms=3, label="mean")
     if mean_field is not None:
         ax.plot(layers, mean_field, "k--", lw=1.2, label="mean field (c-map), width = infinity")
-    ax.set_xlabel("layer l")
-    ax.set_ylabel(r"cosine similarity of $x_l$, $x'_l$")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize=8)
-    return ax
+    return _labelled(ax, "layer l", r"cosine similarity of $x_l$, $x'_l$", title)
 
 
 def plot_lengths(moments, bounds=None, ax=None, title=None):
@@ -250,9 +250,4 @@ def plot_lengths(moments, bounds=None, ax=None, title=None):
         if bounds.upper_gaussian is not None:
             ax.plot(layers, bounds.upper_gaussian, "k-.", lw=1, label=r"Thm 5 upper bound ($C_1 = C_2 = 4$)")
     ax.set_yscale("log")
-    ax.set_xlabel("layer l")
-    ax.set_ylabel(r"moments of $M_l = |x_l|^2 / n_l$")
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize=7)
-    return ax
+    return _labelled(ax, "layer l", r"moments of $M_l = |x_l|^2 / n_l$", title, legend=7)
