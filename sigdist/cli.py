@@ -347,6 +347,8 @@ def _rank(sub, args):
         res = chain.run(args.steps, burn_in=burn_in, tau=args.tau, checkpoint=args.checkpoint or None)
     except (ValueError, RuntimeError, OSError, ArithmeticError) as err:  # RuntimeError: CUDA asked for where
         _library_error(sub, err, options)  # there is none; ArithmeticError: the state became zero or non-finite
+    except ImportError as err:  # a torch device without torch
+        sub.error(f"argument --device: {err}")
     except KeyboardInterrupt:
         where = f"; the state is saved in {args.checkpoint}, run the same command to resume" if args.checkpoint else ""
         print(f"interrupted{where}", file=sys.stderr)
