@@ -7,4 +7,4 @@ their doctests; the tests that need torch skip themselves (``pytest.importorskip
 try:
     import torch  # noqa: F401
 except ImportError:
-    collect_ignore = ["sigdist/_torch_io.py", "sigdist/montecarlo/_torch.py"]
+    collect_ignore = ["sigdist/_torch_io.py", "sigdist/montecarlo/_torch.py", "sigdist/_jacobian_torch.py"]
