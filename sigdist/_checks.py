@@ -27,26 +27,30 @@ def check_width(width, name="width"):
     return width
 
 
-def check_positive(value, name):
+def check_finite(value, name, what=""):
+    """``value`` as a finite float (bools, strings and non-numbers refused), else a ``ValueError`` saying
+    ``"<name> must be a finite number<what>"``."""
     if isinstance(value, (bool, str, bytes)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        raise ValueError(f"{name} must be a finite number{what}, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0.0:
+        raise ValueError(f"{name} must be a finite number{what}, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number{what}, got {value!r}")
+    return v
+
+
+def check_positive(value, name):
+    v = check_finite(value, name, " > 0")
+    if v <= 0.0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return v
 
 
 def check_nonnegative(value, name):
-    if isinstance(value, (bool, str, bytes)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}") from None
-    if not math.isfinite(v) or v < 0.0:
+    v = check_finite(value, name, " >= 0")
+    if v < 0.0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return v
 

@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from ._checks import check_input_norm
+from ._checks import check_finite, check_input_norm
 from .activations import get_activation
 from .network import check_layer
 
@@ -58,18 +58,7 @@ def check_covariance(v11, v22, v12, *, allow_zero=False):
     ``v12`` is clipped to ``[-sqrt(v11 v22), sqrt(v11 v22)]`` where rounding put it just outside.
     With ``allow_zero``, zero variances are valid (a pre-activation that is 0 surely).
     """
-    vals = []
-    for name, v in (("v11", v11), ("v22", v22), ("v12", v12)):
-        if isinstance(v, (bool, str)):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a finite number, got {v!r}") from None
-        if not math.isfinite(x):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
-        vals.append(x)
-    v11, v22, v12 = vals
+    v11, v22, v12 = (check_finite(v, name) for name, v in (("v11", v11), ("v22", v22), ("v12", v12)))
     if v11 < 0 or v22 < 0 or (not allow_zero and (v11 == 0 or v22 == 0)):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"v11 and v22 must be {bound} (variances), got v11={v11!r}, v22={v22!r}")
@@ -82,13 +71,8 @@ def check_covariance(v11, v22, v12, *, allow_zero=False):
 def check_pair_inputs(y1, y2, y12):
     """Validate two inputs' ``(|x1|^2, |x2|^2, <x1, x2>)``: finite, norms ``>= 0``, Cauchy-Schwarz."""
     y1, y2 = check_input_norm(y1, "y1"), check_input_norm(y2, "y2")
-    if isinstance(y12, (bool, str)):
-        raise ValueError(f"y12 must be a finite number, got {y12!r}")
-    try:
-        c = float(y12)
-    except (TypeError, ValueError):
-        raise ValueError(f"y12 must be a finite number, got {y12!r}") from None
-    if not math.isfinite(c) or c * c > y1 * y2 * (1 + 1e-12) + 1e-300:
+    c = check_finite(y12, "y12")
+    if c * c > y1 * y2 * (1 + 1e-12) + 1e-300:
         raise ValueError(f"y12 must satisfy y12^2 <= y1 y2 (Cauchy-Schwarz), got y12={y12!r} with "
                          f"y1={y1!r}, y2={y2!r}")
     return y1, y2, c
