@@ -220,25 +220,25 @@ def _log_mixture_sum(log_sig, log_sig_neg, log_c, half, total):
                             > log_c[best] + half[best] * a + (total - half[best]) * b):
             best -= 1
         top = log_c[best] + half[best] * a + (total - half[best]) * b
-        acc = 1.0
-        prev = 0.0
-        for j in range(best + 1, n):
-            t = log_c[j] + half[j] * a + (total - half[j]) * b - top
-            acc += math.exp(t)
-            r = math.exp(t - prev)
-            prev = t
-            if r < 1.0 and math.exp(t) * r / (1.0 - r) < 1e-18 * acc:
-                break
-        prev = 0.0
-        for j in range(best - 1, -1, -1):
-            t = log_c[j] + half[j] * a + (total - half[j]) * b - top
-            acc += math.exp(t)
-            r = math.exp(t - prev)
-            prev = t
-            if r < 1.0 and math.exp(t) * r / (1.0 - r) < 1e-18 * acc:
-                break
+        acc = _walk_out(log_c, half, total, a, b, top, best + 1, n, 1, 1.0)
+        acc = _walk_out(log_c, half, total, a, b, top, best - 1, -1, -1, acc)
         out[i] = top + math.log(acc)
     return out
+
+
+@njit
+def _walk_out(log_c, half, total, a, b, top, start, stop, step, acc):
+    # acc plus the terms from start towards stop (exp(term - top)), until the geometric bound of the rest
+    # falls below 1e-18 of the sum
+    prev = 0.0
+    for j in range(start, stop, step):
+        t = log_c[j] + half[j] * a + (total - half[j]) * b - top
+        acc += math.exp(t)
+        r = math.exp(t - prev)
+        prev = t
+        if r < 1.0 and math.exp(t) * r / (1.0 - r) < 1e-18 * acc:
+            break
+    return acc
 
 
 def _nodes(width, kk, log_w, cutoff, step=None):
