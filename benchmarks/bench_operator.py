@@ -97,17 +97,6 @@ def lattice_comparison(net, y0, ref_law, sizes, target, keep_all=False):
     return errs, times, order, n_eq, times[-1] * (n_eq / sizes[-1]) ** growth
 
 
-def best_cpu_time(f, repeat=3):
-    """Smallest process CPU time of ``repeat`` calls of ``f()``: on a shared machine, closer than the wall time
-    to what an idle one would show (sigdist's laws run on one thread)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        f()
-        best = min(best, time.process_time() - t0)
-    return best
-
-
 def reduced_chain_seconds(net, y0, n, seed=0):
     """Seconds per sample of the exact reduced chain z_l = sum_i phi(sqrt(s_l) g_i)^2 (numpy), from n samples."""
     rng = np.random.default_rng(seed)
@@ -143,7 +132,8 @@ def activation_benchmarks(quick):
         route = sigdist.TransitionOperator(layer).route
         sigdist.layer_laws(net, y0)  # compile and warm up
         t_law = best_time(lambda: sigdist.layer_laws(net, y0, tol=1e-8), repeat=2 if depth > 1 else 5)
-        t_cpu = best_cpu_time(lambda: sigdist.layer_laws(net, y0, tol=1e-8), repeat=2 if depth > 1 else 5)
+        t_cpu = best_time(lambda: sigdist.layer_laws(net, y0, tol=1e-8), repeat=2 if depth > 1 else 5,
+                          clock=time.process_time)
         law = sigdist.layer_laws(net, y0, tol=1e-8)[-1]
         est = max(law.error_estimate, 1e-16)
         if depth > 1 and quick:
