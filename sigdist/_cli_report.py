@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ._cli_text import COLUMNS, legend_line
+from ._export import jsonable
 
 __all__ = ["integer", "number", "Table", "print_table", "write_json", "write_csv", "option_error_message"]
 
@@ -68,18 +69,6 @@ def option_error_message(err, options, fallback=None):
     return f"argument {fallback}: {text}" if fallback else text
 
 
-def _plain(value):
-    """A JSON/CSV-ready value: numpy scalars to Python, NaN to None, infinities to ``"inf"`` / ``"-inf"``
-    (strict JSON; the glossary's convention, as in :mod:`sigdist._export`)."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, float) and math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
-
-
 @dataclass
 class Table:
     """What a subcommand prints, and writes as JSON or CSV: header lines, settings, a table, notes."""
@@ -100,10 +89,10 @@ class Table:
     def as_dict(self):
         """The machine-readable form: settings, columns with their meanings, rows (full precision)."""
         meanings = dict(COLUMNS[self.command])
-        return {"command": self.command, "settings": {k: _plain(v) for k, v in self.settings.items()},
+        return {"command": self.command, "settings": {k: jsonable(v) for k, v in self.settings.items()},
                 "columns": list(self.columns), "legend": {c: meanings.get(c, "") for c in self.columns},
-                "rows": [[_plain(v) for v in row] for row in self.rows], "notes": list(self.notes),
-                **{k: _plain(v) for k, v in self.extra.items()}}
+                "rows": [[jsonable(v) for v in row] for row in self.rows], "notes": list(self.notes),
+                **{k: jsonable(v) for k, v in self.extra.items()}}
 
 
 def _cell(value, fmt):
@@ -149,12 +138,13 @@ def write_csv(table, path):
     buf = io.StringIO()
     buf.write(f"# sigdist {table.command}\n")
     for key, value in table.settings.items():
-        buf.write(f"# {key} = {_plain(value)}\n")
+        buf.write(f"# {key} = {jsonable(value)}\n")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow(["" if _plain(v) is None else (repr(_plain(v)) if isinstance(_plain(v), float) else v)
-                         for v in row])
+        # NaN empty, finite floats to all their digits, anything else (an infinity, a name) as it prints
+        writer.writerow(["" if c is None else (repr(c) if isinstance(c, float) else v)
+                         for v, c in zip(row, map(jsonable, row))])
     f = _open(path)
     try:
         f.write(buf.getvalue())

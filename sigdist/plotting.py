@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# scale="auto" draws a log z-axis past the ratio isf(1e-3) / median at which export lays a log-spaced grid
+from ._export import HEAVY_RATIO
+
 __all__ = ["plot_layer_laws", "plot_rank_trace", "plot_spectrum", "plot_cosine", "plot_lengths", "save_figure",
            "heavy_tailed", "pyplot", "finish_figure", "use_file_backend"]
-
-#: ``scale="auto"`` draws a log z-axis when a law's isf(1e-3) / median exceeds this
-HEAVY_TAIL_RATIO = 20.0
 
 
 def pyplot():
@@ -73,7 +73,7 @@ def heavy_tailed(law):
     """Whether ``law`` is heavy-tailed for plotting: ``isf(1e-3) / median > 20`` (a median of 0 counts)."""
     median = float(law.ppf(0.5))
     upper = float(law.isf(1e-3))
-    return not median > 0 or upper / median > HEAVY_TAIL_RATIO
+    return not median > 0 or upper / median > HEAVY_RATIO
 
 
 def plot_layer_laws(laws, samples=None, ax=None, scale="auto", title=None):
