@@ -9,7 +9,7 @@ import sys
 import threading
 import warnings
 
-__all__ = ["WORKER_ENV", "embedded_client", "pin_threads", "recording_warnings"]
+__all__ = ["WORKER_ENV", "completed", "embedded_client", "pin_threads", "recording_warnings"]
 
 #: environment of the embedded cluster's worker processes: one thread per worker for numba and BLAS
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -27,6 +27,18 @@ def pin_threads():
         import numba
 
         numba.set_num_threads(1)
+
+
+def completed(client, submitted):
+    """``(key, future)`` for each future of ``submitted`` (future -> key) as it finishes; the ones left are
+    cancelled on the way out, whatever ends the loop (an interrupt, an error)."""
+    from distributed import as_completed
+
+    try:
+        for fut in as_completed(list(submitted), loop=client.loop):
+            yield submitted[fut], fut
+    finally:
+        client.cancel(list(submitted))
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from ._checks import check_integer, check_input_norm
 from ._random import seed_sequence
 from ._result import Result
 from ._progress import check_progress, progress_bar
-from ._sweep_engine import embedded_client, pin_threads
+from ._sweep_engine import completed, embedded_client, pin_threads
 from ._warnings import SigdistWarning
 from .network import Network, as_network
 
@@ -267,16 +267,11 @@ def campaign(network, y0=1.0, n_networks=100_000, *, client=None, block=None, se
 
 
 def _distributed(client, net, x0, sizes, args, edges, backend, device, total, bar):
-    from distributed import as_completed
-
     futures = {client.submit(run_block, net, x0, count, *args, k, edges, backend, device, pure=False): k
                for k, count in enumerate(sizes)}
-    try:
-        for fut in as_completed(list(futures), loop=client.loop):
-            total.add(futures[fut], fut.result())
-            bar.update(1)
-    finally:
-        client.cancel(list(futures))
+    for k, fut in completed(client, futures):
+        total.add(k, fut.result())
+        bar.update(1)
 
 
 class _Total:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._random import seed_sequence
 from ._progress import check_progress, progress_bar
-from ._sweep_engine import WORKER_ENV, embedded_client, pin_threads, recording_warnings
+from ._sweep_engine import WORKER_ENV, completed, embedded_client, pin_threads, recording_warnings
 from ._sweep_store import ChunkStore
 from .analyses import ANALYSES, NETWORK_PARAMETERS, Analysis, Output, build_network, get_analysis
 
@@ -396,24 +396,18 @@ def _finish(store, k, arrays):
 
 
 def _distributed(client, plan, todo, results, store, bar):
-    from distributed import as_completed
-
     futures = {client.submit(run_chunk, plan, start, stop, pure=False): (k, start, stop) for k, start, stop in todo}
-    try:
-        for fut in as_completed(list(futures), loop=client.loop):
-            k, start, stop = futures[fut]
-            try:
-                arrays = fut.result()
-            except Exception as err:  # the task itself failed (a worker crash): not stored, recomputed on a rerun
-                arrays = {o.name: np.full((stop - start, *o.shape), np.nan) for o in plan.outputs}
-                arrays["error"] = np.full(stop - start, f"task failed: {type(err).__name__}: {err}")
-                arrays["warning"] = np.full(stop - start, "")
-            else:
-                _finish(store, k, arrays)  # a store that cannot be written (disk full, permissions) stops the sweep
-            results[k] = arrays
-            bar.update(1)
-    finally:
-        client.cancel(list(futures))
+    for (k, start, stop), fut in completed(client, futures):
+        try:
+            arrays = fut.result()
+        except Exception as err:  # the task itself failed (a worker crash): not stored, recomputed on a rerun
+            arrays = {o.name: np.full((stop - start, *o.shape), np.nan) for o in plan.outputs}
+            arrays["error"] = np.full(stop - start, f"task failed: {type(err).__name__}: {err}")
+            arrays["warning"] = np.full(stop - start, "")
+        else:
+            _finish(store, k, arrays)  # a store that cannot be written (disk full, permissions) stops the sweep
+        results[k] = arrays
+        bar.update(1)
 
 
 def _dataset(plan, results, size):
