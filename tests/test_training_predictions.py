@@ -121,6 +121,7 @@ def test_bootstrap_interval_of_independent_data_covers_zero_and_is_seeded():
     (lambda: cosine_prediction(Network.he([4, 4]), 0.1, levels=[0.5]), "levels"),
     (lambda: cosine_prediction(Network.bn_chain(4, 2), 0.1), "network"),
     (lambda: cosine_prediction(Network([Layer(4, 0.5), Layer(4, 0.5, sharing="gsm")], 4), 0.1), "network"),
+    (lambda: cosine_prediction(Network.looks_linear([8, 4]), 0.1), "network"),
     (lambda: rank_prediction(Network.he([4, 4]), np.ones((3, 5))), "x0"),
     (lambda: rank_prediction(Network.bn_chain(4, 2), np.ones((3, 4)), pretrain_iter=2), "pretrain_iter"),
     (lambda: input_cosine(np.ones(3)), "x"),

@@ -118,7 +118,7 @@ class CosinePrediction(Result):
     sharing : str
     method : str
         How the output law was obtained ("exact": :func:`sigdist.squared_norm_law`; GSM through
-        :meth:`Network.reduced_linear`; "point mass": looks-linear with isometric layers; "samples").
+        :meth:`Network.reduced_linear`; "point mass": looks-linear, whose layers are isometries).
     """
 
     cosine_mean: np.ndarray
@@ -161,13 +161,14 @@ def cosine_prediction(network, cos0, *, levels=QUANTILE_LEVELS, n_networks=4000,
     pass through ``n_networks`` draws of the exact pair chain (:func:`sigdist.pair_samples`, Prop. 2;
     :func:`sigdist.shared_pair_samples` for GSM and looks-linear networks). The law of
     :math:`|x_L|^2/|x_0|^2` is exact (:func:`sigdist.squared_norm_law`): for GSM that of the linear network
-    of half widths it reduces to (§3); for looks-linear with layers that do not narrow, :math:`|x_L|^2 = |x_0|^2`
-    (a point mass: perfect isometry); otherwise the pair samples' empirical quantiles.
+    of half widths it reduces to (§3); for looks-linear (layers that do not narrow) :math:`|x_L|^2 = |x_0|^2`,
+    a point mass: perfect isometry.
 
     Parameters
     ----------
     network : Network
-        Relu layers without batch norm or skip connections, one sharing scheme throughout.
+        Relu layers without batch norm or skip connections, one sharing scheme throughout; looks-linear
+        layers must not narrow (width >= fan-in).
     cos0 : float in (-1, 1)
         The inputs' cosine.
     levels : sequence of float in (0, 1), increasing
@@ -195,6 +196,11 @@ def cosine_prediction(network, cos0, *, levels=QUANTILE_LEVELS, n_networks=4000,
             raise ValueError(f"network.layers[{i}] must be a relu layer without batch norm or skip connection "
                              "(the statistics of Burkholz & Dubatovka)")
     sharing = sharing_scheme(network)
+    fan_in = [network.input_width or network[0].width] + network.widths[:-1]
+    if sharing == "looks_linear" and any(w < f for w, f in zip(network.widths, fan_in)):
+        raise ValueError("network must not narrow with looks-linear sharing here (each width >= its fan-in: an "
+                         "orthogonal W0 then keeps the pair's Gram matrix, which the exact pair chain uses), got "
+                         f"widths {network.widths} after input width {fan_in[0]}")
     cos0 = float(cos0)
     if sharing == "none":
         pairs = pair_samples(network, 1.0, 1.0, cos0, n_networks=n_networks, seed=seed)
@@ -205,17 +211,12 @@ def cosine_prediction(network, cos0, *, levels=QUANTILE_LEVELS, n_networks=4000,
         field = np.full(network.depth, np.nan)
         if sharing == "gsm":
             law, method = squared_norm_law(network.reduced_linear(), 1.0), "exact (reduced linear network)"
-        else:
-            fan_in = [network.input_width or network[0].width] + network.widths[:-1]
-            law = None
-            method = "point mass" if all(w >= f for w, f in zip(network.widths, fan_in)) else "samples"
+        else:  # isometric layers: |x_L|^2 = |x_0|^2
+            law, method = None, "point mass"
     if law is not None:
         atom, quantiles = max(float(law.atom), 0.0), np.asarray(law.ppf(levels), dtype=np.float64)
-    elif method == "point mass":
-        atom, quantiles = 0.0, np.ones_like(levels)
     else:
-        z = pairs.y1[:, -1]
-        atom, quantiles = float(np.mean(z == 0)), np.quantile(z, levels)
+        atom, quantiles = 0.0, np.ones_like(levels)
     with np.errstate(divide="ignore"):
         spread = float(np.log(quantiles[-1]) - np.log(quantiles[0])) if quantiles[0] > 0 else math.inf
     return CosinePrediction(np.asarray(pairs.cosine_mean), np.asarray(pairs.cosine_mean_se), np.asarray(field),
@@ -446,7 +447,7 @@ def correlation(predicted, measured, *, level=0.95, n_boot=2000, seed=0) -> Corr
     --------
     >>> c = correlation([1, 2, 3, 4, 5], [2.0, 4.1, 5.9, 8.2, 9.9])
     >>> round(c.pearson, 4), c.spearman
-    (0.9989, 1.0)
+    (0.9992, 1.0)
     """
     from scipy.stats import norm
 
