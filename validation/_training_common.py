@@ -11,11 +11,18 @@ import numpy as np
 from sigdist.training.predictions import correlation
 
 
-def setup():
-    """One BLAS/torch thread: many small matrices, on a shared machine, run fastest without thread contention."""
+DEVICE = "cpu"
+
+
+def setup(device="cpu"):
+    """The device of every run; on the CPU one torch thread (many small matrices on a shared machine run
+    fastest without thread contention)."""
     import torch
 
-    torch.set_num_threads(1)
+    global DEVICE
+    DEVICE = device
+    if device == "cpu":
+        torch.set_num_threads(1)
 
 
 def train(network, data, seeds, **kwargs):
@@ -23,7 +30,7 @@ def train(network, data, seeds, **kwargs):
     from sigdist.training import train_population
 
     t = time.perf_counter()
-    result = train_population(network, data, seeds, progress=False, **kwargs)
+    result = train_population(network, data, seeds, progress=False, device=DEVICE, **kwargs)
     return result, time.perf_counter() - t
 
 

@@ -8,7 +8,7 @@ layers of width N, no biases, a linear read-out; He and GSM sigma_w^2 = 2 / fan_
 (the whole network shared as Network.gsm / Network.looks_linear build it: the first layer reads x[:32] - x[32:]).
 Training: SGD, batch 64, the paper's schedule shape lr(t) = lr0 / L * (1/31 + 30/31 exp(-t / T)) (theirs is
 (1e-4 + 3e-3 exp(-t/1e4)) / L for T = 1e4 steps; lr0 = 0.1 here, for T = 600 steps, 200 with --quick);
-every seed sees the same mini-batches. Full: N = 128, L in {1, 2, 4, 6, 8, 10, 15, 20}, 20 seeds; --quick:
+every seed sees the same mini-batches. Full: N = 128, L in {1, 2, 4, 8, 12, 16, 20}, 10 seeds, T = 400; --quick:
 N = 64, L in {2, 6, 12, 20}, 8 seeds.
 Prediction (no training): the mean cosine of two inputs at depth L from the exact pair chain (the data's
 mean pairwise cosine in, as the first layer reads it), its retention (1 - E cos_L) / (1 - cos_0), and the
@@ -44,11 +44,15 @@ def schedule(steps):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the mode's)")
+    ap.add_argument("--steps", type=int, default=None, help="SGD steps (default: the mode's)")
+    ap.add_argument("--device", default="cpu", help="'cpu' (default), 'auto', 'cuda' (full-size runs on a GPU)")
     ap.add_argument("--out", default="train_bd_depth.png")
     args = ap.parse_args(argv)
-    setup()
+    setup(args.device)
     width, depths, seeds, steps, n_pairs = ((64, (2, 6, 12, 20), 8, 200, 1000) if args.quick else
-                                            (128, (1, 2, 4, 6, 8, 10, 15, 20), 20, 600, 4000))
+                                            (128, (1, 2, 4, 8, 12, 16, 20), 10, 400, 4000))
+    seeds, steps = args.seeds or seeds, args.steps or steps
     lr0 = 0.1
     data = load_digits(seed=0)
     print(f"digits: {data.n_train} train, {data.n_test} test; width {width}; {seeds} seeds; SGD, batch 64, "

@@ -8,7 +8,7 @@ biases, a linear read-out: "vanilla"; "bn" (batch norm over the mini-batch befor
 BN-MLP); "pretrained" (vanilla, each seed's weights first through sigdist.pretraining.maximize_rank_bound on
 the first mini-batch: 25 Adam steps of ascent on r(H_l) per layer, train_population(pretrain="rank")).
 Training: SGD, one learning rate for all (0.05; the paper grid-searches it per network), batch 64, T steps,
-the same mini-batches for every seed. Full: N = 128, L in {5, 10, 20, 30, 40, 50}, 10 seeds, T = 500;
+the same mini-batches for every seed. Full: N = 128, L in {5, 10, 20, 30, 40}, 6 seeds, T = 300;
 --quick: N = 64, L in {5, 15, 30}, 4 seeds, T = 150.
 Prediction (no training): r(H_L) (eq. 4) of the hidden representation of 64 training inputs at the last layer,
 mean over 4 networks (sigdist.training.predictions.rank_prediction; after the same pre-training for
@@ -67,11 +67,15 @@ def pretrained_gain(net, x, n_networks, seed):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the mode's)")
+    ap.add_argument("--steps", type=int, default=None, help="SGD steps (default: the mode's)")
+    ap.add_argument("--device", default="cpu", help="'cpu' (default), 'auto', 'cuda' (full-size runs on a GPU)")
     ap.add_argument("--out", default="train_d_rank.png")
     args = ap.parse_args(argv)
-    setup()
+    setup(args.device)
     width, depths, seeds, steps = ((64, (5, 15, 30), 4, 150) if args.quick else
-                                   (128, (5, 10, 20, 30, 40, 50), 10, 500))
+                                   (128, (5, 10, 20, 30, 40), 6, 300))
+    seeds, steps = args.seeds or seeds, args.steps or steps
     data = load_digits(seed=0)
     batch = np.asarray(data.x_train[:64])
     print(f"digits: {data.n_train} train; width {width}; {seeds} seeds; SGD lr {LR:g}, batch 64, {steps} steps")

@@ -14,7 +14,7 @@ to the network), batch 64, the same mini-batches for every seed, no biases, a li
        Var[M_L] / E[M_L]^2 (exact).
   residual: L modules x -> x + eta N(x), N = linear(relu(W x)) of width 64 (sigdist.residual_lengths'
        linear read-out modules), constant eta; predicted log(E[M^res_L] / M_0) = sum_l log(1 + 2 eta_l^2).
-Full: FM1 L = 30, N = 64; FM2 L = 20; residual L = 20; 10 seeds; T = 600. --quick: L = 15, N = 32; FM2 L = 10;
+Full: FM1 L = 25, N = 48; FM2 L = 16; residual L = 16; 6 seeds; T = 500. --quick: L = 15, N = 32; FM2 L = 10;
 residual L = 10; 4 seeds; T = 300. The paper's claim for each: the larger the predicted statistic, the later
 training starts. Reported: the correlation of each statistic with the mean (censored) steps, with intervals;
 exit code 0 when every number is finite.
@@ -89,11 +89,15 @@ def run_part(name, nets, data, seeds, steps, statistic, x0):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the mode's)")
+    ap.add_argument("--steps", type=int, default=None, help="SGD steps (default: the mode's)")
+    ap.add_argument("--device", default="cpu", help="'cpu' (default), 'auto', 'cuda' (full-size runs on a GPU)")
     ap.add_argument("--out", default="train_hr_lengths.png")
     args = ap.parse_args(argv)
-    setup()
+    setup(args.device)
     q = args.quick
-    (d1, n1), d2, d3, seeds, steps = ((15, 32), 10, 10, 4, 300) if q else ((30, 64), 20, 20, 10, 600)
+    (d1, n1), d2, d3, seeds, steps = ((15, 32), 10, 10, 4, 300) if q else ((25, 48), 16, 16, 6, 500)
+    seeds, steps = args.seeds or seeds, args.steps or steps
     data = load_digits(seed=0)
     x0 = np.asarray(data.x_train[0])
     print(f"digits: {data.n_train} train; SGD lr {LR:g}, batch 64, {steps} steps, {seeds} seeds; steps until the "
