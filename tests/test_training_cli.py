@@ -27,6 +27,8 @@ TINY = ["train", "--depth", "2", "--width", "8", "--seeds", "3", "--steps", "6",
     (["train", "--json", "/nonexistent-folder/x.json"], "--json"),
     (["train", "--optimizer", "adam", "--momentum", "0.9", "--depth", "1", "--width", "4", "--seeds", "2",
       "--steps", "1", "--no-prediction"], "--momentum"),
+    (["train", "--device", "gpu", "--depth", "1", "--width", "4", "--seeds", "2", "--steps", "1", "--no-prediction"],
+     "--device"),
     (["train", "--batch-size", "100000", "--depth", "1", "--width", "4", "--seeds", "2", "--steps", "1",
       "--no-prediction"], "--batch-size"),
 ])

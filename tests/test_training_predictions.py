@@ -39,6 +39,7 @@ def test_output_quantiles_are_those_of_the_sampled_output_norm(scheme):
         share = np.mean(samples <= q)
         assert abs(share - level) < 4 * math.sqrt(level * (1 - level) / samples.size)
     assert p.log_spread == pytest.approx(math.log(p.output_quantiles[-1] / p.output_quantiles[0]))
+    assert math.copysign(1.0, p.output_atom) == 1.0  # GSM's linear chain has no atom: 0.0, not -0.0
 
 
 def test_looks_linear_output_norm_is_a_point_mass_and_its_samples_agree():

@@ -214,7 +214,8 @@ def cosine_prediction(network, cos0, *, levels=QUANTILE_LEVELS, n_networks=4000,
         else:  # isometric layers: |x_L|^2 = |x_0|^2
             law, method = None, "point mass"
     if law is not None:
-        atom, quantiles = max(float(law.atom), 0.0), np.asarray(law.ppf(levels), dtype=np.float64)
+        atom = float(law.atom) if law.atom > 0 else 0.0  # never -0.0
+        quantiles = np.asarray(law.ppf(levels), dtype=np.float64)
     else:
         atom, quantiles = 0.0, np.ones_like(levels)
     with np.errstate(divide="ignore"):
