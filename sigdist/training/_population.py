@@ -41,7 +41,7 @@ _EVAL_MEMORY = 128 * 2**20  # bytes of activations per evaluation chunk of seeds
 # -- the settings, checked before any work ---------------------------------------------------------
 
 def schedule_factor(schedule, steps):
-    """The learning-rate factor ``step -> factor`` of a schedule name or callable (checked at step 0)."""
+    """The learning-rate factor ``step -> factor`` of a schedule name or callable."""
     if schedule is None or schedule == "constant":
         return lambda step: 1.0
     if schedule == "step":  # x0.1 at half the steps and again at three quarters
@@ -49,7 +49,6 @@ def schedule_factor(schedule, steps):
     if schedule == "cosine":
         return lambda step: 0.5 * (1.0 + math.cos(math.pi * step / steps))
     if callable(schedule) and not isinstance(schedule, str):
-        _check_factor(schedule(0), 0)
         return schedule
     raise ValueError(f"schedule must be None, one of {', '.join(SCHEDULES)}, or a callable step -> factor, "
                      f"got {schedule!r}")
@@ -316,6 +315,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
         raise ValueError("momentum must be 0 with optimizer='adam' (Adam's betas play its part)")
     steps = check_integer(steps, "steps")
     factor = schedule_factor(schedule, steps)
+    factors = [_check_factor(factor(t), t) for t in range(steps)]  # a bad factor stops nothing half-way
     batch_size = check_integer(batch_size, "batch_size")
     if batch_size > data.n_train:
         raise ValueError(f"batch_size must be in [1, n_train] = [1, {data.n_train}], got {batch_size}")
@@ -327,6 +327,10 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     if pretrain == "rank" and (isinstance(network, ResidualNetwork) or any(layer.residual for layer in network)
                                or len({layer.activation for layer in network}) != 1):
         raise ValueError("pretrain='rank' needs a plain Network with one activation and no skip connections")
+    for i, (layer, _, _) in enumerate(layout):
+        if layer.activation.torch_phi is None:
+            raise ValueError(f"layer {i + 1}'s activation {layer.activation.name!r} has no torch form, so no gradient "
+                             "flows through it: give Activation(name, phi, torch_phi=...) to train it")
     head = readout_layer(readout, layout[-1][0].width, data.n_classes)
     dev = resolve_device(device)
     dt = _check_dtype(dtype)
@@ -370,9 +374,8 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
             for step in range(steps):
                 if step % eval_every == 0:
                     evaluate(step)
-                rate = lr * _check_factor(factor(step), step)
                 for group in opt.param_groups:
-                    group["lr"] = rate
+                    group["lr"] = lr * factors[step]
                 index = torch.as_tensor(batches[step], device=dev)
                 opt.zero_grad(set_to_none=False)
                 losses = _per_seed_loss(_forward(layout, params, x_train[index]), y_train[index])
