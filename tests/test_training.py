@@ -53,12 +53,13 @@ def _residual_forward(modules, etas, sizes):
 
 
 def _reference(network, data, seed, *, optimizer, lr, momentum=0.0, steps, batch_size, eval_every,
-               weight_decay=0.0, factor=lambda t: 1.0, data_seed=0):
+               weight_decay=0.0, factor=lambda t: 1.0, data_seed=0, device="cpu"):
     """One seed trained alone: curves (loss, train_accuracy, test_loss, test_accuracy) at the eval steps."""
     if isinstance(network, ResidualNetwork):
         layers = [layer for module in network.modules for layer in module]
         head = readout_layer("he", network.input_width, data.n_classes)
-        module = Network(layers + [head], input_width=network.input_width).to_torch(seed, dtype=torch.float64)
+        module = Network(layers + [head], input_width=network.input_width).to_torch(seed, dtype=torch.float64,
+                                                                                  device=device)
         # a Sequential of Linear + activation pairs (relu modules): regroup them into one child per layer
         children = list(module)
         grouped, k = [], 0
@@ -71,14 +72,15 @@ def _reference(network, data, seed, *, optimizer, lr, momentum=0.0, steps, batch
         params = list(model.parameters())
     else:
         head = readout_layer("he", network.layers[-1].width, data.n_classes)
-        model = Network(list(network) + [head], input_width=network.input_width).to_torch(seed, dtype=torch.float64)
+        model = Network(list(network) + [head], input_width=network.input_width).to_torch(seed, dtype=torch.float64,
+                                                                                         device=device)
         forward, params = model, list(model.parameters())
     if optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     else:
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    xs = {s: torch.tensor(getattr(data, f"x_{s}")) for s in ("train", "test")}
-    ys = {s: torch.tensor(getattr(data, f"y_{s}")) for s in ("train", "test")}
+    xs = {s: torch.tensor(getattr(data, f"x_{s}"), device=device) for s in ("train", "test")}
+    ys = {s: torch.tensor(getattr(data, f"y_{s}"), device=device) for s in ("train", "test")}
     curves = []
 
     def evaluate():
@@ -276,3 +278,12 @@ def test_rank_pretraining_starts_from_the_weights_maximize_rank_bound_returns(da
         loss = float(F.cross_entropy(module(torch.tensor(data.x_train)), torch.tensor(data.y_train)))
     assert pretrained.loss[0, 0] == pytest.approx(loss, rel=RTOL)
     assert abs(plain.loss[0, 0] - loss) > 1e-3
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_population_on_cuda_equals_separate_trainings_on_cuda(data):
+    network = NETWORKS["batch_norm_with_bias_tanh"]()
+    settings = dict(optimizer="sgd", lr=0.05, steps=12, batch_size=8, eval_every=5, momentum=0.9)
+    result = train_population(network, data, [3, 0], device="cuda", progress=False, **settings)
+    assert result.device.startswith("cuda")
+    _check_equal(result, network, data, device="cuda", **settings)

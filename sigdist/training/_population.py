@@ -339,6 +339,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
 
     # -- the population
     batches = minibatch_indices(data.n_train, batch_size, steps, data_seed)
+    batches_on_device = torch.as_tensor(batches, device=dev)  # one copy, not one per step
     x_train = torch.as_tensor(data.x_train.copy(), dtype=dt, device=dev)
     y_train = torch.as_tensor(data.y_train.copy(), device=dev)
     x_test = torch.as_tensor(data.x_test.copy(), dtype=dt, device=dev)
@@ -376,7 +377,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
                     evaluate(step)
                 for group in opt.param_groups:
                     group["lr"] = lr * factors[step]
-                index = torch.as_tensor(batches[step], device=dev)
+                index = batches_on_device[step]
                 opt.zero_grad(set_to_none=False)
                 losses = _per_seed_loss(_forward(layout, params, x_train[index]), y_train[index])
                 newly = alive & ~torch.isfinite(losses.detach())
