@@ -378,7 +378,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
                 for group in opt.param_groups:
                     group["lr"] = lr * factors[step]
                 index = batches_on_device[step]
-                opt.zero_grad(set_to_none=False)
+                opt.zero_grad()
                 losses = _per_seed_loss(_forward(layout, params, x_train[index]), y_train[index])
                 newly = alive & ~torch.isfinite(losses.detach())
                 if bool(newly.any()):  # freeze these seeds where they are, before this step's update
