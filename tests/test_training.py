@@ -138,6 +138,16 @@ def test_population_equals_separate_trainings_of_each_seed(data, name, optimizer
     _check_equal(result, network, data, **settings)
 
 
+def test_the_cuda_way_of_checking_divergence_changes_no_live_seed(data, monkeypatch):
+    from sigdist.training import _population
+
+    monkeypatch.setattr(_population, "_sync_free", lambda device: True)
+    network = NETWORKS["residual"]()
+    settings = dict(optimizer="adam", lr=0.01, steps=12, batch_size=8, eval_every=5, weight_decay=1e-3)
+    result = train_population(network, data, [3, 0], device="cpu", progress=False, **settings)
+    _check_equal(result, network, data, **settings)
+
+
 def test_schedules_scale_the_learning_rate_as_documented(data):
     network = Network.he([8, 16])
     steps = 8
@@ -174,8 +184,13 @@ def _exploding():
     return Network([Layer(16, 0.2, 0.0, exp)], input_width=8)
 
 
-def test_a_diverging_seed_stops_and_leaves_the_others_untouched(data):
-    # exp units overflow for seed 1 at step 10 with these settings (the others stay finite)
+@pytest.mark.parametrize("sync_free", [False, True])
+def test_a_diverging_seed_stops_and_leaves_the_others_untouched(data, sync_free, monkeypatch):
+    # exp units overflow for seed 1 at step 10 with these settings (the others stay finite); sync_free is the
+    # CUDA way of checking (masks every step, never waiting for the device), run here on the CPU
+    from sigdist.training import _population
+
+    monkeypatch.setattr(_population, "_sync_free", lambda device: sync_free)
     kwargs = dict(lr=0.03, steps=30, batch_size=8, eval_every=10, device="cpu", progress=False)
     result = train_population(_exploding(), data, 8, **kwargs)
     assert result.diverged.tolist() == [k == 1 for k in range(8)]

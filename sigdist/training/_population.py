@@ -208,6 +208,57 @@ def _pretrain_rank(layout, params, x0):
             w[k] = v.to(w.device)
 
 
+def _per_seed(mask, p):
+    """A mask over seeds shaped to broadcast against the stacked parameter ``p`` (seeds first)."""
+    return mask.view((-1,) + (1,) * (p.ndim - 1))
+
+
+def _sync_free(device):
+    """On CUDA the divergence check never waits for the device (masks every step); on the CPU it branches."""
+    return device.type == "cuda"
+
+
+class _Divergence:
+    """Stops the seeds whose mini-batch loss turned non-finite, and only those.
+
+    A seed found non-finite at step ``t`` is recorded (``step_of``), its parameters before step ``t``'s update
+    are kept, its gradient is zeroed (it may hold NaN, which must reach no optimiser state) and after every
+    update its parameters are put back. Each seed's computation is its own slice of the stacked tensors, so
+    the others go on exactly as they would alone.
+    """
+
+    def __init__(self, flat, n_seeds, device):
+        self.flat = flat
+        self.alive = torch.ones(n_seeds, dtype=torch.bool, device=device)
+        self.step_of = torch.full((n_seeds,), -1, dtype=torch.int64, device=device)
+        self.sync_free = _sync_free(device)
+        self.frozen = [p.detach().clone() for p in flat] if self.sync_free else None
+
+    def check(self, losses, step):
+        """The loss to differentiate: the sum of the live seeds' losses, after marking the new diverged ones."""
+        newly = self.alive & ~torch.isfinite(losses.detach())
+        if self.sync_free or bool(newly.any()):
+            if self.frozen is None:
+                self.frozen = [p.detach().clone() for p in self.flat]
+            self.step_of = torch.where(newly, step, self.step_of)
+            with torch.no_grad():
+                for p, f in zip(self.flat, self.frozen):
+                    f.copy_(torch.where(_per_seed(newly, p), p, f))
+            self.alive = self.alive & ~newly
+        return torch.where(self.alive, losses, torch.zeros_like(losses)).sum()
+
+    def before_update(self):
+        if self.frozen is not None:
+            for p in self.flat:
+                p.grad.masked_fill_(_per_seed(~self.alive, p), 0.0)
+
+    def after_update(self):
+        if self.frozen is not None:
+            with torch.no_grad():
+                for p, f in zip(self.flat, self.frozen):
+                    p.copy_(torch.where(_per_seed(self.alive, p), p, f))
+
+
 def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momentum=0.0, schedule=None,
                      batch_size=64, steps=1000, eval_every=50, weight_decay=0.0, readout="he", pretrain=None,
                      device="auto", dtype="float64", data_seed=0, progress=None) -> TrainingResult:
@@ -365,9 +416,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
             curves[key].append(value)
         curves["steps"].append(step)  # last: a curve is complete when its step is recorded
 
-    alive = torch.ones(n_seeds, dtype=torch.bool, device=dev)
-    diverged_step = np.full(n_seeds, -1, dtype=np.int64)
-    frozen = None
+    guard = _Divergence(flat, n_seeds, dev)
     completed = True
     step = 0
     try:
@@ -380,23 +429,10 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
                 index = batches_on_device[step]
                 opt.zero_grad()
                 losses = _per_seed_loss(_forward(layout, params, x_train[index]), y_train[index])
-                newly = alive & ~torch.isfinite(losses.detach())
-                if bool(newly.any()):  # freeze these seeds where they are, before this step's update
-                    diverged_step[newly.cpu().numpy()] = step
-                    if frozen is None:
-                        frozen = [p.detach().clone() for p in flat]
-                    for p, f in zip(flat, frozen):
-                        f[newly] = p.detach()[newly]
-                    alive = alive & ~newly
-                torch.where(alive, losses, torch.zeros_like(losses)).sum().backward()
-                if frozen is not None:
-                    for p in flat:  # a diverged seed's gradient may hold NaN: it must not reach any state
-                        p.grad[~alive] = 0.0
+                guard.check(losses, step).backward()
+                guard.before_update()
                 opt.step()
-                if frozen is not None:
-                    with torch.no_grad():
-                        for p, f in zip(flat, frozen):
-                            p[~alive] = f[~alive]
+                guard.after_update()
                 bar.update(1)
             step = steps
             evaluate(steps)
@@ -407,6 +443,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     done = len(curves["steps"])
     arrays = {k: np.stack(v[:done], axis=1) if done else np.empty((n_seeds, 0))
               for k, v in curves.items() if k != "steps"}
+    diverged_step = guard.step_of.cpu().numpy()
     diverged = diverged_step >= 0
     return TrainingResult(np.asarray(curves["steps"], dtype=np.int64), arrays["loss"], arrays["train_accuracy"],
                           arrays["test_loss"], arrays["test_accuracy"], diverged, diverged_step,
