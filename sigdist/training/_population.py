@@ -119,20 +119,29 @@ def _layout(network):
     return out
 
 
+def _epochs(n_train, batch_size, data_seed):
+    """Each epoch's batches in turn, an array (n_train // batch_size, batch_size) per epoch."""
+    rng = numpy_generator(data_seed, "data_seed")
+    per_epoch = n_train // batch_size
+    while True:
+        yield rng.permutation(n_train)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
+
+
 def minibatch_indices(n_train, batch_size, steps, data_seed=0):
     """The training examples of every step, shape ``(steps, batch_size)``: the same for every seed.
 
     Each epoch is a permutation ``numpy.random.default_rng(data_seed).permutation(n_train)`` (one generator,
     one permutation per epoch in turn) cut into ``n_train // batch_size`` consecutive batches; the last
     incomplete batch of an epoch is dropped, so every batch (and batch norm's statistics) has
-    ``batch_size`` examples.
+    ``batch_size`` examples. (:func:`train_population` draws the same epochs one at a time.)
     """
-    rng = numpy_generator(data_seed, "data_seed")
+    n_train, batch_size, steps = (check_integer(n_train, "n_train"), check_integer(batch_size, "batch_size"),
+                                  check_integer(steps, "steps"))
+    if batch_size > n_train:
+        raise ValueError(f"batch_size must be in [1, n_train] = [1, {n_train}], got {batch_size}")
+    epochs = _epochs(n_train, batch_size, data_seed)
     per_epoch = n_train // batch_size
-    epochs = -(-steps // per_epoch)
-    order = [rng.permutation(n_train)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-             for _ in range(epochs)]
-    return np.concatenate(order)[:steps]
+    return np.concatenate([next(epochs) for _ in range(-(-steps // per_epoch))])[:steps]
 
 
 # -- the population --------------------------------------------------------------------------------
@@ -389,15 +398,15 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     progress = check_progress(progress)
 
     # -- the population
-    batches = minibatch_indices(data.n_train, batch_size, steps, data_seed)
-    batches_on_device = torch.as_tensor(batches, device=dev)  # one copy, not one per step
+    epochs = _epochs(data.n_train, batch_size, data_seed)
+    epoch = next(epochs)
     x_train = torch.as_tensor(data.x_train.copy(), dtype=dt, device=dev)
     y_train = torch.as_tensor(data.y_train.copy(), device=dev)
     x_test = torch.as_tensor(data.x_test.copy(), dtype=dt, device=dev)
     y_test = torch.as_tensor(data.y_test.copy(), device=dev)
     drawn = _draw(layout, head, seeds, dev)
     if pretrain == "rank":
-        _pretrain_rank(layout, drawn, torch.as_tensor(data.x_train[batches[0]], dtype=torch.float64, device=dev))
+        _pretrain_rank(layout, drawn, torch.as_tensor(data.x_train[epoch[0]], dtype=torch.float64, device=dev))
     params = [(w.to(dt).requires_grad_(True), None if b is None else b.to(dt).requires_grad_(True)) for w, b in drawn]
     flat = [p for pair in params for p in pair if p is not None]
     opt = (torch.optim.SGD(flat, lr=lr, momentum=momentum, weight_decay=weight_decay) if optimizer == "sgd"
@@ -426,7 +435,10 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
                     evaluate(step)
                 for group in opt.param_groups:
                     group["lr"] = lr * factors[step]
-                index = batches_on_device[step]
+                k = step % len(epoch)
+                if k == 0:  # one copy to the device per epoch
+                    epoch_on_device = torch.as_tensor(epoch if step == 0 else next(epochs), device=dev)
+                index = epoch_on_device[k]
                 opt.zero_grad()
                 losses = _per_seed_loss(_forward(layout, params, x_train[index]), y_train[index])
                 guard.check(losses, step).backward()
