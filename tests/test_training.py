@@ -259,7 +259,7 @@ def _bad(dataset, **kwargs):
     (dict(seeds="3"), "seeds must be"),
     (dict(readout="xavier"), "readout must be 'he', 'lecun' or"),
     (dict(readout=-1.0), "readout must be"),
-    (dict(pretrain="bn"), "pretrain must be None or 'rank'"),
+    (dict(pretrain="bn"), "pretrain must be None, 'rank' or 'rank_rescaled'"),
     (dict(pretrain="rank", network=ResidualNetwork.uniform(8, [8], [0.5])), "pretrain='rank' needs a plain"),
     (dict(dtype="float16"), "dtype must be 'float32' or 'float64'"),
     (dict(device="tpu"), "device must be"),
@@ -302,3 +302,33 @@ def test_population_on_cuda_equals_separate_trainings_on_cuda(data):
     result = train_population(network, data, [3, 0], device="cuda", progress=False, **settings)
     assert result.device.startswith("cuda")
     _check_equal(result, network, data, device="cuda", **settings)
+
+
+def test_rescaled_rank_pretraining_keeps_the_rank_and_restores_the_scale(data):
+    from sigdist.pretraining import maximize_rank_bound
+    from sigdist.rank import rank_bound
+    from sigdist.training import minibatch_indices
+
+    network = Network.he([8, 16, 16, 16])
+    kwargs = dict(steps=1, eval_every=1, batch_size=16, device="cpu", progress=False)
+    result = train_population(network, data, [4], pretrain="rank_rescaled", **kwargs)
+    module = Network(list(network) + [readout_layer("he", 16, 3)], input_width=8).to_torch(4, dtype=torch.float64)
+    linears = [m for m in module if isinstance(m, torch.nn.Linear)]
+    x0 = torch.tensor(data.x_train[minibatch_indices(data.n_train, 16, 1)[0]]).T
+    old = [m.weight.detach().clone() for m in linears[:-1]]
+    new, _, after = maximize_rank_bound(old, x0)
+    h_old, h_new = x0, x0
+    for i, (w, v) in enumerate(zip(old, new)):
+        h_old, raw = torch.relu(w @ h_old), torch.relu(v @ h_new)
+        c = torch.sqrt(torch.sum(h_old ** 2) / torch.sum(raw ** 2))
+        h_new = torch.relu(c * v @ h_new)
+        assert float(torch.sum(h_new ** 2)) == pytest.approx(float(torch.sum(h_old ** 2)), rel=1e-12)
+        assert float(rank_bound(h_new)) == pytest.approx(after[i], rel=1e-9)
+        with torch.no_grad():
+            linears[i].weight.copy_(c * v)
+    with torch.no_grad():
+        loss = float(F.cross_entropy(module(torch.tensor(data.x_train)), torch.tensor(data.y_train)))
+    assert result.loss[0, 0] == pytest.approx(loss, rel=RTOL)
+    with pytest.raises(ValueError, match="pretrain='rank_rescaled' needs a positively homogeneous activation"):
+        train_population(Network([Layer(8, 0.25, 0.0, "tanh")], input_width=8), data, 1, pretrain="rank_rescaled",
+                         **kwargs)

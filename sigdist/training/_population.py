@@ -35,6 +35,7 @@ __all__ = ["OPTIMIZERS", "SCHEDULES", "minibatch_indices", "readout_layer", "sch
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "step", "cosine")
 READOUTS = ("he", "lecun")
+PRETRAININGS = (None, "rank", "rank_rescaled")
 _EVAL_MEMORY = 128 * 2**20  # bytes of activations per evaluation chunk of seeds
 
 
@@ -207,12 +208,27 @@ def _evaluate(layout, params, x, y, chunk):
     return torch.cat(losses).cpu().numpy(), torch.cat(accuracies).cpu().numpy()
 
 
-def _pretrain_rank(layout, params, x0):
-    """Daneshmand et al. §4: each seed's body weights through :func:`sigdist.pretraining.maximize_rank_bound`."""
-    activation = layout[0][0].activation
+def _pretrain_rank(layout, params, x0, rescale):
+    """Daneshmand et al. §4: each seed's body weights through :func:`sigdist.pretraining.maximize_rank_bound`.
+
+    With ``rescale``, pre-trained layer ``l`` is multiplied by the ``c_l > 0`` that gives the batch's mean
+    squared activation norm at layer ``l`` its value in the network before pre-training: for a positively
+    homogeneous activation ``phi(c h) = c phi(h)``, so ``r(H_l)`` is what the pre-training made it.
+    """
+    phi = layout[0][0].activation.torch
     for k in range(params[0][0].shape[0]):
         weights = [w[k] for w, _ in params[:-1]]
-        new, _, _ = maximize_rank_bound(weights, x0.T, activation=activation)
+        new, _, _ = maximize_rank_bound(weights, x0.T, activation=layout[0][0].activation)
+        if rescale:
+            before, after = x0.T, x0.T
+            for i, (w, v) in enumerate(zip(weights, new)):
+                v = v.to(w.device)
+                before = phi(w @ before)
+                raw = phi(v @ after)
+                target, have = float(torch.sum(before * before)), float(torch.sum(raw * raw))
+                c = math.sqrt(target / have) if have > 0 else 1.0
+                new[i] = c * v
+                after = c * raw
         for (w, _), v in zip(params[:-1], new):
             w[k] = v.to(w.device)
 
@@ -312,11 +328,16 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     readout : "he", "lecun" or float, optional
         Initial variance of the readout's weights: ``2 / N_L`` (default), ``1 / N_L`` or the number given
         (:func:`readout_layer`; the readout has no bias).
-    pretrain : None or "rank", optional
+    pretrain : None, "rank" or "rank_rescaled", optional
         ``"rank"``: before training, each seed's hidden weights go through the rank-increasing pre-training
         of Daneshmand et al. (2020, §4), :func:`sigdist.pretraining.maximize_rank_bound`, on the first
         mini-batch (it sees ``phi(W H)`` only: biases, batch norm and skips are not part of its objective).
-        Needs a plain Network with one activation and no skip connections.
+        It does not keep the signal's scale: for He relu networks of width 128 on digits the batch's
+        squared activation norm shrinks by about 0.6 per layer, so a deep network's initial outputs are
+        near 0. ``"rank_rescaled"`` then multiplies each pre-trained layer by the factor that restores the
+        batch's mean squared activation norm of the network before pre-training, layer by layer (for a
+        positively homogeneous activation ``r(H_l)`` is unchanged): the rank is pre-trained, the scale is
+        He's. Both need a plain Network with one activation and no skip connections.
     device : {"auto", "cpu", "cuda", "cuda:k"}, optional
         ``"auto"``: CUDA when present. Seed ``r``'s parameters are drawn on this device.
     dtype : {"float64", "float32"}, optional
@@ -381,12 +402,15 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
         raise ValueError(f"batch_size must be in [1, n_train] = [1, {data.n_train}], got {batch_size}")
     eval_every = check_integer(eval_every, "eval_every")
     weight_decay = check_nonnegative(weight_decay, "weight_decay")
-    if pretrain not in (None, "rank"):
-        raise ValueError(f"pretrain must be None or 'rank', got {pretrain!r}")
+    if pretrain not in PRETRAININGS:
+        raise ValueError(f"pretrain must be None, 'rank' or 'rank_rescaled', got {pretrain!r}")
     layout = _layout(network)
-    if pretrain == "rank" and (isinstance(network, ResidualNetwork) or any(layer.residual for layer in network)
-                               or len({layer.activation for layer in network}) != 1):
-        raise ValueError("pretrain='rank' needs a plain Network with one activation and no skip connections")
+    if pretrain is not None and (isinstance(network, ResidualNetwork) or any(layer.residual for layer in network)
+                                 or len({layer.activation for layer in network}) != 1):
+        raise ValueError(f"pretrain={pretrain!r} needs a plain Network with one activation and no skip connections")
+    if pretrain == "rank_rescaled" and not network.layers[0].activation.homogeneous:
+        raise ValueError("pretrain='rank_rescaled' needs a positively homogeneous activation (relu, leaky_relu, "
+                         f"linear, abs), got {network.layers[0].activation.name!r}")
     for i, (layer, _, _) in enumerate(layout):
         if layer.activation.torch_phi is None:
             raise ValueError(f"layer {i + 1}'s activation {layer.activation.name!r} has no torch form, so no gradient "
@@ -405,8 +429,9 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     x_test = torch.as_tensor(data.x_test.copy(), dtype=dt, device=dev)
     y_test = torch.as_tensor(data.y_test.copy(), device=dev)
     drawn = _draw(layout, head, seeds, dev)
-    if pretrain == "rank":
-        _pretrain_rank(layout, drawn, torch.as_tensor(data.x_train[epoch[0]], dtype=torch.float64, device=dev))
+    if pretrain is not None:
+        x0 = torch.as_tensor(data.x_train[epoch[0]], dtype=torch.float64, device=dev)
+        _pretrain_rank(layout, drawn, x0, rescale=pretrain == "rank_rescaled")
     params = [(w.to(dt).requires_grad_(True), None if b is None else b.to(dt).requires_grad_(True)) for w, b in drawn]
     flat = [p for pair in params for p in pair if p is not None]
     opt = (torch.optim.SGD(flat, lr=lr, momentum=momentum, weight_decay=weight_decay) if optimizer == "sgd"
