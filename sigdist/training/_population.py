@@ -35,13 +35,14 @@ __all__ = ["OPTIMIZERS", "SCHEDULES", "minibatch_indices", "readout_layer", "sch
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "step", "cosine")
 READOUTS = ("he", "lecun")
+PRETRAININGS = (None, "rank", "rank_rescaled")
 _EVAL_MEMORY = 128 * 2**20  # bytes of activations per evaluation chunk of seeds
 
 
 # -- the settings, checked before any work ---------------------------------------------------------
 
 def schedule_factor(schedule, steps):
-    """The learning-rate factor ``step -> factor`` of a schedule name or callable (checked at step 0)."""
+    """The learning-rate factor ``step -> factor`` of a schedule name or callable."""
     if schedule is None or schedule == "constant":
         return lambda step: 1.0
     if schedule == "step":  # x0.1 at half the steps and again at three quarters
@@ -49,7 +50,6 @@ def schedule_factor(schedule, steps):
     if schedule == "cosine":
         return lambda step: 0.5 * (1.0 + math.cos(math.pi * step / steps))
     if callable(schedule) and not isinstance(schedule, str):
-        _check_factor(schedule(0), 0)
         return schedule
     raise ValueError(f"schedule must be None, one of {', '.join(SCHEDULES)}, or a callable step -> factor, "
                      f"got {schedule!r}")
@@ -120,20 +120,29 @@ def _layout(network):
     return out
 
 
+def _epochs(n_train, batch_size, data_seed):
+    """Each epoch's batches in turn, an array (n_train // batch_size, batch_size) per epoch."""
+    rng = numpy_generator(data_seed, "data_seed")
+    per_epoch = n_train // batch_size
+    while True:
+        yield rng.permutation(n_train)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
+
+
 def minibatch_indices(n_train, batch_size, steps, data_seed=0):
     """The training examples of every step, shape ``(steps, batch_size)``: the same for every seed.
 
     Each epoch is a permutation ``numpy.random.default_rng(data_seed).permutation(n_train)`` (one generator,
     one permutation per epoch in turn) cut into ``n_train // batch_size`` consecutive batches; the last
     incomplete batch of an epoch is dropped, so every batch (and batch norm's statistics) has
-    ``batch_size`` examples.
+    ``batch_size`` examples. (:func:`train_population` draws the same epochs one at a time.)
     """
-    rng = numpy_generator(data_seed, "data_seed")
+    n_train, batch_size, steps = (check_integer(n_train, "n_train"), check_integer(batch_size, "batch_size"),
+                                  check_integer(steps, "steps"))
+    if batch_size > n_train:
+        raise ValueError(f"batch_size must be in [1, n_train] = [1, {n_train}], got {batch_size}")
+    epochs = _epochs(n_train, batch_size, data_seed)
     per_epoch = n_train // batch_size
-    epochs = -(-steps // per_epoch)
-    order = [rng.permutation(n_train)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-             for _ in range(epochs)]
-    return np.concatenate(order)[:steps]
+    return np.concatenate([next(epochs) for _ in range(-(-steps // per_epoch))])[:steps]
 
 
 # -- the population --------------------------------------------------------------------------------
@@ -199,14 +208,80 @@ def _evaluate(layout, params, x, y, chunk):
     return torch.cat(losses).cpu().numpy(), torch.cat(accuracies).cpu().numpy()
 
 
-def _pretrain_rank(layout, params, x0):
-    """Daneshmand et al. §4: each seed's body weights through :func:`sigdist.pretraining.maximize_rank_bound`."""
-    activation = layout[0][0].activation
+def _pretrain_rank(layout, params, x0, rescale):
+    """Daneshmand et al. §4: each seed's body weights through :func:`sigdist.pretraining.maximize_rank_bound`.
+
+    With ``rescale``, pre-trained layer ``l`` is multiplied by the ``c_l > 0`` that gives the batch's mean
+    squared activation norm at layer ``l`` its value in the network before pre-training: for a positively
+    homogeneous activation ``phi(c h) = c phi(h)``, so ``r(H_l)`` is what the pre-training made it.
+    """
+    phi = layout[0][0].activation.torch
     for k in range(params[0][0].shape[0]):
         weights = [w[k] for w, _ in params[:-1]]
-        new, _, _ = maximize_rank_bound(weights, x0.T, activation=activation)
+        new, _, _ = maximize_rank_bound(weights, x0.T, activation=layout[0][0].activation)
+        if rescale:
+            before, after = x0.T, x0.T
+            for i, (w, v) in enumerate(zip(weights, new)):
+                v = v.to(w.device)
+                before = phi(w @ before)
+                raw = phi(v @ after)
+                target, have = float(torch.sum(before * before)), float(torch.sum(raw * raw))
+                c = math.sqrt(target / have) if have > 0 else 1.0
+                new[i] = c * v
+                after = c * raw
         for (w, _), v in zip(params[:-1], new):
             w[k] = v.to(w.device)
+
+
+def _per_seed(mask, p):
+    """A mask over seeds shaped to broadcast against the stacked parameter ``p`` (seeds first)."""
+    return mask.view((-1,) + (1,) * (p.ndim - 1))
+
+
+def _sync_free(device):
+    """On CUDA the divergence check never waits for the device (masks every step); on the CPU it branches."""
+    return device.type == "cuda"
+
+
+class _Divergence:
+    """Stops the seeds whose mini-batch loss turned non-finite, and only those.
+
+    A seed found non-finite at step ``t`` is recorded (``step_of``), its parameters before step ``t``'s update
+    are kept, its gradient is zeroed (it may hold NaN, which must reach no optimiser state) and after every
+    update its parameters are put back. Each seed's computation is its own slice of the stacked tensors, so
+    the others go on exactly as they would alone.
+    """
+
+    def __init__(self, flat, n_seeds, device):
+        self.flat = flat
+        self.alive = torch.ones(n_seeds, dtype=torch.bool, device=device)
+        self.step_of = torch.full((n_seeds,), -1, dtype=torch.int64, device=device)
+        self.sync_free = _sync_free(device)
+        self.frozen = [p.detach().clone() for p in flat] if self.sync_free else None
+
+    def check(self, losses, step):
+        """The loss to differentiate: the sum of the live seeds' losses, after marking the new diverged ones."""
+        newly = self.alive & ~torch.isfinite(losses.detach())
+        if self.sync_free or bool(newly.any()):
+            if self.frozen is None:
+                self.frozen = [p.detach().clone() for p in self.flat]
+            self.step_of = torch.where(newly, step, self.step_of)
+            with torch.no_grad():
+                for p, f in zip(self.flat, self.frozen):
+                    f.copy_(torch.where(_per_seed(newly, p), p, f))
+            self.alive = self.alive & ~newly
+        return torch.where(self.alive, losses, torch.zeros_like(losses)).sum()
+
+    def before_update(self):
+        if self.frozen is not None:
+            for p in self.flat:
+                p.grad.masked_fill_(_per_seed(~self.alive, p), 0.0)
+
+    def after_update(self):
+        if self.frozen is not None:
+            with torch.no_grad():
+                for p, f in zip(self.flat, self.frozen):
+                    p.copy_(torch.where(_per_seed(self.alive, p), p, f))
 
 
 def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momentum=0.0, schedule=None,
@@ -253,11 +328,16 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     readout : "he", "lecun" or float, optional
         Initial variance of the readout's weights: ``2 / N_L`` (default), ``1 / N_L`` or the number given
         (:func:`readout_layer`; the readout has no bias).
-    pretrain : None or "rank", optional
+    pretrain : None, "rank" or "rank_rescaled", optional
         ``"rank"``: before training, each seed's hidden weights go through the rank-increasing pre-training
         of Daneshmand et al. (2020, §4), :func:`sigdist.pretraining.maximize_rank_bound`, on the first
         mini-batch (it sees ``phi(W H)`` only: biases, batch norm and skips are not part of its objective).
-        Needs a plain Network with one activation and no skip connections.
+        It does not keep the signal's scale: for He relu networks of width 128 on digits the batch's
+        squared activation norm shrinks by about 0.6 per layer, so a deep network's initial outputs are
+        near 0. ``"rank_rescaled"`` then multiplies each pre-trained layer by the factor that restores the
+        batch's mean squared activation norm of the network before pre-training, layer by layer (for a
+        positively homogeneous activation ``r(H_l)`` is unchanged): the rank is pre-trained, the scale is
+        He's. Both need a plain Network with one activation and no skip connections.
     device : {"auto", "cpu", "cuda", "cuda:k"}, optional
         ``"auto"``: CUDA when present. Seed ``r``'s parameters are drawn on this device.
     dtype : {"float64", "float32"}, optional
@@ -316,17 +396,25 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
         raise ValueError("momentum must be 0 with optimizer='adam' (Adam's betas play its part)")
     steps = check_integer(steps, "steps")
     factor = schedule_factor(schedule, steps)
+    factors = [_check_factor(factor(t), t) for t in range(steps)]  # a bad factor stops nothing half-way
     batch_size = check_integer(batch_size, "batch_size")
     if batch_size > data.n_train:
         raise ValueError(f"batch_size must be in [1, n_train] = [1, {data.n_train}], got {batch_size}")
     eval_every = check_integer(eval_every, "eval_every")
     weight_decay = check_nonnegative(weight_decay, "weight_decay")
-    if pretrain not in (None, "rank"):
-        raise ValueError(f"pretrain must be None or 'rank', got {pretrain!r}")
+    if pretrain not in PRETRAININGS:
+        raise ValueError(f"pretrain must be None, 'rank' or 'rank_rescaled', got {pretrain!r}")
     layout = _layout(network)
-    if pretrain == "rank" and (isinstance(network, ResidualNetwork) or any(layer.residual for layer in network)
-                               or len({layer.activation for layer in network}) != 1):
-        raise ValueError("pretrain='rank' needs a plain Network with one activation and no skip connections")
+    if pretrain is not None and (isinstance(network, ResidualNetwork) or any(layer.residual for layer in network)
+                                 or len({layer.activation for layer in network}) != 1):
+        raise ValueError(f"pretrain={pretrain!r} needs a plain Network with one activation and no skip connections")
+    if pretrain == "rank_rescaled" and not network.layers[0].activation.homogeneous:
+        raise ValueError("pretrain='rank_rescaled' needs a positively homogeneous activation (relu, leaky_relu, "
+                         f"linear, abs), got {network.layers[0].activation.name!r}")
+    for i, (layer, _, _) in enumerate(layout):
+        if layer.activation.torch_phi is None:
+            raise ValueError(f"layer {i + 1}'s activation {layer.activation.name!r} has no torch form, so no gradient "
+                             "flows through it: give Activation(name, phi, torch_phi=...) to train it")
     head = readout_layer(readout, layout[-1][0].width, data.n_classes)
     dev = resolve_device(device)
     dt = _check_dtype(dtype)
@@ -334,14 +422,16 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     progress = check_progress(progress)
 
     # -- the population
-    batches = minibatch_indices(data.n_train, batch_size, steps, data_seed)
+    epochs = _epochs(data.n_train, batch_size, data_seed)
+    epoch = next(epochs)
     x_train = torch.as_tensor(data.x_train.copy(), dtype=dt, device=dev)
     y_train = torch.as_tensor(data.y_train.copy(), device=dev)
     x_test = torch.as_tensor(data.x_test.copy(), dtype=dt, device=dev)
     y_test = torch.as_tensor(data.y_test.copy(), device=dev)
     drawn = _draw(layout, head, seeds, dev)
-    if pretrain == "rank":
-        _pretrain_rank(layout, drawn, torch.as_tensor(data.x_train[batches[0]], dtype=torch.float64, device=dev))
+    if pretrain is not None:
+        x0 = torch.as_tensor(data.x_train[epoch[0]], dtype=torch.float64, device=dev)
+        _pretrain_rank(layout, drawn, x0, rescale=pretrain == "rank_rescaled")
     params = [(w.to(dt).requires_grad_(True), None if b is None else b.to(dt).requires_grad_(True)) for w, b in drawn]
     flat = [p for pair in params for p in pair if p is not None]
     opt = (torch.optim.SGD(flat, lr=lr, momentum=momentum, weight_decay=weight_decay) if optimizer == "sgd"
@@ -360,9 +450,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
             curves[key].append(value)
         curves["steps"].append(step)  # last: a curve is complete when its step is recorded
 
-    alive = torch.ones(n_seeds, dtype=torch.bool, device=dev)
-    diverged_step = np.full(n_seeds, -1, dtype=np.int64)
-    frozen = None
+    guard = _Divergence(flat, n_seeds, dev)
     completed = True
     step = 0
     try:
@@ -370,29 +458,18 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
             for step in range(steps):
                 if step % eval_every == 0:
                     evaluate(step)
-                rate = lr * _check_factor(factor(step), step)
                 for group in opt.param_groups:
-                    group["lr"] = rate
-                index = torch.as_tensor(batches[step], device=dev)
-                opt.zero_grad(set_to_none=False)
+                    group["lr"] = lr * factors[step]
+                k = step % len(epoch)
+                if k == 0:  # one copy to the device per epoch
+                    epoch_on_device = torch.as_tensor(epoch if step == 0 else next(epochs), device=dev)
+                index = epoch_on_device[k]
+                opt.zero_grad()
                 losses = _per_seed_loss(_forward(layout, params, x_train[index]), y_train[index])
-                newly = alive & ~torch.isfinite(losses.detach())
-                if bool(newly.any()):  # freeze these seeds where they are, before this step's update
-                    diverged_step[newly.cpu().numpy()] = step
-                    if frozen is None:
-                        frozen = [p.detach().clone() for p in flat]
-                    for p, f in zip(flat, frozen):
-                        f[newly] = p.detach()[newly]
-                    alive = alive & ~newly
-                torch.where(alive, losses, torch.zeros_like(losses)).sum().backward()
-                if frozen is not None:
-                    for p in flat:  # a diverged seed's gradient may hold NaN: it must not reach any state
-                        p.grad[~alive] = 0.0
+                guard.check(losses, step).backward()
+                guard.before_update()
                 opt.step()
-                if frozen is not None:
-                    with torch.no_grad():
-                        for p, f in zip(flat, frozen):
-                            p[~alive] = f[~alive]
+                guard.after_update()
                 bar.update(1)
             step = steps
             evaluate(steps)
@@ -403,6 +480,7 @@ def train_population(network, data, seeds=10, *, optimizer="sgd", lr=0.01, momen
     done = len(curves["steps"])
     arrays = {k: np.stack(v[:done], axis=1) if done else np.empty((n_seeds, 0))
               for k, v in curves.items() if k != "steps"}
+    diverged_step = guard.step_of.cpu().numpy()
     diverged = diverged_step >= 0
     return TrainingResult(np.asarray(curves["steps"], dtype=np.int64), arrays["loss"], arrays["train_accuracy"],
                           arrays["test_loss"], arrays["test_accuracy"], diverged, diverged_step,
