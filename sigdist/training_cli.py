@@ -62,8 +62,9 @@ def add_parser(subparsers):
                    help="learning-rate schedule")
     p.add_argument("--batch-size", type=integer(1), default=64, help="mini-batch size")
     p.add_argument("--batch-norm", action="store_true", help="batch norm before every relu (he only)")
-    p.add_argument("--pretrain", default="none", choices=["none", "rank"],
-                   help="rank pre-training of each seed before training (Daneshmand et al.; no batch norm)")
+    p.add_argument("--pretrain", default="none", choices=["none", "rank", "rank_rescaled"],
+                   help="rank pre-training of each seed before training (Daneshmand et al.; no batch norm); "
+                        "rank_rescaled restores each layer's activation norm after it")
     p.add_argument("--eval-every", type=integer(1), default=None, help="steps between evaluations "
                                                                          "(default: steps / 10)")
     p.add_argument("--threshold", type=number(0, low_open=True), default=0.5,
@@ -157,7 +158,7 @@ def run(args):
 
     if args.batch_norm and args.init != "he":
         fail(f"argument --batch-norm: only with --init he, got --init {args.init}")
-    if args.pretrain == "rank" and args.batch_norm:
+    if args.pretrain != "none" and args.batch_norm:
         fail("argument --pretrain: rank pre-training is for networks without --batch-norm")
     if args.init in ("gsm", "looks_linear") and args.width % 2:
         fail(f"argument --width: must be even for --init {args.init}, got {args.width}")
@@ -191,7 +192,7 @@ def run(args):
         result = train_population(network, data, args.seeds, optimizer=args.optimizer, lr=args.lr,
                                   momentum=args.momentum, schedule=args.schedule, batch_size=args.batch_size,
                                   steps=args.steps, eval_every=eval_every,
-                                  pretrain=None if args.pretrain == "none" else "rank", device=args.device,
+                                  pretrain=None if args.pretrain == "none" else args.pretrain, device=args.device,
                                   data_seed=args.data_seed)
     except ImportError as err:
         fail(f"training needs torch (pip install 'sigdist[mc]'): {err}")
