@@ -36,7 +36,7 @@ except ImportError:  # no torch: the predictions only
 
 # %%
 # The prediction: the mean cosine of two inputs at depth L (the data's mean pairwise cosine in) and the
-# spread log(q95/q05) of |x_L|^2 / |x_0|^2, both at initialisation.
+# spread :math:`\log(q_{95}/q_{05})` of :math:`|x_L|^2 / |x_0|^2`, both at initialisation.
 predictions = {}
 for init in ("he", "looks_linear"):
     cos0 = input_cosine(data.x_train, sharing="none" if init == "he" else init, seed=0)
