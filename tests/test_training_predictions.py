@@ -76,6 +76,7 @@ def test_rank_prediction_starts_at_the_batch_rank_and_batch_norm_keeps_rank():
 def test_rank_pretraining_raises_the_rank_bound():
     pytest.importorskip("torch")
     x = np.random.default_rng(1).standard_normal((24, 12))
+    x.flags.writeable = False  # as a Dataset holds its arrays: no warning from torch (warnings are errors here)
     p = rank_prediction(Network.he([12] + [24] * 6), x, n_networks=2, pretrain_iter=30, seed=0)
     assert p.pretrained_rank_bound[-1] > 1.5 * p.rank_bound[-1]
     assert p.final_rank == p.pretrained_rank_bound[-1]

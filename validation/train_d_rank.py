@@ -80,7 +80,7 @@ def main(argv=None):
                                    (128, (5, 10, 20, 40), 6, 300))
     seeds, steps = args.seeds or seeds, args.steps or steps
     data = load_digits(seed=0)
-    batch = np.asarray(data.x_train[:64])
+    batch = np.array(data.x_train[:64])  # writable: torch refuses read-only arrays
     print(f"digits: {data.n_train} train; width {width}; {seeds} seeds; SGD lr {LR:g}, batch 64, {steps} steps")
     rows, results = [], {}
     for variant in VARIANTS:

@@ -282,7 +282,7 @@ def rank_prediction(network, x0, *, n_networks=8, pretrain_iter=0, pretrain_lr=1
     RankPrediction
     """
     network = as_network(network)
-    x0 = np.asarray(x0, dtype=np.float64)
+    x0 = np.array(x0, dtype=np.float64)  # a writable copy: torch refuses read-only arrays (a Dataset's are)
     n0 = network.input_width if network.input_width is not None else network[0].width
     if x0.ndim != 2 or x0.shape[1] != n0 or x0.shape[0] < 2 or not np.all(np.isfinite(x0)):
         raise ValueError(f"x0 must be a finite array of shape (batch >= 2, input_width = {n0}), got {x0.shape}")
