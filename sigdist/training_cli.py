@@ -40,7 +40,8 @@ Prediction (at initialisation, sigdist's exact or exactly sampled statistics):
   cosine      mean cosine of two inputs at depth L (the data's mean pairwise cosine in; Burkholz & Dubatovka)
   atom/spread P(|x_L|^2 = 0) and log(q95/q05) of |x_L|^2/|x_0|^2
   r(H_L)      rank bound of a batch of 64 training inputs at the last layer (Daneshmand et al.)
-  E[M_d], Var[M_d]/E[M_d]^2, sum 1/n_j   activation lengths (Hanin & Rolnick)"""
+  E[M_d]/M_0, Var[M_d]/E[M_d]^2, sum 1/n_j   activation lengths (Hanin & Rolnick; length_ratio,
+              relative_variance, sum_reciprocal_widths)"""
 
 
 def add_parser(subparsers):
@@ -139,7 +140,7 @@ def predict(network, data, seed=0):
         out.update(rank_bound=r.final_rank, rank_bound_se=float(r.rank_bound_se[-1]))
     if plain and sharing == "none":
         ell = length_prediction(network, np.asarray(data.x_train[0]))
-        out.update(length_mean=ell.length_mean, relative_variance=ell.relative_variance,
+        out.update(length_ratio=ell.length_mean / ell.input_mean, relative_variance=ell.relative_variance,
                    sum_reciprocal_widths=ell.sum_reciprocal_widths)
     return out
 

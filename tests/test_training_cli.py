@@ -63,7 +63,7 @@ def test_a_tiny_run_prints_the_curves_with_intervals_and_the_prediction(capsys):
         mean, low, high = float(row[1]), float(row[2].strip("[,")), float(row[3].strip("],"))
         assert low <= mean <= high
     assert "final test accuracy" in out and "prediction at initialisation: input_cosine=" in out
-    assert "rank_bound=" in out and "sum_reciprocal_widths=0.25" in out
+    assert "rank_bound=" in out and "sum_reciprocal_widths=0.25" in out and "length_ratio=1," in out  # He: E[M_d] = M_0
 
 
 def test_json_carries_rows_final_numbers_and_prediction(capsys, tmp_path):
