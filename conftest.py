@@ -7,4 +7,5 @@ their doctests; the tests that need torch skip themselves (``pytest.importorskip
 try:
     import torch  # noqa: F401
 except ImportError:
-    collect_ignore = ["sigdist/_torch_io.py", "sigdist/montecarlo/_torch.py", "sigdist/_jacobian_torch.py"]
+    collect_ignore = ["sigdist/_torch_io.py", "sigdist/montecarlo/_torch.py", "sigdist/_jacobian_torch.py",
+                      "sigdist/training/_population.py"]

@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 
-from . import jacobian_cli, sweep_cli
+from . import jacobian_cli, sweep_cli, training_cli
 from ._cli_report import Table, integer, number, option_error_message, print_table, write_csv, write_json
 from ._cli_text import explain_text
 
@@ -148,14 +148,15 @@ def build_parser():
     _outputs(lengths)
     sweep_cli.add_parser(sub)  # its own options: a config file, --scheduler, --out (.nc or .csv)
     jacobian_cli.add_parser(sub)
+    training_cli.add_parser(sub)
     return parser, sub.choices
 
 
 def main(argv=None):
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("sweep", "jacobian"):
-        return (sweep_cli if args.command == "sweep" else jacobian_cli).run(args)
+    if args.command in ("sweep", "jacobian", "train"):
+        return {"sweep": sweep_cli, "jacobian": jacobian_cli, "train": training_cli}[args.command].run(args)
     sub = subparsers[args.command]
     if args.explain:
         print(explain_text(args.command))
