@@ -24,6 +24,8 @@ thread each (:func:`one_blas_thread`).
 from __future__ import annotations
 
 import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
 import numpy as np
@@ -34,7 +36,7 @@ from numba.extending import intrinsic
 
 from ._numba import njit
 
-__all__ = ["chain_block", "flops_per_step", "one_blas_thread"]
+__all__ = ["chain_block", "flops_per_step", "one_blas_thread", "worker_pool"]
 
 _VP = types.voidptr
 
@@ -159,6 +161,7 @@ def chain_block(W, L, gamma_u, residual, rec_r, rec_s, tau, r_out, s_out):  # no
 
 
 _CONTROLLER = []
+_POOL = []
 
 
 @contextlib.contextmanager
@@ -170,3 +173,10 @@ def one_blas_thread():
         _CONTROLLER.append(ThreadpoolController())
     with _CONTROLLER[0].limit(limits=1, user_api="blas"):
         yield
+
+
+def worker_pool():
+    """One thread per core, shared by every chain in the process (started once: no thread start per block)."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="sigdist-rank"))
+    return _POOL[0]

@@ -5,9 +5,13 @@ is the Markov chain :math:`H_{\ell+1} = \mathrm{BN}(\hat W_\ell H_\ell)`, :math:
 (:mod:`sigdist.batchnorm`). Every rank measure depends on ``H`` only through :math:`M = H H^\top / N`, so the
 chain runs on a factor :math:`M = L L^\top` (:func:`sigdist.batchnorm.gram_factor`), ``L`` of shape
 ``width x min(width, N)``: :math:`L_{\ell+1} = D \hat W L_\ell` with ``D`` the inverse row norms of
-:math:`\hat W L_\ell` (one ``gemm`` per step, :math:`2 d^2 \min(d, N)` flops, plus :math:`d \min(d,N)^2`
-for ``r(H)``). Mean-centring acts on :math:`H_0` only: :math:`\hat W H P = (\hat W H) P` for the centring
+:math:`\hat W L_\ell`. Mean-centring acts on :math:`H_0` only: :math:`\hat W H P = (\hat W H) P` for the centring
 projection ``P``, and BN rescales rows, so a centred ``H`` stays centred.
+
+On the CPU a step is one ``gemm`` (:math:`2 d^2 m` flops, ``m = min(d, N)``), and where a statistic is recorded
+the Gram matrix by ``syrk`` (:math:`d m^2`) and the inertia of :math:`G - \tau I` by ``sytrf`` (:math:`m^3/3`),
+all in one compiled loop per chain (:mod:`sigdist._rank_kernels`); chains run in threads, one per core, each
+with one BLAS thread.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import os
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +33,7 @@ from ._device import cuda_available, resolve_device
 from ._progress import check_progress, progress_bar
 from ._rank_checkpoint import numpy_generators, read_checkpoint, torch_generator_from_state, write_checkpoint
 from ._rank_checks import check_dtype, check_matrix, check_rows, check_tau, identical_layer
-from ._rank_kernels import chain_block, one_blas_thread
+from ._rank_kernels import chain_block, one_blas_thread, worker_pool
 from ._random import spawn, torch_generator
 from ._result import Result
 from ._warnings import SigdistWarning
@@ -137,8 +140,10 @@ class RankChain:
     -----
     The state is the factor ``L`` of :math:`M(H_\ell) = L L^\top`, shape ``(n_networks, width, min(width, N))``.
     :math:`r(H) = d^2 / \|M\|_F^2` after the first step (BN makes :math:`\mathrm{diag}\, M = 1`); the soft
-    rank counts the eigenvalues of ``M`` at least ``tau`` by inertia (:func:`sigdist.rank.soft_rank_from_gram`)
-    on the CPU and by ``eigvalsh`` on CUDA.
+    rank counts the eigenvalues of ``M`` at least ``tau`` by inertia (the Bunch-Kaufman count of
+    :func:`sigdist.rank.soft_rank_from_gram`, float32 chains in float32) on the CPU and by ``eigvalsh`` with
+    torch. The numpy backend spreads the chains over the cores in threads and limits every BLAS library to one
+    thread while it steps (``threadpoolctl``; restored after each block).
 
     References
     ----------
@@ -384,8 +389,8 @@ class RankChain:
 
         workers = min(K, os.cpu_count() or 1)
         if workers > 1:  # chains spread over the cores, one BLAS thread each: the kernels release the GIL
-            with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
-                list(pool.map(one_chain, range(K)))
+            with one_blas_thread():
+                list(worker_pool().map(one_chain, range(K)))
         else:
             for k in range(K):
                 one_chain(k)
