@@ -16,8 +16,9 @@ Per chain-step at d = N, r(H) and the soft rank rank_{1/2} recorded at every ste
   normals over the generator's rate on all cores, whichever is larger. ``syrk`` and ``sytrf`` never run faster
   than ``gemm``, so this is the strictest floor; the per-call floor (each call's flops over that call's own
   measured peak, at the size it is called with, one thread per core) is printed beside it;
-* CUDA: chain-steps per second and the ratio to the device's batched-GEMM rate (``torch.bmm`` of the chain
-  stack, float64) for the step's matmul flops (``W L`` and the Gram, 4 d^3).
+* CUDA (``--device cuda``; ``--backend torch`` runs the same table on the CPU): chain-steps per second at
+  d = 128, 512, 2048 and the ratio to the device's batched-GEMM rate (``torch.bmm`` of the chain stack, float64)
+  for the step's matmul flops (``W L`` and the Gram, 4 d^3); the soft rank is ``eigvalsh`` there.
 
 Timing: best of ``--repeat`` runs; the cores may be shared, so the floor is measured right beside.
 """
@@ -34,6 +35,7 @@ from scipy.linalg import blas, lapack
 from threadpoolctl import threadpool_limits
 
 from sigdist import Network
+from sigdist._rank_kernels import flops_per_step
 from sigdist.rank_chain import RankChain
 from sigdist.weights import WEIGHT_LAWS
 from _timing import best_time
@@ -101,10 +103,7 @@ def sigdist_step(d, chains, steps, soft_thin, repeat, **backend):
         chain = RankChain(spec, n_networks=chains, seed=0, **backend)
         t0 = time.perf_counter()
         chain.run(steps, tau=0.5, soft_rank_thin=soft_thin, progress=False)
-        if backend.get("device", "cpu").startswith("cuda"):
-            import torch
-
-            torch.cuda.synchronize()
+        _sync(backend.get("device", "cpu"))
         best = min(best, time.perf_counter() - t0)
     return best / (steps * chains)
 
@@ -123,30 +122,41 @@ def cpu_rows(quick=False, repeat=3):
         t_all = sigdist_step(d, chains, steps, 1, repeat)
         t_r = sigdist_step(d, chains, steps, min(100, steps), repeat)
         rng_floor = d * d / rate
-        floor = max((10 / 3) * d ** 3 / peak, rng_floor)
-        floor_r = max(3 * d ** 3 / peak, rng_floor)
+        floor = max(flops_per_step(d, d) / peak, rng_floor)
+        floor_r = max(flops_per_step(d, d, soft_rank=False) / peak, rng_floor)
         rows.append(dict(d=d, chains=chains, notebook32=base32, notebook64=base64, sigdist=t_all, r_only=t_r,
                          floor=floor, floor_r=floor_r, rng_floor=rng_floor, call_floor=call_floor(d),
                          call_floor_r=call_floor(d, soft_rank=False), peak=peak, normal_rate=rate))
     return rows
 
 
-def cuda_rows(device, quick=False, repeat=3):
+def _sync(device):
+    import torch
+
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def torch_rows(device, quick=False, repeat=3, cases=((128, 64), (512, 16), (2048, 4))):
+    """The torch backend (CUDA; on the CPU to test this path): chain-steps per second beside ``torch.bmm``'s rate."""
     import torch
 
     rows = []
-    for d, chains in ((128, 64), (512, 16), (2048, 4)):
+    for d, chains in cases:
         a = torch.randn(chains, d, d, dtype=torch.float64, device=device)
         torch.bmm(a, a)
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for _ in range(10):
-            torch.bmm(a, a)
-        torch.cuda.synchronize()
-        bmm_rate = 10 * 2 * chains * d ** 3 / (time.perf_counter() - t0)
-        steps = {128: 400, 512: 100, 2048: 20}[d] // (4 if quick else 1)
-        t = sigdist_step(d, chains, steps, 1, repeat, backend="torch", device=device)
-        t_r = sigdist_step(d, chains, steps, min(100, steps), repeat, backend="torch", device=device)
+        best = float("inf")
+        for _ in range(3):
+            _sync(device)
+            t0 = time.perf_counter()
+            for _ in range(10):
+                torch.bmm(a, a)
+            _sync(device)
+            best = min(best, time.perf_counter() - t0)
+        bmm_rate = 10 * 2 * chains * d ** 3 / best
+        steps = max(4, {128: 400, 512: 100, 2048: 20}.get(d, 40) // (4 if quick else 1))
+        t = sigdist_step(d, chains, steps, 1, repeat, backend="torch", device=str(device))
+        t_r = sigdist_step(d, chains, steps, min(100, steps), repeat, backend="torch", device=str(device))
         rows.append(dict(d=d, chains=chains, sigdist=t, r_only=t_r, bmm_rate=bmm_rate, floor=4 * d ** 3 / bmm_rate))
     return rows
 
@@ -156,15 +166,19 @@ def main(argv=None):
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--backend", choices=["numpy", "torch"], help="default: numpy on the CPU, torch on CUDA")
     args = ap.parse_args(argv)
     import torch
 
     print(f"load average {open('/proc/loadavg').read().split()[:3]}" if os.path.exists("/proc/loadavg") else "")
-    if args.device.startswith("cuda"):
-        print(f"device {torch.cuda.get_device_name(args.device)}, torch {torch.__version__}, float64")
+    if args.device.startswith("cuda") or args.backend == "torch":
+        cuda = args.device.startswith("cuda")
+        name = torch.cuda.get_device_name(args.device) if cuda else f"CPU, {torch.get_num_threads()} threads"
+        print(f"device {args.device} ({name}), torch {torch.__version__}, float64")
         print(f"{'d':>5} {'chains':>6} {'chain-steps/s':>14} {'r only /s':>12} {'bmm GFlop/s':>12} {'4d^3/bmm':>10} "
               f"{'/floor':>7}")
-        for row in cuda_rows(args.device, args.quick, args.repeat):
+        cases = ((128, 64), (512, 16), (2048, 4)) if cuda else ((32, 16), (128, 4))
+        for row in torch_rows(args.device, args.quick, args.repeat, cases):
             print(f"{row['d']:>5} {row['chains']:>6} {1 / row['sigdist']:>14.0f} {1 / row['r_only']:>12.0f} "
                   f"{row['bmm_rate'] / 1e9:>12.0f} {row['floor'] * 1e6:>8.1f}us {row['sigdist'] / row['floor']:>7.1f}")
         return
