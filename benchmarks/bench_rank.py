@@ -14,8 +14,9 @@ Per chain-step at d = N, r(H) and the soft rank rank_{1/2} recorded at every ste
   inertia of G - tau I by ``sytrf`` (d^3 / 3): 10 d^3 / 3 flops -- over the dgemm peak measured in this run
   (n = 1024; the faster of one call on all cores and one single-thread call per core at once), or the d^2
   normals over the generator's rate on all cores, whichever is larger. ``syrk`` and ``sytrf`` never run faster
-  than ``gemm``, so this is the strictest floor; the per-call floor (each call's flops over that call's own
-  measured peak, at the size it is called with, one thread per core) is printed beside it;
+  than ``gemm``, so this is the strictest floor. Beside it, in CPU time (less disturbed on shared cores), the
+  same floor per CPU-second of one thread, and the per-call floor: each call's flops over that call's own peak
+  (dgemm, dsyrk, dsytrf at n = 1024, one thread);
 * CUDA (``--device cuda``; ``--backend torch`` runs the same table on the CPU): chain-steps per second at
   d = 128, 512, 2048 and the ratio to the device's batched-GEMM rate (``torch.bmm`` of the chain stack, float64)
   for the step's matmul flops (``W L`` and the Gram, 4 d^3); the soft rank is ``eigvalsh`` there.
@@ -66,27 +67,19 @@ def _per_core(f, n):
         return best_time(lambda: list(pool.map(lambda _: [f() for _ in range(n)], range(CORES))), 3) / n
 
 
-def gemm_peak():
-    """dgemm at n = 1024: (flop rate on all cores, wall clock: the faster of one multithreaded call and one
-    single-thread call per core at once; flop rate per CPU-second of one thread)."""
-    a = np.asfortranarray(np.random.default_rng(0).standard_normal((1024, 1024)))
-    one_call = 2 * 1024 ** 3 / best_time(lambda: blas.dgemm(1.0, a, a), 3)
-    per_core = 2 * 1024 ** 3 / _per_core(lambda: blas.dgemm(1.0, a, a), 1) * CORES
+def peaks():
+    """Peak rates at n = 1024: dgemm on all cores (wall clock: the faster of one multithreaded call and one
+    single-thread call per core at once), and dgemm, dsyrk, dsytrf per CPU-second of one thread."""
+    n = 1024
+    a = np.asfortranarray(np.random.default_rng(0).standard_normal((n, n)) / np.sqrt(n))
+    g = np.asfortranarray(a @ a.T - 0.5 * np.eye(n))
+    one_call = 2 * n ** 3 / best_time(lambda: blas.dgemm(1.0, a, a), 3)
+    per_core = 2 * n ** 3 / _per_core(lambda: blas.dgemm(1.0, a, a), 1) * CORES
     with threadpool_limits(1, user_api="blas"):
-        cpu = 2 * 1024 ** 3 / best_time(lambda: blas.dgemm(1.0, a, a), 3, time.process_time)
+        cpu = {name: flops / best_time(f, 3, time.process_time) for name, flops, f in (
+            ("gemm", 2 * n ** 3, lambda: blas.dgemm(1.0, a, a)), ("syrk", n ** 3, lambda: blas.dsyrk(1.0, a)),
+            ("sytrf", n ** 3 / 3, lambda: lapack.dsytrf(g, lower=0, lwork=32 * n)))}
     return max(one_call, per_core), cpu
-
-
-def call_floor(d, soft_rank=True):
-    """Per-call floor of one chain-step at d = N: each call's measured time at size d, one thread per core."""
-    rng = np.random.default_rng(0)
-    a = np.asfortranarray(rng.standard_normal((d, d)) / np.sqrt(d))
-    g = np.asfortranarray(a @ a.T - 0.5 * np.eye(d))
-    n = max(1, int(2e7 / d ** 3))
-    t = _per_core(lambda: blas.dgemm(1.0, a, a), n) + _per_core(lambda: blas.dsyrk(1.0, a), n)
-    if soft_rank:
-        t += _per_core(lambda: lapack.dsytrf(g, lower=0, lwork=64 * d), n)
-    return t / CORES
 
 
 def normal_rate():
@@ -118,34 +111,34 @@ def cpu_rows(quick=False, repeat=3):
     """One dict per d: sigdist's time per chain-step, the notebook loops', and the floors (seconds).
 
     Wall clock: ``floor`` over all cores. CPU time (``*_cpu``: CPU-seconds per chain-step, all threads summed,
-    against the per-thread rates): less disturbed when other work shares the cores. The peaks are measured again
-    beside every case and the largest seen is kept (a peak is a maximum; a busy moment only lowers it).
+    against the per-thread rates): less disturbed when other work shares the cores. The peaks are measured at the
+    start and after every case and the largest seen is kept (a peak is a maximum; a busy moment only lowers it).
     """
     import torch
 
-    peak, peak_cpu = gemm_peak()
+    peak, cpu = peaks()
     rate, rate_cpu = normal_rate()
     rows = []
     for d, chains in CASES:
-        p, p_cpu = gemm_peak()
-        peak, peak_cpu = max(peak, p), max(peak_cpu, p_cpu)
         steps_base = {32: 400, 128: 100, 512: 8}[d] // (4 if quick else 1)
         steps = {32: 4096, 128: 512, 512: 32}[d] // (4 if quick else 1)
         base32 = best_time(lambda: notebook_loop(d, 0.5, steps_base, torch.float32), 2) / steps_base
         base64 = best_time(lambda: notebook_loop(d, 0.5, steps_base, torch.float64), 2) / steps_base
         t_all, c_all = sigdist_step(d, chains, steps, 1, repeat)
         t_r, c_r = sigdist_step(d, chains, steps, min(100, steps), repeat)
-        p, p_cpu = gemm_peak()
-        peak, peak_cpu = max(peak, p), max(peak_cpu, p_cpu)
-        f_all, f_r = flops_per_step(d, d), flops_per_step(d, d, soft_rank=False)
+        p, c = peaks()
+        peak, cpu = max(peak, p), {k: max(v, c[k]) for k, v in cpu.items()}
         rows.append(dict(d=d, chains=chains, notebook32=base32, notebook64=base64, sigdist=t_all, r_only=t_r,
-                         sigdist_cpu=c_all, r_only_cpu=c_r, flops=f_all, flops_r=f_r, call_floor=call_floor(d)))
-    for row in rows:  # the floors at the largest peak seen in the whole run
+                         sigdist_cpu=c_all, r_only_cpu=c_r))
+    for row in rows:  # the floors at the largest peaks seen in the whole run
         d = row["d"]
-        row.update(peak=peak, normal_rate=rate, peak_cpu=peak_cpu, normal_rate_cpu=rate_cpu,
-                   floor=max(row["flops"] / peak, d * d / rate), floor_r=max(row["flops_r"] / peak, d * d / rate),
-                   floor_cpu=max(row["flops"] / peak_cpu, d * d / rate_cpu),
-                   floor_r_cpu=max(row["flops_r"] / peak_cpu, d * d / rate_cpu))
+        f_all, f_r = flops_per_step(d, d), flops_per_step(d, d, soft_rank=False)
+        by_call = 2 * d ** 3 / cpu["gemm"] + d ** 3 / cpu["syrk"]
+        row.update(peak=peak, normal_rate=rate, peak_cpu=cpu, normal_rate_cpu=rate_cpu,
+                   floor=max(f_all / peak, d * d / rate), floor_r=max(f_r / peak, d * d / rate),
+                   floor_cpu=max(f_all / cpu["gemm"], d * d / rate_cpu),
+                   floor_r_cpu=max(f_r / cpu["gemm"], d * d / rate_cpu),
+                   call_floor_cpu=max(by_call + d ** 3 / 3 / cpu["sytrf"], d * d / rate_cpu))
     return rows
 
 
@@ -203,22 +196,24 @@ def main(argv=None):
         return
     rows = cpu_rows(args.quick, args.repeat)
     w = rows[0]
-    print(f"CPU: {CORES} cores; dgemm peak {w['peak'] / 1e9:.1f} GFlop/s on all cores, {w['peak_cpu'] / 1e9:.1f} per "
-          f"CPU-second; numba ziggurat {w['normal_rate'] / 1e9:.2f} G normals/s on all cores, "
-          f"{w['normal_rate_cpu'] / 1e9:.2f} per CPU-second; torch {torch.__version__}")
+    c = w["peak_cpu"]
+    print(f"CPU: {CORES} cores; dgemm peak {w['peak'] / 1e9:.1f} GFlop/s on all cores; per CPU-second dgemm "
+          f"{c['gemm'] / 1e9:.1f}, dsyrk {c['syrk'] / 1e9:.1f}, dsytrf {c['sytrf'] / 1e9:.1f} GFlop/s; numba ziggurat "
+          f"{w['normal_rate'] / 1e9:.2f} G normals/s on all cores, {w['normal_rate_cpu'] / 1e9:.2f} per CPU-second; "
+          f"torch {torch.__version__}")
     print(f"{'d':>4} {'chains':>6} {'notebook32':>10} {'notebook64':>10} {'sigdist':>9} {'floor':>9} {'/floor':>6} "
-          f"{'/cpufl':>6} {'/callfl':>7} {'r only':>9} {'floor':>9} {'/floor':>6} {'/cpufl':>6} {'nb64/sd':>7}"
+          f"{'/cpufl':>6} {'/callpk':>7} {'r only':>9} {'floor':>9} {'/floor':>6} {'/cpufl':>6} {'nb64/sd':>7}"
           "   (ms per chain-step)")
     for w in rows:
         print(f"{w['d']:>4} {w['chains']:>6} {w['notebook32'] * 1e3:>10.3f} {w['notebook64'] * 1e3:>10.3f} "
               f"{w['sigdist'] * 1e3:>9.4f} {w['floor'] * 1e3:>9.4f} {w['sigdist'] / w['floor']:>6.2f} "
-              f"{w['sigdist_cpu'] / w['floor_cpu']:>6.2f} {w['sigdist'] / w['call_floor']:>7.2f} "
+              f"{w['sigdist_cpu'] / w['floor_cpu']:>6.2f} {w['sigdist_cpu'] / w['call_floor_cpu']:>7.2f} "
               f"{w['r_only'] * 1e3:>9.4f} {w['floor_r'] * 1e3:>9.4f} {w['r_only'] / w['floor_r']:>6.2f} "
               f"{w['r_only_cpu'] / w['floor_r_cpu']:>6.2f} {w['notebook64'] / w['sigdist']:>7.1f}")
     print("floor: max(10 d^3/3 flops at the dgemm peak, d^2 normals at the generator rate), wall clock on all cores; "
-          "/cpufl: the same in CPU time (CPU-seconds per chain-step over the per-thread floor); /callfl: over the "
-          "per-call floor (gemm + syrk + sytrf at size d, one thread per core); r only: soft rank every 100th step, "
-          "floor 3 d^3")
+          "/cpufl: the same in CPU time (CPU-seconds per chain-step over the per-thread floor); /callpk: CPU time over "
+          "each call's flops at that call's own peak (dgemm, dsyrk, dsytrf at n = 1024); r only: soft rank every 100th "
+          "step, floor 3 d^3")
 
 
 if __name__ == "__main__":
