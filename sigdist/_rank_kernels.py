@@ -4,8 +4,8 @@ One call of :func:`chain_block` takes one chain ``size`` steps (Daneshmand et al
 :math:`\alpha = 0`, :math:`\beta = 1`) on its Gram factor ``L`` (``d x m``, :math:`M = L L^\top`,
 ``m = min(d, N)``), the weights ``W_1 .. W_size`` already drawn:
 
-1. ``A = L + gamma_u W L`` (``gamma = inf``: ``A = W L``): one ``gemm`` with ``beta = 1``, :math:`2 d^2 m` flops;
-2. ``L = D A``, ``D`` the inverse row norms of ``A`` (BN): :math:`O(dm)`;
+1. ``A = L + gamma_u W L`` (``gamma = inf``: ``A = W L``): one ``gemm``, :math:`2 d^2 m` flops;
+2. ``L = D A``, ``D`` the inverse row norms of ``A`` (BN), in the same pass as the skip connection: :math:`O(dm)`;
 3. where a statistic is recorded, the ``m x m`` Gram matrix ``G`` (``L^T L``, or ``L L^T`` when ``m = d``;
    the same nonzero spectrum as ``M``) by ``syrk``, one triangle only, :math:`d m^2` flops;
    :math:`r(H) = d^2 / \|G\|_F^2` (eq. 4; ``Tr M = d`` after BN);
@@ -75,6 +75,17 @@ def _sum_squares(row):
     return s
 
 
+@njit(nogil=True, fastmath={"reassoc"})
+def _add_sum_squares(row, other):
+    """``row += other``, and the sum of squares of the result (one pass)."""
+    s = 0.0
+    for b in range(row.size):
+        x = row[b] + other[b]
+        row[b] = x
+        s += x * x
+    return s
+
+
 @njit(nogil=True)
 def chain_block(W, L, gamma_u, residual, rec_r, rec_s, tau, r_out, s_out):  # noqa: PLR0913, PLR0912
     """Take one chain ``W.shape[0]`` steps in place on ``L`` (C order, float64 or float32).
@@ -96,30 +107,26 @@ def chain_block(W, L, gamma_u, residual, rec_r, rec_s, tau, r_out, s_out):  # no
     ints[0], ints[1], ints[2] = m, d, lwork
     scal = np.zeros(4, L.dtype)  # gemm alpha, beta; syrk 1, 0
     scal[2] = 1.0
-    if residual:
-        scal[0], scal[1] = gamma_u, 1.0
-    else:
-        scal[0], scal[1] = 1.0, 0.0
+    scal[0], scal[1] = (gamma_u if residual else 1.0), 0.0
     # syrk: L is the column-major m x d matrix X = L^T; G = X X^T = L^T L when m < d, X^T X = L L^T when m = d
     trans = 0 if m < d else 2
     ints[4], ints[5] = m, (d if m < d else m)
     for i in range(size):
         Wi = W[i]
-        if residual:
-            A[:] = L
-        # column-major: A^T = L^T W^T (+ A^T), i.e. A = W L (+ A), row-major
+        # column-major: A^T = alpha L^T W^T, i.e. A = alpha W L row-major (alpha = gamma_u, or 1 without skip)
         if single:
             _sgemm(_ptr(ch), _ptr(ch), _ptr(ints), _ptr(ints[1:]), _ptr(ints[1:]), _ptr(scal), _ptr(L), _ptr(ints),
                    _ptr(Wi), _ptr(ints[1:]), _ptr(scal[1:]), _ptr(A), _ptr(ints))
         else:
             _dgemm(_ptr(ch), _ptr(ch), _ptr(ints), _ptr(ints[1:]), _ptr(ints[1:]), _ptr(scal), _ptr(L), _ptr(ints),
                    _ptr(Wi), _ptr(ints[1:]), _ptr(scal[1:]), _ptr(A), _ptr(ints))
-        for a in range(d):
-            norm = np.sqrt(_sum_squares(A[a]))
+        for a in range(d):  # A += L (the skip connection) and BN, row by row
+            norm = np.sqrt(_add_sum_squares(A[a], L[a]) if residual else _sum_squares(A[a]))
             if not (norm > 0.0 and norm < np.inf):
                 return i
+            inv = 1.0 / norm
             for b in range(m):
-                L[a, b] = A[a, b] / norm
+                L[a, b] = A[a, b] * inv
         if not (rec_r[i] or rec_s[i]):
             continue
         if single:
