@@ -124,9 +124,8 @@ def chain_block(W, L, gamma_u, residual, rec_r, rec_s, tau, r_out, s_out):  # no
             norm = np.sqrt(_add_sum_squares(A[a], L[a]) if residual else _sum_squares(A[a]))
             if not (norm > 0.0 and norm < np.inf):
                 return i
-            inv = 1.0 / norm
-            for b in range(m):
-                L[a, b] = A[a, b] * inv
+            for b in range(m):  # a division, not a reciprocal: with N = 1 every entry is then exactly +-1
+                L[a, b] = A[a, b] / norm
         if not (rec_r[i] or rec_s[i]):
             continue
         if single:
@@ -139,10 +138,7 @@ def chain_block(W, L, gamma_u, residual, rec_r, rec_s, tau, r_out, s_out):  # no
         if rec_r[i]:
             frob = 0.0
             for a in range(m):
-                off = 0.0
-                for b in range(a):
-                    off += float(G[a, b]) * float(G[a, b])
-                frob += 2.0 * off + float(G[a, a]) * float(G[a, a])
+                frob += 2.0 * _sum_squares(G[a, :a]) + float(G[a, a]) * float(G[a, a])
             r_out[i] = d * d / frob
         if rec_s[i]:
             if tau == 0.0:

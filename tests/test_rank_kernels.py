@@ -83,3 +83,13 @@ def test_flops_count_the_three_calls():
     assert flops_per_step(30, 6) == 2 * 900 * 6 + 30 * 36 + 72
     assert flops_per_step(30, 6, soft_rank=False) == 2 * 900 * 6 + 30 * 36
     assert flops_per_step(30, 6, r=False, soft_rank=False) == 2 * 900 * 6
+
+
+def test_a_batch_of_one_keeps_r_exactly_one():
+    # N = 1: every row of L is +-1 after BN (a division, exact), so M has trace d and ||M||_F^2 = d^2 exactly
+    rng = np.random.default_rng(4)
+    W, L = rng.standard_normal((50, 7, 7)), rng.standard_normal((7, 1))
+    r, s = np.full(50, np.nan), np.full(50, np.nan)
+    chain_block(W, L, 0.5, True, np.ones(50, bool), np.ones(50, bool), 0.5, r, s)
+    np.testing.assert_array_equal(r, 1.0)
+    np.testing.assert_array_equal(s, 1.0)  # the one nonzero eigenvalue of M is d >= tau
