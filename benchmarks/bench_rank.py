@@ -112,7 +112,8 @@ def cpu_rows(quick=False, repeat=3):
 
     Wall clock: ``floor`` over all cores. CPU time (``*_cpu``: CPU-seconds per chain-step, all threads summed,
     against the per-thread rates): less disturbed when other work shares the cores. The peaks are measured at the
-    start and after every case and the largest seen is kept (a peak is a maximum; a busy moment only lowers it).
+    start and after every case, the generator's rate too, and the largest seen is kept (a peak is a maximum; a busy
+    moment only lowers it).
     """
     import torch
 
@@ -128,6 +129,8 @@ def cpu_rows(quick=False, repeat=3):
         t_r, c_r = sigdist_step(d, chains, steps, min(100, steps), repeat)
         p, c = peaks()
         peak, cpu = max(peak, p), {k: max(v, c[k]) for k, v in cpu.items()}
+        r, r_cpu = normal_rate()
+        rate, rate_cpu = max(rate, r), max(rate_cpu, r_cpu)
         rows.append(dict(d=d, chains=chains, notebook32=base32, notebook64=base64, sigdist=t_all, r_only=t_r,
                          sigdist_cpu=c_all, r_only_cpu=c_r))
     for row in rows:  # the floors at the largest peaks seen in the whole run
