@@ -5,9 +5,13 @@ is the Markov chain :math:`H_{\ell+1} = \mathrm{BN}(\hat W_\ell H_\ell)`, :math:
 (:mod:`sigdist.batchnorm`). Every rank measure depends on ``H`` only through :math:`M = H H^\top / N`, so the
 chain runs on a factor :math:`M = L L^\top` (:func:`sigdist.batchnorm.gram_factor`), ``L`` of shape
 ``width x min(width, N)``: :math:`L_{\ell+1} = D \hat W L_\ell` with ``D`` the inverse row norms of
-:math:`\hat W L_\ell` (one ``gemm`` per step, :math:`2 d^2 \min(d, N)` flops, plus :math:`d \min(d,N)^2`
-for ``r(H)``). Mean-centring acts on :math:`H_0` only: :math:`\hat W H P = (\hat W H) P` for the centring
+:math:`\hat W L_\ell`. Mean-centring acts on :math:`H_0` only: :math:`\hat W H P = (\hat W H) P` for the centring
 projection ``P``, and BN rescales rows, so a centred ``H`` stays centred.
+
+On the CPU a step is one ``gemm`` (:math:`2 d^2 m` flops, ``m = min(d, N)``), and where a statistic is recorded
+the Gram matrix by ``syrk`` (:math:`d m^2`) and the inertia of :math:`G - \tau I` by ``sytrf`` (:math:`m^3/3`),
+all in one compiled loop per chain (:mod:`sigdist._rank_kernels`); chains run in threads, one per core, each
+with one BLAS thread.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ import json
 import math
 import numbers
 import os
+import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,12 +33,12 @@ from ._device import cuda_available, resolve_device
 from ._progress import check_progress, progress_bar
 from ._rank_checkpoint import numpy_generators, read_checkpoint, torch_generator_from_state, write_checkpoint
 from ._rank_checks import check_dtype, check_matrix, check_rows, check_tau, identical_layer
+from ._rank_kernels import chain_block, one_blas_thread, worker_pool
 from ._random import spawn, torch_generator
 from ._result import Result
 from ._warnings import SigdistWarning
 from .batchnorm import gram_factor, residual_apply
 from .network import Layer, Network
-from .rank import soft_rank_from_gram
 from .weights import WEIGHT_LAWS, get_weight_law
 
 __all__ = ["RankChain", "RankChainResult"]
@@ -136,8 +140,10 @@ class RankChain:
     -----
     The state is the factor ``L`` of :math:`M(H_\ell) = L L^\top`, shape ``(n_networks, width, min(width, N))``.
     :math:`r(H) = d^2 / \|M\|_F^2` after the first step (BN makes :math:`\mathrm{diag}\, M = 1`); the soft
-    rank counts the eigenvalues of ``M`` at least ``tau`` by inertia (:func:`sigdist.rank.soft_rank_from_gram`)
-    on the CPU and by ``eigvalsh`` on CUDA.
+    rank counts the eigenvalues of ``M`` at least ``tau`` by inertia (the Bunch-Kaufman count of
+    :func:`sigdist.rank.soft_rank_from_gram`, float32 chains in float32) on the CPU and by ``eigvalsh`` with
+    torch. The numpy backend spreads the chains over the cores in threads and limits every BLAS library to one
+    thread while it steps (``threadpoolctl``; restored after each block).
 
     References
     ----------
@@ -365,37 +371,34 @@ class RankChain:
                 self.lemma1_violations += int(np.count_nonzero(s_vals[both] < bound * (1 - 1e-12)))
 
     def _advance_numpy(self, size, rec_r, rec_s):
-        K, d, r = self.n_networks, self.width, self.rank_dim
-        W = np.empty((K, size, d, d), dtype=self.dtype_name)
-        fill = self.weight_law.fill
+        K, d = self.n_networks, self.width
+        L = self._L.copy()  # the committed state (a snapshot, or a caller's view of `factor`) stays as it was
+        r_vals = np.full((K, size), np.nan)
+        s_vals = np.full((K, size), np.nan)
+        failed = np.full(K, -1)
+        buffers = threading.local()
+        tau = float(self.tau) if self.tau > 0 else 0.0
+        residual = not math.isinf(self.gamma)
+
+        def one_chain(k):
+            W = getattr(buffers, "W", None)
+            if W is None:
+                W = buffers.W = np.empty((size, d, d), dtype=self.dtype_name)
+            self.weight_law.fill(self._gens[k], W)
+            failed[k] = chain_block(W, L[k], self._gamma_u, residual, rec_r, rec_s, tau, r_vals[k], s_vals[k])
+
         workers = min(K, os.cpu_count() or 1)
-        if workers > 1:
-            with ThreadPoolExecutor(workers) as pool:  # numba releases the GIL: streams fill in parallel
-                list(pool.map(lambda k: fill(self._gens[k], W[k]), range(K)))
+        if workers > 1:  # chains spread over the cores, one BLAS thread each: the kernels release the GIL
+            with one_blas_thread():
+                list(worker_pool().map(one_chain, range(K)))
         else:
             for k in range(K):
-                fill(self._gens[k], W[k])
-        r_vals = np.full((size, K), np.nan)
-        s_vals = np.full((size, K), np.nan)
-        L = self._L
-        finite_gamma = not math.isinf(self.gamma)  # residual_apply in place: no temporaries in the hot loop
-        for i in range(size):
-            A = np.matmul(W[:, i], L)
-            if finite_gamma:
-                A *= self._gamma_u
-                A += L
-            norms = np.sqrt(np.einsum("kij,kij->ki", A, A))
-            if not np.all(np.isfinite(norms) & (norms > 0)):
-                raise FloatingPointError(f"a row of W_hat H became zero or non-finite at step {self.n_steps + i + 1}")
-            L = A / norms[:, :, None]
-            if rec_r[i] or rec_s[i]:
-                G = np.matmul(np.swapaxes(L, 1, 2), L) if r < d else np.matmul(L, np.swapaxes(L, 1, 2))
-                if rec_r[i]:
-                    r_vals[i] = d * d / np.einsum("kij,kij->k", G, G)
-                if rec_s[i]:
-                    s_vals[i] = soft_rank_from_gram(G, self.tau) if self.tau > 0 else d
+                one_chain(k)
+        if np.any(failed >= 0):
+            step = self.n_steps + int(failed[failed >= 0].min()) + 1
+            raise FloatingPointError(f"a row of W_hat H became zero or non-finite at step {step}")
         self._L = L
-        return r_vals, s_vals
+        return r_vals.T, s_vals.T
 
     def _advance_torch(self, size, rec_r, rec_s):
         import torch
