@@ -101,11 +101,10 @@ def _infinite(args):
 
     if args.init == "looks_linear":
         return 1.0, 2.0, None
-    if args.init == "orthogonal":  # moments in closed form; the density is not built (docs/jacobian.md)
-        from .free_probability import free_moments
-
+    if args.init == "orthogonal":
         q = Q_STAR if args.activation == "tanh" else None
-        return (*free_moments(args.depth, args.activation, "orthogonal", preactivation_variance=q), None)
+        law = free_jacobian_law(args.depth, args.activation, "orthogonal", preactivation_variance=q)
+        return (*law.exact_moments(), law)
     if args.init == "gsm":
         law = free_jacobian_law(args.depth)
         m1, m2 = law.exact_moments()

@@ -100,3 +100,22 @@ def test_exact_routes_refuse_orthogonal_weights_naming_weight_law(route):
          "spectral_moments": lambda: jac.spectral_moments(net)}[route]
     with pytest.raises(ValueError, match="weight_law='orthogonal'"):
         f()
+
+
+def test_jacobian_subcommand_with_orthogonal_init_reports_the_free_moments_and_no_finite_width_formula(tmp_path):
+    pytest.importorskip("torch")
+    import argparse
+    import json
+
+    from sigdist import jacobian_cli
+
+    ap = argparse.ArgumentParser(prog="sigdist")
+    jacobian_cli.add_parser(ap.add_subparsers(dest="command"))
+    path = tmp_path / "out.json"
+    args = ap.parse_args(["jacobian", "--width", "16", "--depth", "4", "--init", "orthogonal", "--networks", "400",
+                          "--device", "cpu", "--json", str(path)])
+    assert jacobian_cli.run(args) == 0
+    rows = {r["moment"]: r for r in json.loads(path.read_text())["rows"]}
+    assert rows["m2"]["exact_N"] is None and rows["m2"]["infinite_N"] == pytest.approx(5.0, rel=1e-14)
+    # E tr(J^T J) / N_0 = (N sigma_w2 / 2)^L = 1 at every width: a z-test of the real networks
+    assert abs(rows["m1"]["monte_carlo"] - 1.0) < 4 * rows["m1"]["se"]
