@@ -15,12 +15,12 @@ from scipy import special
 
 from ._checks import check_integer, check_positive
 
-__all__ = ["CONTOUR_ACTIVATIONS", "ContinuedFreeJacobianLaw", "WEIGHTS"]
+__all__ = ["CONTOUR_ACTIVATIONS", "ContinuedFreeJacobianLaw", "WEIGHTS", "tanh_sinh"]
 
 WEIGHTS = ("gaussian", "orthogonal")
 
 
-def _tanh_sinh(a, b, level=7, t_max=3.5):
+def tanh_sinh(a, b, level=7, t_max=3.5):
     """Nodes and weights of the tanh-sinh rule on ``[a, b]`` (endpoint singularities integrate to roundoff)."""
     h = 2.0 ** -level
     t = np.arange(-t_max, t_max + h / 2, h)
@@ -318,11 +318,11 @@ class ContinuedFreeJacobianLaw:
             return float(np.real(self._w @ (self.sigma2 * self._m) ** k))
         log_xe = self._edge()[1]
         if self.weights == "gaussian":
-            v, wts = _tanh_sinh(0.0, 40.0 * (self.depth + 1), level)
+            v, wts = tanh_sinh(0.0, 40.0 * (self.depth + 1), level)
         else:  # orthogonal: the mass sits at scales of v from 1e-2 to ~sqrt(L) decades; one rule per octave
             top = 40.0 * (self.depth + 1)
             ends = [0.0] + [2.0 ** j for j in range(-6, int(math.log2(top)) + 1)] + [top]
-            rules = [_tanh_sinh(a, b, level + 1) for a, b in zip(ends, ends[1:]) if b > a]
+            rules = [tanh_sinh(a, b, level + 1) for a, b in zip(ends, ends[1:]) if b > a]
             v, wts = np.concatenate([r[0] for r in rules]), np.concatenate([r[1] for r in rules])
             order = np.argsort(v)
             v, wts = v[order], wts[order]

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_integer, check_positive
-from ._free_continued import CONTOUR_ACTIVATIONS, WEIGHTS, ContinuedFreeJacobianLaw, _tanh_sinh
+from ._free_continued import CONTOUR_ACTIVATIONS, WEIGHTS, ContinuedFreeJacobianLaw, tanh_sinh
 
 __all__ = ["ContinuedFreeJacobianLaw", "FreeJacobianLaw", "free_jacobian_law", "free_moments", "fuss_catalan_density", "fuss_catalan_edge",
            "fuss_catalan_moment", "ACTIVATIONS", "WEIGHTS"]
@@ -249,7 +249,7 @@ class FreeJacobianLaw:
             return total
         if self._arcsine:  # int_0^1 t^k / (2 pi sqrt(t (1 - t))) dt = binom(2k, k) / 2^(2k + 1)
             return total + self.sigma2 ** (2 * k) * math.comb(2 * k, k) / 2.0 ** (2 * k + 1)
-        theta, w = _tanh_sinh(0.0, self._theta_max(), level)
+        theta, w = tanh_sinh(0.0, self._theta_max(), level)
         log_x, im, dlogx = self._curve(theta)
         return total + float(np.sum(w * im * np.exp(k * log_x) * dlogx))
 
