@@ -37,8 +37,8 @@ from .network import Network, as_network, require_gaussian_iid
 from .pairs import correlated_pair
 from .propagation import squared_norm_law, squared_norm_moments
 
-__all__ = ["JvpMoments", "JvpSamples", "SpectralMoments", "activation_derivative", "jacobian_spectrum",
-           "jvp_law", "jvp_moments", "jvp_monte_carlo", "jvp_samples", "reduces_to_squared_norm",
+__all__ = ["JvpMean", "JvpMoments", "JvpSamples", "SpectralMoments", "activation_derivative", "jacobian_spectrum",
+           "jvp_law", "jvp_mean", "jvp_moments", "jvp_monte_carlo", "jvp_samples", "reduces_to_squared_norm",
            "spectral_moments"]
 
 
@@ -330,6 +330,7 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
     moments of a layer depend on ``|x|^2`` and ``<x, u>^2`` jointly and do not close on finitely many
     numbers; they are estimated by :func:`jvp_samples` (``n_networks``, ``seed``) with standard errors,
     except at depth 1, where a two-dimensional quadrature gives them exactly (to roundoff for smooth ``phi``).
+    ``E|J u|^2`` alone at any depth: :func:`jvp_mean` (deterministic, with an error estimate).
 
     Examples
     --------
@@ -349,6 +350,47 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
         return JvpMoments(np.array([first]), np.array([second]))
     s = jvp_samples(network, y0, u_cos=u_cos, n_networks=n_networks, seed=seed)
     return JvpMoments(s.u2_mean, s.u2_second_moment, s.u2_mean_se, s.u2_second_moment_se, exact=False)
+
+
+@dataclass(frozen=True, repr=False)
+class JvpMean(Result):
+    """``E|J u|^2`` per layer by the deterministic two-measure recursion (:func:`jvp_mean`), with its error estimate."""
+
+    first_moment: np.ndarray
+    error_estimate: np.ndarray
+
+    _dims = {"first_moment": ("layer",), "error_estimate": ("layer",)}
+    _coords = {"layer": lambda self: np.arange(1, self.first_moment.size + 1)}
+
+
+def jvp_mean(network, y0=1.0, *, u_cos=0.0, points=256):
+    r"""``E|J u|^2`` at every depth, deterministically, for any activation, bias and direction (unit ``u``).
+
+    Given ``h``, the next layer's ``E[|u'|^2]`` and ``E[<x', u'>^2]`` are linear in ``(|u|^2, <x, u>^2)``, so the
+    measures :math:`A_l(dy) = E[|u_l|^2; |x_l|^2 \in dy]` and :math:`C_l(dy) = E[\langle x_l, u_l\rangle^2;
+    |x_l|^2 \in dy]` follow a closed linear recursion whose kernels are sums over units against the law of
+    ``|x'|^2`` (FFT convolutions on a lattice); :math:`E|Ju|^2 = A_L(\mathbb{R})`. Derivation:
+    :mod:`sigdist._jvp_mean` and ``docs/jacobian.md`` §2. ``points`` lattice points per unit; the result is
+    Richardson-extrapolated from ``points`` and ``2 points`` (error estimate: their difference). ``E|Ju|^4`` is not
+    built this way (:func:`jvp_moments` estimates it).
+
+    Examples
+    --------
+    >>> import sigdist
+    >>> net = sigdist.Network([sigdist.Layer(3, 0.5, 0.1, "tanh")] * 2, input_width=3)
+    >>> m = sigdist.jacobian.jvp_mean(net, 1.0, u_cos=0.5, points=64)
+    >>> bool(m.error_estimate[-1] < 1e-4), m.first_moment.shape
+    (True, (2,))
+    """
+    from ._jvp_mean import jvp_mean_by_measures
+
+    network = as_network(network)
+    for layer in network:
+        require_gaussian_iid(layer)
+    y0, u_cos = _check_direction(y0, u_cos)
+    check_integer(points, "points", 8)
+    first, err = jvp_mean_by_measures(network, y0, u_cos, points, [activation_derivative(l) for l in network])
+    return JvpMean(first, err)
 
 
 # -- exact spectral moments at finite width ---------------------------------------------------------------
