@@ -37,8 +37,8 @@ from .network import Network, as_network, require_gaussian_iid
 from .pairs import correlated_pair
 from .propagation import squared_norm_law, squared_norm_moments
 
-__all__ = ["JvpMean", "JvpMoments", "JvpSamples", "SpectralMoments", "activation_derivative", "jacobian_spectrum",
-           "jvp_law", "jvp_mean", "jvp_moments", "jvp_monte_carlo", "jvp_samples", "reduces_to_squared_norm",
+__all__ = ["JvpMoments", "JvpSamples", "SpectralMoments", "activation_derivative", "jacobian_spectrum",
+           "jvp_law", "jvp_moments", "jvp_monte_carlo", "jvp_samples", "reduces_to_squared_norm",
            "spectral_moments"]
 
 
@@ -283,9 +283,11 @@ class JvpMoments(Result):
     ----------
     first_moment, second_moment : ndarray, shape (depth,)
     first_moment_se, second_moment_se : ndarray or None
-        Standard errors where the moments come from the reduced sampler; None where they are exact.
+        Standard errors where the moments come from the reduced sampler; None otherwise.
+    first_moment_error, second_moment_error : ndarray or None
+        Error estimates of the deterministic measure recursion (smooth ``phi`` beyond depth 1); None otherwise.
     exact : bool
-        True for the exact recursion (sign-piecewise ``phi'``), False for the sampler's estimate.
+        True for the deterministic routes (closed recursion, quadrature, measure recursion), False for the sampler.
     """
 
     first_moment: np.ndarray
@@ -293,9 +295,11 @@ class JvpMoments(Result):
     first_moment_se: np.ndarray | None = None
     second_moment_se: np.ndarray | None = None
     exact: bool = True
+    first_moment_error: np.ndarray | None = None
+    second_moment_error: np.ndarray | None = None
 
     _dims = {"first_moment": ("layer",), "second_moment": ("layer",), "first_moment_se": ("layer",),
-             "second_moment_se": ("layer",)}
+             "second_moment_se": ("layer",), "first_moment_error": ("layer",), "second_moment_error": ("layer",)}
     _coords = {"layer": lambda self: np.arange(1, self.first_moment.size + 1)}
 
 
@@ -321,16 +325,21 @@ def _one_layer_moments(layer, y0, u_cos):
     return n * a, n * b + n * (n - 1) * a * a
 
 
-def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
+def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=128, n_networks=200_000, seed=None):
     r"""``E|J u|^2`` and ``E|J u|^4`` per layer, ``u`` a unit vector at cosine ``u_cos`` with ``x^(0)``.
 
     Exact where :func:`reduces_to_squared_norm` holds: they are those of the squared norm of the zero-bias
     network from ``|x^(0)|^2 = 1`` (:func:`sigdist.squared_norm_moments`); e.g. for relu,
     :math:`E|Ju|^2 = \prod_l \sigma_{w,l}^2 N_l / 2`. Otherwise (tanh, gelu, ...) the conditional
     moments of a layer depend on ``|x|^2`` and ``<x, u>^2`` jointly and do not close on finitely many
-    numbers; they are estimated by :func:`jvp_samples` (``n_networks``, ``seed``) with standard errors,
-    except at depth 1, where a two-dimensional quadrature gives them exactly (to roundoff for smooth ``phi``).
-    ``E|J u|^2`` alone at any depth: :func:`jvp_mean` (deterministic, with an error estimate).
+    numbers. At depth 1 a two-dimensional quadrature gives them (to roundoff for smooth ``phi``). Beyond,
+    ``method="auto"`` or ``"measures"``: given the pre-activations, the next layer's conditional moments are
+    polynomials in ``(|u|^2, <x, u>^2)`` (degree 1 for ``E|Ju|^2``, 2 for ``E|Ju|^4``), so the measures
+    :math:`E[|u_l|^{2i}\langle x_l, u_l\rangle^{2j}; |x_l|^2 \in dy]`, ``i + j = 1`` or ``2``, follow a closed
+    linear recursion (:mod:`sigdist._jvp_mean`, ``docs/jacobian.md`` §2): lattice kernels with ``points`` points
+    per unit, Richardson-extrapolated from ``points`` and ``2 points``, their difference in
+    ``first_moment_error`` / ``second_moment_error``. ``method="samples"``: :func:`jvp_samples` (``n_networks``,
+    ``seed``) with standard errors.
 
     Examples
     --------
@@ -341,56 +350,26 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
     """
     network = as_network(network)
     y0, u_cos = _check_direction(y0, u_cos)
-    if reduces_to_squared_norm(network):
+    if method not in ("auto", "measures", "samples"):
+        raise ValueError(f"method must be 'auto', 'measures' or 'samples', got {method!r}")
+    check_integer(points, "points", 8)
+    if reduces_to_squared_norm(network) and method == "auto":
         m = squared_norm_moments(_zero_bias(network), 1.0)
         return JvpMoments(np.asarray(m.first_moment), np.asarray(m.second_moment))
-    if network.depth == 1:
+    if network.depth == 1 and method == "auto":
         require_gaussian_iid(network[0])
         first, second = _one_layer_moments(network[0], y0, u_cos)
         return JvpMoments(np.array([first]), np.array([second]))
+    if method != "samples":
+        from ._jvp_mean import jvp_mean_by_measures
+
+        for layer in network:
+            require_gaussian_iid(layer)
+        derivs = [activation_derivative(layer) for layer in network]
+        (m1, e1), (m2, e2) = (jvp_mean_by_measures(network, y0, u_cos, points, derivs, k) for k in (1, 2))
+        return JvpMoments(m1, m2, first_moment_error=e1, second_moment_error=e2)
     s = jvp_samples(network, y0, u_cos=u_cos, n_networks=n_networks, seed=seed)
     return JvpMoments(s.u2_mean, s.u2_second_moment, s.u2_mean_se, s.u2_second_moment_se, exact=False)
-
-
-@dataclass(frozen=True, repr=False)
-class JvpMean(Result):
-    """``E|J u|^2`` per layer by the deterministic two-measure recursion (:func:`jvp_mean`), with its error estimate."""
-
-    first_moment: np.ndarray
-    error_estimate: np.ndarray
-
-    _dims = {"first_moment": ("layer",), "error_estimate": ("layer",)}
-    _coords = {"layer": lambda self: np.arange(1, self.first_moment.size + 1)}
-
-
-def jvp_mean(network, y0=1.0, *, u_cos=0.0, points=256):
-    r"""``E|J u|^2`` at every depth, deterministically, for any activation, bias and direction (unit ``u``).
-
-    Given ``h``, the next layer's ``E[|u'|^2]`` and ``E[<x', u'>^2]`` are linear in ``(|u|^2, <x, u>^2)``, so the
-    measures :math:`A_l(dy) = E[|u_l|^2; |x_l|^2 \in dy]` and :math:`C_l(dy) = E[\langle x_l, u_l\rangle^2;
-    |x_l|^2 \in dy]` follow a closed linear recursion whose kernels are sums over units against the law of
-    ``|x'|^2`` (FFT convolutions on a lattice); :math:`E|Ju|^2 = A_L(\mathbb{R})`. Derivation:
-    :mod:`sigdist._jvp_mean` and ``docs/jacobian.md`` §2. ``points`` lattice points per unit; the result is
-    Richardson-extrapolated from ``points`` and ``2 points`` (error estimate: their difference). ``E|Ju|^4`` is not
-    built this way (:func:`jvp_moments` estimates it).
-
-    Examples
-    --------
-    >>> import sigdist
-    >>> net = sigdist.Network([sigdist.Layer(3, 0.5, 0.1, "tanh")] * 2, input_width=3)
-    >>> m = sigdist.jacobian.jvp_mean(net, 1.0, u_cos=0.5, points=64)
-    >>> bool(m.error_estimate[-1] < 1e-4), m.first_moment.shape
-    (True, (2,))
-    """
-    from ._jvp_mean import jvp_mean_by_measures
-
-    network = as_network(network)
-    for layer in network:
-        require_gaussian_iid(layer)
-    y0, u_cos = _check_direction(y0, u_cos)
-    check_integer(points, "points", 8)
-    first, err = jvp_mean_by_measures(network, y0, u_cos, points, [activation_derivative(l) for l in network])
-    return JvpMean(first, err)
 
 
 # -- exact spectral moments at finite width ---------------------------------------------------------------
