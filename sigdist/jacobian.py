@@ -325,7 +325,7 @@ def _one_layer_moments(layer, y0, u_cos):
     return n * a, n * b + n * (n - 1) * a * a
 
 
-def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=128, n_networks=200_000, seed=None):
+def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_networks=200_000, seed=None):
     r"""``E|J u|^2`` and ``E|J u|^4`` per layer, ``u`` a unit vector at cosine ``u_cos`` with ``x^(0)``.
 
     Exact where :func:`reduces_to_squared_norm` holds: they are those of the squared norm of the zero-bias
@@ -337,8 +337,9 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=128, n_netw
     polynomials in ``(|u|^2, <x, u>^2)`` (degree 1 for ``E|Ju|^2``, 2 for ``E|Ju|^4``), so the measures
     :math:`E[|u_l|^{2i}\langle x_l, u_l\rangle^{2j}; |x_l|^2 \in dy]`, ``i + j = 1`` or ``2``, follow a closed
     linear recursion (:mod:`sigdist._jvp_mean`, ``docs/jacobian.md`` §2): lattice kernels with ``points`` points
-    per unit, Richardson-extrapolated from ``points`` and ``2 points``, their difference in
-    ``first_moment_error`` / ``second_moment_error``. ``method="samples"``: :func:`jvp_samples` (``n_networks``,
+    per unit (default ``max(8, 256 // max width)``; the work grows like ``(N points)^2``), Richardson-extrapolated
+    from ``points`` and ``2 points``; their difference, a conservative bound on the extrapolated value's error, is
+    in ``first_moment_error`` / ``second_moment_error``. ``method="samples"``: :func:`jvp_samples` (``n_networks``,
     ``seed``) with standard errors.
 
     Examples
@@ -352,6 +353,8 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=128, n_netw
     y0, u_cos = _check_direction(y0, u_cos)
     if method not in ("auto", "measures", "samples"):
         raise ValueError(f"method must be 'auto', 'measures' or 'samples', got {method!r}")
+    if points is None:
+        points = max(8, 256 // max(network.widths))
     check_integer(points, "points", 8)
     if reduces_to_squared_norm(network) and method == "auto":
         m = squared_norm_moments(_zero_bias(network), 1.0)
