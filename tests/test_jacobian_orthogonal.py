@@ -92,12 +92,14 @@ def test_monte_carlo_engine_reads_the_orthogonal_law():
     np.testing.assert_allclose(sim.squared_norms[:, -1, 0], 5.0 * 2.0 ** 3, rtol=1e-12)
 
 
-@pytest.mark.parametrize("route", ["squared_norm_law", "jvp_law", "jvp_samples", "jvp_moments", "spectral_moments"])
+@pytest.mark.parametrize("route", ["squared_norm_law", "jvp_law", "jvp_samples", "jvp_moments", "spectral_moments",
+                                   "length_moments"])
 def test_exact_routes_refuse_orthogonal_weights_naming_weight_law(route):
     net = Network([Layer(4, 0.5, 0.0, "relu", weight_law="orthogonal")] * 2, input_width=4)
     f = {"squared_norm_law": lambda: sigdist.squared_norm_law(net, 1.0), "jvp_law": lambda: jac.jvp_law(net),
          "jvp_samples": lambda: jac.jvp_samples(net, n_networks=10), "jvp_moments": lambda: jac.jvp_moments(net),
-         "spectral_moments": lambda: jac.spectral_moments(net)}[route]
+         "spectral_moments": lambda: jac.spectral_moments(net),
+         "length_moments": lambda: sigdist.length_moments(net, 1.0)}[route]
     with pytest.raises(ValueError, match="weight_law='orthogonal'"):
         f()
 
