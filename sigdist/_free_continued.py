@@ -1,6 +1,6 @@
 r"""The cut of the infinite-width Jacobian law followed by Newton continuation (behind :mod:`sigdist.free_probability`).
 
-:class:`ContinuedFreeJacobianLaw`: any activation with Gaussian weights, and relu (depth >= 3), tanh and erf with
+:class:`ContinuedFreeJacobianLaw`: any activation with Gaussian weights, and relu (depth >= 3) and tanh with
 orthogonal weights. The S-transform, its equations and the checks are in :mod:`sigdist.free_probability` and
 ``docs/jacobian.md`` §4.
 """
@@ -35,9 +35,11 @@ _HERMITE_NODES, _HERMITE_WEIGHTS = np.polynomial.hermite_e.hermegauss(160)
 _HERMITE_WEIGHTS = _HERMITE_WEIGHTS / math.sqrt(2.0 * math.pi)
 
 
-#: activations whose ``m(z) = phi'(sqrt(q) z)^2`` is even, decreasing in ``|z|`` and analytic in a strip: the
-#: orthogonal-weight law integrates over ``m`` on a deformed contour (``_contour_nodes``)
-CONTOUR_ACTIVATIONS = ("tanh", "erf")
+#: activations whose ``m(z) = phi'(sqrt(q) z)^2`` is even, decreasing in ``|z|`` and whose other solutions of
+#: ``m(z) = 1/zeta`` stay a fixed distance from the real axis: the orthogonal-weight law integrates over ``m`` on
+#: a deformed contour (``_contour_nodes``). Not erf: ``exp(-2 q z^2) = const`` has solutions at distance
+#: ``~ pi / sqrt(2 q log zeta)`` from the axis, which the contour crosses as ``x -> 0`` (measured: mass wrong by 0.5)
+CONTOUR_ACTIVATIONS = ("tanh",)
 
 
 def _contour_nodes(q, panels=200, order=20, z_max=12.0):
@@ -71,7 +73,7 @@ _LOST_MASS = 1e-11
 @dataclass(frozen=True)
 class ContinuedFreeJacobianLaw:
     r"""Infinite-width law of the eigenvalues of ``J J^T``: any activation with Gaussian weights; relu (depth >= 3),
-    tanh and erf with orthogonal weights.
+    tanh with orthogonal weights.
 
     Every layer sits at the same pre-activation variance ``preactivation_variance`` (``q*``, the fixed point of
     the mean-field length map, as in Pennington et al. 2017), so ``D^2`` has the law of

@@ -34,8 +34,8 @@ output), the continuous part carries the other half.
 Orthogonal weights (:math:`S_{W^TW} = 1/\sigma^2`): linear is a point mass at :math:`\sigma^{2L}`; relu is two
 points at depth 1, half the arcsine law on :math:`(0, \sigma^4)` at depth 2 (:math:`x = \sigma^4(1 + 1/(4\psi(1 +
 \psi)))`: the cut is :math:`\mathrm{Re}\,\psi = -1/2`), and from depth 3 a continuous part with upper edge
-:math:`(\sigma^2/2)^L L^L/(L-1)^{L-1}`, followed by continuation (:class:`ContinuedFreeJacobianLaw`), as tanh and
-erf are at any depth.
+:math:`(\sigma^2/2)^L L^L/(L-1)^{L-1}`, followed by continuation (:class:`ContinuedFreeJacobianLaw`), as
+tanh is at any depth.
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ def free_jacobian_law(depth, activation="linear", weights="gaussian", sigma2=Non
     linear and relu: :class:`FreeJacobianLaw` (closed-form S-transform, the cut by rays; relu with orthogonal
     weights: two points at depth 1, half an arcsine law at depth 2, :class:`ContinuedFreeJacobianLaw` from depth 3,
     where rays from ``-1/2`` cross the cut twice); any other activation (tanh, erf, ...; Gaussian weights, or
-    orthogonal for tanh and erf): :class:`ContinuedFreeJacobianLaw` at the pre-activation variance
+    orthogonal for tanh): :class:`ContinuedFreeJacobianLaw` at the pre-activation variance
     ``preactivation_variance`` (``q*``, required). ``sigma2`` (``N sigma_w2``) defaults to the critical value,
     ``1 / E[phi'(h)^2]`` (1 for linear, 2 for relu: ``m_1 = 1``).
 

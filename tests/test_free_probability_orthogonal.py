@@ -125,3 +125,10 @@ def test_critical_tanh_orthogonal_monte_carlo_first_moment_converges_at_rate_one
     (a, sa), (b, sb) = _gaps(make, "first_moment", m1, [8, 32], [8000, 8000])
     assert a < -5 * sa
     assert abs(a - b) < 4 * math.hypot(sa, sb)
+
+
+def test_orthogonal_weights_refuse_activations_the_contour_does_not_cover_but_free_moments_has_them():
+    with pytest.raises(NotImplementedError, match="erf"):
+        free_jacobian_law(3, "erf", "orthogonal", preactivation_variance=0.5)
+    m1, m2 = free_moments(3, "erf", "orthogonal", preactivation_variance=0.5)
+    assert m1 == pytest.approx(1.0, rel=1e-14) and m2 > 1.0
