@@ -160,7 +160,11 @@ def _run(network, y0, u_cos, points, derivatives, order):
     ys = np.array([y0])
     means = []
     for layer, derivative in zip(network, derivatives):
-        top = float(np.max(layer.activation.checked(math.sqrt(layer.variance(ys.max())) * _Z) ** 2))
+        # the lattice spans phi(h)^2 for |z| <= 9 (Gaussian mass beyond: 2e-19) at the largest |x|^2 that carries
+        # mass: unbounded phi (gelu, silu) would otherwise widen it geometrically with depth
+        carried = sum(np.abs(m) for m in state.values())
+        y_top = ys[carried > 1e-18 * carried.sum()].max()
+        top = float(np.max(layer.activation.checked(math.sqrt(layer.variance(y_top)) * _Z[np.abs(_Z) <= 9.0]) ** 2))
         top = max(top, 1e-300)
         delta = top / points
         size = layer.width * points + 2

@@ -325,6 +325,11 @@ def _one_layer_moments(layer, y0, u_cos):
     return n * a, n * b + n * (n - 1) * a * a
 
 
+#: activations with bounded phi: the measure recursion's uniform lattice of |x|^2 covers them (unbounded phi, e.g.
+#: gelu, widen the range of |x|^2 geometrically with depth: measured, a useless lattice at depth 3)
+_BOUNDED = ("tanh", "erf", "sigmoid", "sin")
+
+
 def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_networks=200_000, seed=None):
     r"""``E|J u|^2`` and ``E|J u|^4`` per layer, ``u`` a unit vector at cosine ``u_cos`` with ``x^(0)``.
 
@@ -339,8 +344,9 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
     linear recursion (:mod:`sigdist._jvp_mean`, ``docs/jacobian.md`` §2): lattice kernels with ``points`` points
     per unit (default ``max(8, 256 // max width)``; the work grows like ``(N points)^2``), Richardson-extrapolated
     from ``points`` and ``2 points``; their difference, a conservative bound on the extrapolated value's error, is
-    in ``first_moment_error`` / ``second_moment_error``. ``method="samples"``: :func:`jvp_samples` (``n_networks``,
-    ``seed``) with standard errors.
+    in ``first_moment_error`` / ``second_moment_error``; bounded activations only (tanh, erf, sigmoid, sin),
+    others fall back to the sampler. ``method="samples"``: :func:`jvp_samples` (``n_networks``, ``seed``) with
+    standard errors.
 
     Examples
     --------
@@ -363,7 +369,12 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
         require_gaussian_iid(network[0])
         first, second = _one_layer_moments(network[0], y0, u_cos)
         return JvpMoments(np.array([first]), np.array([second]))
-    if method != "samples":
+    bounded = (all(layer.activation.name in _BOUNDED for layer in network)
+               or all(_sign_piecewise(layer) for layer in network))  # there |x|^2 does not enter: a self-check
+    if method == "measures" and not bounded:
+        raise ValueError(f"method='measures' needs bounded activations ({', '.join(_BOUNDED)}): its lattice spans "
+                         "|x|^2 uniformly; use method='samples'")
+    if method != "samples" and bounded:
         from ._jvp_mean import jvp_mean_by_measures
 
         for layer in network:

@@ -21,7 +21,7 @@ def test_relu_with_biases_gives_the_exact_moments_for_any_direction():
     np.testing.assert_allclose(m.second_moment, exact.second_moment, rtol=1e-12)
 
 
-@pytest.mark.parametrize("activation, u_cos", [("tanh", 0.6), ("erf", 0.0), ("gelu", -0.8)])
+@pytest.mark.parametrize("activation, u_cos", [("tanh", 0.6), ("erf", 0.0), ("sigmoid", -0.8)])
 def test_depth_one_equals_the_exact_quadrature(activation, u_cos):
     net = Network([Layer(4, 0.5, 0.2, activation)], input_width=4)
     m = jac.jvp_moments(net, 1.3, u_cos=u_cos, method="measures", points=64)
@@ -67,5 +67,9 @@ def test_bad_method_points_and_orthogonal_weights_are_refused_by_name():
         jac.jvp_moments(TANH, points=4)
     with pytest.raises(ValueError, match="method"):
         jac.jvp_moments(TANH, method="exact")
+    gelu = Network([Layer(4, 0.8, 0.1, "gelu")] * 3, input_width=4)
+    with pytest.raises(ValueError, match="bounded activations"):
+        jac.jvp_moments(gelu, method="measures")
+    assert not jac.jvp_moments(gelu, n_networks=1000, seed=0).exact  # unbounded phi: the sampler
     with pytest.raises(ValueError, match="weight_law='orthogonal'"):
         jac.jvp_moments(Network([Layer(4, 0.5, 0.0, "tanh", weight_law="orthogonal")] * 2, input_width=4))
