@@ -18,6 +18,10 @@ Jacobian-vector product). The derivation is in ``docs/jacobian.md``; in short:
   which gives the exact finite-width spectral moments :math:`\frac1{N_0} E\,\mathrm{tr}(J^T J)` and
   :math:`\frac1{N_0} E\,\mathrm{tr}((J^T J)^2)` (:func:`spectral_moments`).
 
+* For smooth bounded ``phi`` (tanh, erf, ...) the next layer's conditional moments of ``|u|^2`` are polynomials in
+  ``(|u|^2, <x, u>^2)``, so measures on ``|x|^2`` alone carry ``E|J u|^2`` and ``E|J u|^4`` through any depth
+  (:func:`jvp_moments`, :mod:`sigdist._jvp_mean`).
+
 Monte Carlo of real networks (torch): :func:`jacobian_spectrum`, :func:`jvp_monte_carlo`.
 """
 
