@@ -9,6 +9,7 @@ layer after layer from one generator; the inputs are drawn after them. ``J = D_L
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -42,24 +43,12 @@ def _check_plain(network):
 INITS = ("network", "orthogonal")
 
 
-def _orthogonal(layer, n, fan_in, gen, device):
-    """``n`` scaled Haar (semi-)orthogonal ``N_l x fan_in`` matrices with entries of variance ``sigma_w2``
-    (QR of a Gaussian matrix with Mezzadri's sign fix, as the looks-linear construction)."""
-    rows, cols = layer.width, fan_in
-    g = torch.randn((n, max(rows, cols), min(rows, cols)), generator=gen, dtype=torch.float64, device=device)
-    q, r = torch.linalg.qr(g)
-    q = q * torch.sign(torch.diagonal(r, dim1=1, dim2=2)).unsqueeze(1)
-    q = q if rows >= cols else q.transpose(1, 2)
-    return math.sqrt(layer.sigma_w2 * max(rows, cols)) * q
-
-
 def _parameters(network, n, gen, device, dtype, init="network"):
     params, fan_in = [], network.input_width
     for layer in network:
         if init == "orthogonal" and layer.sharing == "none":
-            w = _orthogonal(layer, n, fan_in, gen, device).to(dtype)
-        else:
-            w = draw_weights(layer, n, fan_in, gen, device).to(dtype)
+            layer = dataclasses.replace(layer, weight_law="orthogonal")
+        w = draw_weights(layer, n, fan_in, gen, device).to(dtype)
         b = draw_biases(layer, n, gen, device)
         params.append((w, None if b is None else b.to(dtype)))
         fan_in = layer.width
@@ -128,10 +117,11 @@ def jacobian_spectrum(network, n_networks=100, *, y0=1.0, seed=None, init="netwo
     seed : optional
         Any seed sigdist takes.
     init : {"network", "orthogonal"}
-        ``"network"``: the weights the spec says (Gaussian or its weight law, GSM, looks-linear).
-        ``"orthogonal"``: every layer without sharing gets ``sqrt(sigma_w2 max(N_l, N_{l-1}))`` times a
-        Haar-random (semi-)orthogonal matrix instead (entries of variance ``sigma_w2``; Pennington et al.'s
-        orthogonal initialisation, e.g. ``sigma_w2 = 2 / N`` for relu).
+        ``"network"``: the weights the spec says (its ``weight_law``, e.g. ``"orthogonal"``; GSM,
+        looks-linear). ``"orthogonal"``: a shorthand for every layer without sharing taking
+        ``weight_law="orthogonal"`` (``sqrt(sigma_w2 max(N_l, N_{l-1}))`` times a Haar-random
+        (semi-)orthogonal matrix; Pennington et al.'s orthogonal initialisation, e.g. ``sigma_w2 = 2 / N``
+        for relu).
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:k"``.
     dtype : torch.dtype, optional

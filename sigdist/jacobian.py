@@ -18,6 +18,10 @@ Jacobian-vector product). The derivation is in ``docs/jacobian.md``; in short:
   which gives the exact finite-width spectral moments :math:`\frac1{N_0} E\,\mathrm{tr}(J^T J)` and
   :math:`\frac1{N_0} E\,\mathrm{tr}((J^T J)^2)` (:func:`spectral_moments`).
 
+* For smooth bounded ``phi`` (tanh, erf, ...) the next layer's conditional moments of ``|u|^2`` are polynomials in
+  ``(|u|^2, <x, u>^2)``, so measures on ``|x|^2`` alone carry ``E|J u|^2`` and ``E|J u|^4`` through any depth
+  (:func:`jvp_moments`, :mod:`sigdist._jvp_mean`).
+
 Monte Carlo of real networks (torch): :func:`jacobian_spectrum`, :func:`jvp_monte_carlo`.
 """
 
@@ -283,9 +287,11 @@ class JvpMoments(Result):
     ----------
     first_moment, second_moment : ndarray, shape (depth,)
     first_moment_se, second_moment_se : ndarray or None
-        Standard errors where the moments come from the reduced sampler; None where they are exact.
+        Standard errors where the moments come from the reduced sampler; None otherwise.
+    first_moment_error, second_moment_error : ndarray or None
+        Error estimates of the deterministic measure recursion (smooth ``phi`` beyond depth 1); None otherwise.
     exact : bool
-        True for the exact recursion (sign-piecewise ``phi'``), False for the sampler's estimate.
+        True for the deterministic routes (closed recursion, quadrature, measure recursion), False for the sampler.
     """
 
     first_moment: np.ndarray
@@ -293,9 +299,11 @@ class JvpMoments(Result):
     first_moment_se: np.ndarray | None = None
     second_moment_se: np.ndarray | None = None
     exact: bool = True
+    first_moment_error: np.ndarray | None = None
+    second_moment_error: np.ndarray | None = None
 
     _dims = {"first_moment": ("layer",), "second_moment": ("layer",), "first_moment_se": ("layer",),
-             "second_moment_se": ("layer",)}
+             "second_moment_se": ("layer",), "first_moment_error": ("layer",), "second_moment_error": ("layer",)}
     _coords = {"layer": lambda self: np.arange(1, self.first_moment.size + 1)}
 
 
@@ -321,15 +329,28 @@ def _one_layer_moments(layer, y0, u_cos):
     return n * a, n * b + n * (n - 1) * a * a
 
 
-def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
+#: activations with bounded phi: the measure recursion's uniform lattice of |x|^2 covers them (unbounded phi, e.g.
+#: gelu, widen the range of |x|^2 geometrically with depth: measured, a useless lattice at depth 3)
+_BOUNDED = ("tanh", "erf", "sigmoid", "sin")
+
+
+def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_networks=200_000, seed=None):
     r"""``E|J u|^2`` and ``E|J u|^4`` per layer, ``u`` a unit vector at cosine ``u_cos`` with ``x^(0)``.
 
     Exact where :func:`reduces_to_squared_norm` holds: they are those of the squared norm of the zero-bias
     network from ``|x^(0)|^2 = 1`` (:func:`sigdist.squared_norm_moments`); e.g. for relu,
     :math:`E|Ju|^2 = \prod_l \sigma_{w,l}^2 N_l / 2`. Otherwise (tanh, gelu, ...) the conditional
     moments of a layer depend on ``|x|^2`` and ``<x, u>^2`` jointly and do not close on finitely many
-    numbers; they are estimated by :func:`jvp_samples` (``n_networks``, ``seed``) with standard errors,
-    except at depth 1, where a two-dimensional quadrature gives them exactly (to roundoff for smooth ``phi``).
+    numbers. At depth 1 a two-dimensional quadrature gives them (to roundoff for smooth ``phi``). Beyond,
+    ``method="auto"`` or ``"measures"``: given the pre-activations, the next layer's conditional moments are
+    polynomials in ``(|u|^2, <x, u>^2)`` (degree 1 for ``E|Ju|^2``, 2 for ``E|Ju|^4``), so the measures
+    :math:`E[|u_l|^{2i}\langle x_l, u_l\rangle^{2j}; |x_l|^2 \in dy]`, ``i + j = 1`` or ``2``, follow a closed
+    linear recursion (:mod:`sigdist._jvp_mean`, ``docs/jacobian.md`` §2): lattice kernels with ``points`` points
+    per unit (default ``max(8, 256 // max width)``; the work grows like ``(N points)^2``), Richardson-extrapolated
+    from ``points`` and ``2 points``; their difference, a conservative bound on the extrapolated value's error, is
+    in ``first_moment_error`` / ``second_moment_error``; bounded activations only (tanh, erf, sigmoid, sin),
+    others fall back to the sampler. ``method="samples"``: :func:`jvp_samples` (``n_networks``, ``seed``) with
+    standard errors.
 
     Examples
     --------
@@ -340,13 +361,31 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, n_networks=200_000, seed=None):
     """
     network = as_network(network)
     y0, u_cos = _check_direction(y0, u_cos)
-    if reduces_to_squared_norm(network):
+    if method not in ("auto", "measures", "samples"):
+        raise ValueError(f"method must be 'auto', 'measures' or 'samples', got {method!r}")
+    if points is None:
+        points = max(8, 256 // max(network.widths))
+    check_integer(points, "points", 8)
+    if reduces_to_squared_norm(network) and method == "auto":
         m = squared_norm_moments(_zero_bias(network), 1.0)
         return JvpMoments(np.asarray(m.first_moment), np.asarray(m.second_moment))
-    if network.depth == 1:
+    if network.depth == 1 and method == "auto":
         require_gaussian_iid(network[0])
         first, second = _one_layer_moments(network[0], y0, u_cos)
         return JvpMoments(np.array([first]), np.array([second]))
+    bounded = (all(layer.activation.name in _BOUNDED for layer in network)
+               or all(_sign_piecewise(layer) for layer in network))  # there |x|^2 does not enter: a self-check
+    if method == "measures" and not bounded:
+        raise ValueError(f"method='measures' needs bounded activations ({', '.join(_BOUNDED)}): its lattice spans "
+                         "|x|^2 uniformly; use method='samples'")
+    if method != "samples" and bounded:
+        from ._jvp_mean import jvp_mean_by_measures
+
+        for layer in network:
+            require_gaussian_iid(layer)
+        derivs = [activation_derivative(layer) for layer in network]
+        (m1, e1), (m2, e2) = (jvp_mean_by_measures(network, y0, u_cos, points, derivs, k) for k in (1, 2))
+        return JvpMoments(m1, m2, first_moment_error=e1, second_moment_error=e2)
     s = jvp_samples(network, y0, u_cos=u_cos, n_networks=n_networks, seed=seed)
     return JvpMoments(s.u2_mean, s.u2_second_moment, s.u2_mean_se, s.u2_second_moment_se, exact=False)
 

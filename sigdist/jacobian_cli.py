@@ -9,6 +9,7 @@ histogram of the squared singular values beside the infinite-width density (``--
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -27,8 +28,8 @@ Networks: --depth square layers of --width units (input width = --width), no bia
                 the first pre-activation variance is q*; --y0 is not used)
   gsm           relu, W = [[W0, -W0], [-W0, W0]], W0 Gaussian of variance 2/width (Burkholz & Dubatovka §3)
   looks_linear  relu, the same with W0 a random orthogonal matrix (sigma_w2 = 1)
-  orthogonal    the he networks (any --activation) with every weight matrix a Haar-random orthogonal
-                matrix of the same entry variance (jacobian_spectrum(init="orthogonal"))
+  orthogonal    the he networks (any --activation) with weight_law="orthogonal": every weight matrix a
+                Haar-random orthogonal matrix of the same entry variance
 Columns: m1 = (1/N0) tr(J^T J), m2 = (1/N0) tr((J^T J)^2): the Monte Carlo mean over --networks networks
 and its standard error, the exact finite-width value (relu/linear He and GSM, looks-linear) and the
 infinite-width value (free probability; nan where sigdist does not compute it)."""
@@ -80,10 +81,14 @@ def _network(args):
     widths = [args.width] * (args.depth + 1)
     if args.init in ("he", "orthogonal"):
         if args.activation == "relu":
-            return Network.he(widths), args.y0
-        if args.activation == "tanh":
-            return _critical_tanh(args.width, args.depth)
-        return Network.constant(args.width, args.depth, 1.0 / args.width, 0.0, args.activation), args.y0
+            net, y0 = Network.he(widths), args.y0
+        elif args.activation == "tanh":
+            net, y0 = _critical_tanh(args.width, args.depth)
+        else:
+            net, y0 = Network.constant(args.width, args.depth, 1.0 / args.width, 0.0, args.activation), args.y0
+        if args.init == "orthogonal":
+            net = Network([dataclasses.replace(layer, weight_law="orthogonal") for layer in net], net.input_width)
+        return net, y0
     if args.activation != "relu":
         raise ValueError(f"--activation must be relu with --init {args.init} (the sharing schemes are relu)")
     if args.width % 2:
@@ -96,11 +101,10 @@ def _infinite(args):
 
     if args.init == "looks_linear":
         return 1.0, 2.0, None
-    if args.init == "orthogonal":  # moments in closed form; the density is not built (docs/jacobian.md)
-        from .free_probability import free_moments
-
+    if args.init == "orthogonal":
         q = Q_STAR if args.activation == "tanh" else None
-        return (*free_moments(args.depth, args.activation, "orthogonal", preactivation_variance=q), None)
+        law = free_jacobian_law(args.depth, args.activation, "orthogonal", preactivation_variance=q)
+        return (*law.exact_moments(), law)
     if args.init == "gsm":
         law = free_jacobian_law(args.depth)
         m1, m2 = law.exact_moments()
@@ -131,15 +135,12 @@ def run(args):
     from . import jacobian
 
     try:
-        mc = jacobian.jacobian_spectrum(net, args.networks, y0=y0, seed=args.seed, device=args.device,
-                                        init="orthogonal" if args.init == "orthogonal" else "network")
+        mc = jacobian.jacobian_spectrum(net, args.networks, y0=y0, seed=args.seed, device=args.device)
     except ImportError as err:
         fail(f"the Monte Carlo needs torch ({err})")
     except (ValueError, RuntimeError) as err:
         fail(f"--device: {err}" if "device" in str(err) or "CUDA" in str(err) else str(err))
-    try:
-        if args.init == "orthogonal":
-            raise ValueError("no finite-width formula for orthogonal weights")
+    try:  # refused (ValueError) where no finite-width formula is derived: tanh, orthogonal weights
         exact = jacobian.spectral_moments(net)
         e1, e2 = float(exact.first_moment[-1]), float(exact.second_moment[-1])
     except ValueError:

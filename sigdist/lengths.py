@@ -165,9 +165,10 @@ def _layer_coefficients(layers, weight_law):
                              "norm or skip connection (simulate it with sigdist.montecarlo.simulate)")
         law = layer.weight_law if override is None else override
         if law.kurtosis is None:
-            raise ValueError(f"layer {j + 1}: the exact second moments need the weight law's fourth moment, unknown "
-                             f"for the callable sampler {law.name!r}: give a sigdist.weights.WeightLaw with its "
-                             "kurtosis E[u^4]/E[u^2]^2")
+            raise ValueError(f"layer {j + 1}: the exact second moments need the weight law's fourth moment of i.i.d. "
+                             f"entries, which weight_law={law.name!r} has not (a callable sampler: give a "
+                             "sigdist.weights.WeightLaw with its kurtosis E[u^4]/E[u^2]^2; 'orthogonal': its entries "
+                             "are not independent)")
         n[j] = layer.width
         var[j] = layer.sigma_w2 * law.variance_factor
         bias[j] = layer.sigma_b2

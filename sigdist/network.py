@@ -45,15 +45,20 @@ class Layer:
         :class:`~sigdist.activations.Activation`, or a vectorised callable.
     negative_slope : float, optional
         Slope ``a`` of ``leaky_relu`` on the negative half-line (default 0.01).
-    weight_law : {"gaussian", "uniform", "truncated_normal"}, WeightLaw or callable, optional
+    weight_law : {"gaussian", "uniform", "truncated_normal", "orthogonal"}, WeightLaw or callable, optional
         Law of the weights (:mod:`sigdist.weights`), all with variance ``sigma_w2`` except
         ``"truncated_normal"``: ``N(0, sigma_w2)`` cut at two standard deviations and not
         rescaled, as PyTorch's ``trunc_normal_(std=sigma, a=-2 sigma, b=2 sigma)``; its variance
-        is ``TRUNCATED_NORMAL_VARIANCE_FACTOR * sigma_w2`` (0.774). A callable
+        is ``TRUNCATED_NORMAL_VARIANCE_FACTOR * sigma_w2`` (0.774). ``"orthogonal"``: the whole
+        matrix is ``sqrt(sigma_w2 max(N_l, N_{l-1}))`` times a Haar-random (semi-)orthogonal one
+        (``torch.nn.init.orthogonal_`` with that gain; entries of variance ``sigma_w2``, not
+        independent). A callable
         ``f(generator, shape) -> torch.Tensor`` returns symmetric draws of unit
         variance (they are scaled by ``sqrt(sigma_w2)``). Stored as a
         :class:`~sigdist.weights.WeightLaw`. Only the Monte Carlo engine, the batch-norm
-        chain and the length moments read laws other than Gaussian.
+        chain, the Jacobian spectra (:func:`sigdist.jacobian.jacobian_spectrum`) and the length
+        moments read laws other than Gaussian (the length moments need i.i.d. entries: not
+        ``"orthogonal"``); the exact laws refuse them (:func:`require_gaussian_iid`).
     sharing : {"none", "gsm", "looks_linear"}, optional
         Parameter sharing of Burkholz & Dubatovka §3: ``W = [[W0, -W0], [-W0, W0]]``
         with Gaussian ``W0`` (GSM) or ``W0 = sqrt(sigma_w2)`` times a uniformly random

@@ -11,10 +11,20 @@ name                    ``u``                                         ``Var u`` 
 ``"gaussian"``          ``N(0, 1)``                                   1                    3
 ``"uniform"``           ``U[-sqrt 3, sqrt 3]``                        1                    9/5
 ``"truncated_normal"``  ``N(0, 1)`` cut to ``[-2, 2]``, not rescaled  0.77374 (see below)  2.3655
+``"orthogonal"``        ``sqrt(max(r, c))`` times a Haar (semi-)      1                    None
+                        orthogonal ``r x c`` matrix
 ======================  ============================================  ===================  =========
 
 The truncated normal is PyTorch's ``trunc_normal_(std=s, a=-2 s, b=2 s)`` (and Keras <= 2.1's
 ``he_normal``): its variance is ``TRUNCATED_NORMAL_VARIANCE_FACTOR * s^2``, not ``s^2``.
+
+``"orthogonal"`` is the one law whose entries are not independent: a draw of shape ``(..., r, c)`` is a
+stack of matrices ``sqrt(max(r, c)) Q`` with ``Q`` Haar-distributed with orthonormal columns (``r >= c``)
+or rows (``r < c``), by QR of a Gaussian matrix with Mezzadri's (2007) sign fix. Each entry has variance 1,
+so ``sqrt(sigma_w2) u`` is ``torch.nn.init.orthogonal_`` with ``gain**2 = sigma_w2 max(r, c)`` (Saxe et al.
+2014; Pennington et al. 2017). A one-axis shape ``(k,)`` is one row: ``sqrt(k)`` times a uniform unit vector.
+Its ``kurtosis`` is None: the laws that need i.i.d. entries refuse it. It lives in ``MATRIX_LAWS``, not in
+``WEIGHT_LAWS`` (the laws of i.i.d. entries); :func:`get_weight_law` reads both.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import numpy as np
 from ._numba import njit
 from ._random import numpy_generator
 
-__all__ = ["WeightLaw", "WEIGHT_LAWS", "get_weight_law", "TRUNCATED_NORMAL_VARIANCE_FACTOR",
+__all__ = ["WeightLaw", "WEIGHT_LAWS", "MATRIX_LAWS", "get_weight_law", "TRUNCATED_NORMAL_VARIANCE_FACTOR",
            "TRUNCATED_NORMAL_FOURTH_MOMENT"]
 
 _SQRT3 = math.sqrt(3.0)
@@ -88,6 +98,38 @@ def _torch_truncated(gen, shape, dtype, device):
     return math.sqrt(2.0) * torch.erfinv(2.0 * (_LO + (1.0 - 2.0 * _LO) * u) - 1.0)
 
 
+def _matrix_shape(shape):
+    shape = tuple(int(k) for k in shape)
+    return shape if len(shape) >= 2 else (1, *shape)
+
+
+def _numpy_orthogonal(rng, shape):
+    full = _matrix_shape(shape)
+    rows, cols = full[-2:]
+    if 0 in full:
+        return np.zeros(shape)
+    g = rng.standard_normal((*full[:-2], max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(g)
+    q = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+    q = q if rows >= cols else np.swapaxes(q, -1, -2)
+    return (math.sqrt(max(rows, cols)) * q).reshape(shape)
+
+
+def _torch_orthogonal(gen, shape, dtype, device):
+    import torch
+
+    full = _matrix_shape(shape)
+    rows, cols = full[-2:]
+    if 0 in full:
+        return torch.zeros(shape, dtype=dtype, device=device)
+    g = torch.randn((*full[:-2], max(rows, cols), min(rows, cols)), generator=gen, dtype=torch.float64,
+                    device=device)
+    q, r = torch.linalg.qr(g)
+    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+    q = q if rows >= cols else q.transpose(-1, -2)
+    return (math.sqrt(max(rows, cols)) * q).reshape(shape).to(dtype)
+
+
 @dataclass(frozen=True, eq=False)
 class WeightLaw:
     r"""A symmetric weight law in its standard form ``u`` (a weight is ``sqrt(sigma_w2) * u``).
@@ -98,7 +140,8 @@ class WeightLaw:
     variance_factor : float
         ``E[u^2]``: the actual weight variance is ``variance_factor * sigma_w2``.
     kurtosis : float or None
-        The standardised fourth moment ``kappa = E[u^4] / E[u^2]^2`` (None when unknown: a user's sampler).
+        The standardised fourth moment ``kappa = E[u^4] / E[u^2]^2`` (None when unknown, a user's sampler, or
+        when the entries are not independent, ``"orthogonal"``).
     """
 
     name: str
@@ -151,6 +194,9 @@ WEIGHT_LAWS = {
                                   _numpy_truncated, _torch_truncated),
 }
 
+#: laws of a whole matrix, not of i.i.d. entries: kept out of WEIGHT_LAWS (whose every law has a kurtosis)
+MATRIX_LAWS = {"orthogonal": WeightLaw("orthogonal", 1.0, None, _numpy_orthogonal, _torch_orthogonal)}
+
 
 def get_weight_law(spec, name="weight_law") -> WeightLaw:
     """The :class:`WeightLaw` of a registered name, a WeightLaw, or a callable torch sampler.
@@ -161,10 +207,14 @@ def get_weight_law(spec, name="weight_law") -> WeightLaw:
     if isinstance(spec, WeightLaw):
         return spec
     if isinstance(spec, str):
+        if spec in MATRIX_LAWS:
+            return MATRIX_LAWS[spec]
         if spec not in WEIGHT_LAWS:
-            raise ValueError(f"{name} must be one of {', '.join(WEIGHT_LAWS)} or a callable sampler, got {spec!r}")
+            raise ValueError(f"{name} must be one of {', '.join([*WEIGHT_LAWS, *MATRIX_LAWS])} or a callable "
+                             f"sampler, got {spec!r}")
         return WEIGHT_LAWS[spec]
     if callable(spec):
         return WeightLaw(getattr(spec, "__name__", "callable"), 1.0, None, None,
                          lambda gen, shape, dtype, device, f=spec: f(gen, shape))
-    raise ValueError(f"{name} must be one of {', '.join(WEIGHT_LAWS)} or a callable sampler, got {spec!r}")
+    raise ValueError(f"{name} must be one of {', '.join([*WEIGHT_LAWS, *MATRIX_LAWS])} or a callable sampler, "
+                     f"got {spec!r}")

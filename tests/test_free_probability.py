@@ -72,9 +72,12 @@ def test_bad_arguments_are_refused_by_name(kwargs, name):
         FreeJacobianLaw(**args)
 
 
-def test_relu_orthogonal_beyond_depth_one_is_not_claimed():
-    with pytest.raises(NotImplementedError):
-        free_jacobian_law(2, "relu", "orthogonal")
+def test_relu_orthogonal_beyond_depth_two_is_the_continued_law_not_the_ray_route():
+    from sigdist.free_probability import ContinuedFreeJacobianLaw
+
+    with pytest.raises(ValueError, match="free_jacobian_law"):
+        FreeJacobianLaw(3, "relu", "orthogonal", 2.0)
+    assert isinstance(free_jacobian_law(3, "relu", "orthogonal"), ContinuedFreeJacobianLaw)
 
 
 # -- any activation: the cut by continuation -----------------------------------------------------------------
@@ -105,8 +108,8 @@ def test_critical_tanh_density_is_normalised_with_the_s_transform_moments(q):
 def test_tanh_needs_its_fixed_point_and_gaussian_weights():
     with pytest.raises(ValueError, match="preactivation_variance"):
         free_jacobian_law(3, "tanh")
-    with pytest.raises(NotImplementedError):
-        free_jacobian_law(3, "tanh", "orthogonal", preactivation_variance=1.0)
+    with pytest.raises(NotImplementedError, match="gelu"):
+        free_jacobian_law(3, "gelu", "orthogonal", preactivation_variance=1.0)
 
 
 def test_free_moments_agree_with_every_built_density():

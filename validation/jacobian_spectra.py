@@ -6,8 +6,9 @@
    networks: KS p-value of the positive part and the atom's z-score, He N = 5, L = 3 (u orthogonal to x0
    and at cosine 0.7) and a network with biases and a leaky layer.
 2. Spectral moments (1/N_0) tr((J^T J)^k), k = 1, 2: real networks (torch) against the exact finite-width
-   formulas and the infinite-width free-probability values, for He, GSM, looks-linear orthogonal and
-   critical tanh at the fixed point q* = 0.5 (N sigma_w^2 = 1/E[tanh'(h)^2] = 1.688, sigma_b^2 = 0.038, the input
+   formulas and the infinite-width free-probability values, for He, GSM, looks-linear orthogonal,
+   orthogonal relu (sigma_w^2 = 2/N, weight_law="orthogonal"), critical tanh with Gaussian and with orthogonal
+   weights at the fixed point q* = 0.5 (N sigma_w^2 = 1/E[tanh'(h)^2] = 1.688, sigma_b^2 = 0.038, the input
    at |x_0|^2 with q* as its first pre-activation variance).
 3. The paper's isometry claim: the largest |s^2 - 2| over the nonzero squared singular values of
    looks-linear networks, against depth; the spectral variance m_2 - m_1^2 of He and GSM against depth and
@@ -18,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 
@@ -57,7 +59,13 @@ def _networks(width, depth):
         "gsm": (Network.gsm([width] * (depth + 1)), 1.0),
         "looks_linear": (Network.looks_linear([width] * (depth + 1)), 1.0),
         "tanh": _critical_tanh(width, depth),
+        "orthogonal": (Network([Layer(width, 2.0 / width, 0.0, "relu", weight_law="orthogonal")] * depth, width), 1.0),
+        "tanh_orthogonal": _orthogonal(*_critical_tanh(width, depth)),
     }
+
+
+def _orthogonal(net, y0):
+    return Network([dataclasses.replace(layer, weight_law="orthogonal") for layer in net], net.input_width), y0
 
 
 def _infinite(name, depth):
@@ -71,7 +79,11 @@ def _infinite(name, depth):
         return (m1, 2.0 * m2), law
     if name == "looks_linear":
         return (1.0, 2.0), None
-    law = free_jacobian_law(depth, "tanh", preactivation_variance=Q_STAR)
+    if name == "orthogonal":
+        law = free_jacobian_law(depth, "relu", "orthogonal")
+        return law.exact_moments(), law
+    weights = "orthogonal" if name == "tanh_orthogonal" else "gaussian"
+    law = free_jacobian_law(depth, "tanh", weights, preactivation_variance=Q_STAR)
     return law.exact_moments(), law
 
 
@@ -149,9 +161,10 @@ def main(argv=None):
     except ImportError:
         plt = None
     if plt is not None:
-        fig, axes = plt.subplots(len(depths), 4, figsize=(16, 3.6 * len(depths)), squeeze=False)
+        names = ("he", "gsm", "looks_linear", "tanh", "orthogonal", "tanh_orthogonal")
+        fig, axes = plt.subplots(len(depths), len(names), figsize=(24, 3.6 * len(depths)), squeeze=False)
         for row, depth in enumerate(depths):
-            for col, name in enumerate(("he", "gsm", "looks_linear", "tanh")):
+            for col, name in enumerate(names):
                 ax = axes[row][col]
                 s_all = spectra[(name, depth)].squared_singular_values.ravel()
                 s = np.log10(s_all[s_all > 1e-12])  # log axis (the densities pile up at 0); mass = share above 1e-12

@@ -1,0 +1,196 @@
+r"""Deterministic ``E|J u|^2`` at every depth for any activation: two measures on ``|x|^2`` carried layer to layer.
+
+Notation of :mod:`sigdist.jacobian`: the state ``(y, c, v) = (|x|^2, <x, u>, |u|^2)`` of a layer, ``s = sigma_w2 y
++ sigma_b2``, and unit ``i`` of the next layer sees ``h_i = sqrt(s) z_i`` and ``g_i = a h_i + b xi_i`` with
+``a = sigma_w2 c / s``, ``b^2 = sigma_w2 v - a^2 s``, ``xi_i`` standard normal and independent of ``h``. Given
+``h``, :math:`E[g_i^2 | h] = \sigma_w^2 v + a^2 (h_i^2 - s)` and :math:`E[g_i g_j | h] = a^2 h_i h_j`
+(``i != j``), so with ``d = phi'^2`` and ``p = phi phi'``
+
+.. math:: E[v' \mid h] = \sigma_w^2 v \sum_i d_i + a^2 \sum_i d_i (h_i^2 - s),\qquad
+          E[c'^2 \mid h] = \sigma_w^2 v \sum_i p_i^2 + a^2 \Big[\Big(\sum_i p_i h_i\Big)^2 - s \sum_i p_i^2\Big],
+
+both **linear in** ``(v, c^2)`` with coefficients that depend on ``h`` only, as ``y' = sum_i phi(h_i)^2`` does.
+Hence the two measures :math:`A_l(dy) = E[v_l; y_l \in dy]` and :math:`C_l(dy) = E[c_l^2; y_l \in dy]` follow a
+closed linear recursion,
+
+.. math:: A_{l+1} = \int \big(\sigma_w^2 K_1^s A_l(dy) + \tfrac{\sigma_w^4}{s^2} K_2^s C_l(dy)\big),\qquad
+          C_{l+1} = \int \big(\sigma_w^2 K_3^s A_l(dy) + \tfrac{\sigma_w^4}{s^2} K_4^s C_l(dy)\big),
+
+with :math:`K_1^s(dy') = E[\sum d_i; y' \in dy']`, :math:`K_2^s = E[\sum d_i (h_i^2 - s); dy']`,
+:math:`K_3^s = E[\sum p_i^2; dy']`, :math:`K_4^s = E[(\sum p_i h_i)^2 - s \sum p_i^2; dy']`, and
+:math:`E|J u|^2 = A_L(\mathbb{R})`. The 2-D chain on ``(|x|^2, cos)`` of the issue reduces to two 1-D measures.
+Each kernel is a sum over units against the law of ``y'``: ``E[sum_i q(h_i); dy'] = N T_q * P^{*(N-1)}`` and
+``E[(sum_i r(h_i))^2; dy'] = N T_{r^2} * P^{*(N-1)} + N(N-1) T_r * T_r * P^{*(N-2)}``, with ``P`` the law of
+``phi(h)^2`` and ``T_q`` the same tilted by ``q`` — convolutions done by FFT on a lattice of ``y'``. ``P`` and
+``T_q`` come from 400 Gauss-Legendre nodes in ``h`` spread onto the lattice by linear (cloud-in-cell) weights,
+which keep each node's mass and mean: the lattice error is second order in its spacing, and the result is
+Richardson-extrapolated from ``points`` and ``2 points`` lattice points per unit with that difference as the
+error estimate. relu: ``K_2 = 0`` (the sign symmetry of ``docs/jacobian.md`` §2) and the recursion gives
+``prod sigma_w2 N / 2`` exactly.
+
+**Second moments.** With :math:`\alpha = \sigma_w^2 v`, :math:`\beta = a^2`, ``b^2 = alpha - beta s`` and the unit
+sums :math:`d_1 = \sum d_i`, :math:`d_2 = \sum d_i^2`, :math:`p_2 = \sum p_i^2`, :math:`g_2 = \sum d_i p_i^2`,
+:math:`U = \sum d_i h_i^2`, :math:`E_2 = \sum d_i^2 h_i^2`, :math:`W = \sum p_i h_i`, :math:`F = \sum d_i p_i h_i`,
+Isserlis' theorem over the ``xi_i`` gives
+
+.. math:: E[v'^2 \mid h] &= \beta^2 U^2 + 4 b^2 \beta E_2 + b^4 (d_1^2 + 2 d_2) + 2 b^2 \beta U d_1,\\
+          E[v' c'^2 \mid h] &= \beta^2 U W^2 + b^2 \beta (U p_2 + 4 W F + W^2 d_1) + b^4 (d_1 p_2 + 2 g_2),\\
+          E[c'^4 \mid h] &= \beta^2 W^4 + 6 b^2 \beta W^2 p_2 + 3 b^4 p_2^2,
+
+quadratic in ``(v, c^2)``: the three measures :math:`E[v^2; dy]`, :math:`E[v c^2; dy]`, :math:`E[c^4; dy]` follow a
+closed linear recursion (``SECOND``: its coefficients of :math:`\alpha^2, \alpha\beta, \beta^2`), and
+:math:`E|J u|^4` is the mass of the first. A product of ``k <= 4`` unit sums is expanded over the set partitions
+of its factors: ``N (N-1) ... (N-|pi|+1)`` distinct units, the blocks' tilted laws convolved with
+``P^{*(N - |pi|)}``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import fft as sfft
+
+__all__ = ["jvp_mean_by_measures"]
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(200)
+_Z = np.concatenate([6.0 * (_GL_X - 1.0), 6.0 * (_GL_X + 1.0)])  # split at 0: kinks of relu-like phi
+_ZW = np.concatenate([_GL_W, _GL_W]) * 6.0 * np.exp(-0.5 * _Z ** 2) / math.sqrt(2.0 * math.pi)
+
+
+def _spread(positions, weights, delta, size):
+    """Cloud-in-cell: masses at ``positions`` onto the lattice ``k delta``, ``k < size`` (mass and mean kept)."""
+    t = positions / delta
+    k = np.minimum(np.floor(t).astype(np.int64), size - 2)
+    frac = t - k
+    out = np.zeros(weights.shape[:-1] + (size,))
+    for row in np.ndindex(weights.shape[:-1]):
+        out[row] = np.bincount(k, weights[row] * (1.0 - frac), size) + np.bincount(k + 1, weights[row] * frac, size)
+    return out
+
+
+def _partitions(items):
+    """All set partitions of ``items`` (lists of blocks)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        yield [[first]] + part
+        for k in range(len(part)):
+            yield part[:k] + [[first] + part[k]] + part[k + 1:]
+
+
+def _falling(n, k):
+    return math.prod(range(n - k + 1, n + 1))
+
+
+#: the coefficients of the recursion: for each output measure, for each input measure, a list of
+#: ``(power of s, number, unit sums multiplied)``; a unit sum is named by its per-unit function (see _unit_values)
+FIRST = {"A": {"A": [(0, 1, ("d",))], "C": [(0, 1, ("dh2",)), (1, -1, ("d",))]},
+         "C": {"A": [(0, 1, ("p2",))], "C": [(0, 1, ("ph", "ph")), (1, -1, ("p2",))]}}
+SECOND = {
+    "VV": {"VV": [(0, 1, ("d", "d")), (0, 2, ("dd",))],
+           "VC": [(0, 4, ("ddh2",)), (1, -2, ("d", "d")), (1, -4, ("dd",)), (0, 2, ("dh2", "d"))],
+           "CC": [(0, 1, ("dh2", "dh2")), (1, -4, ("ddh2",)), (2, 1, ("d", "d")), (2, 2, ("dd",)),
+                  (1, -2, ("dh2", "d"))]},
+    "VC": {"VV": [(0, 1, ("d", "p2")), (0, 2, ("dp2",))],
+           "VC": [(0, 1, ("dh2", "p2")), (0, 4, ("ph", "dph")), (0, 1, ("ph", "ph", "d")), (1, -2, ("d", "p2")),
+                  (1, -4, ("dp2",))],
+           "CC": [(0, 1, ("dh2", "ph", "ph")), (1, -1, ("dh2", "p2")), (1, -4, ("ph", "dph")),
+                  (1, -1, ("ph", "ph", "d")), (2, 1, ("d", "p2")), (2, 2, ("dp2",))]},
+    "CC": {"VV": [(0, 3, ("p2", "p2"))],
+           "VC": [(0, 6, ("ph", "ph", "p2")), (1, -6, ("p2", "p2"))],
+           "CC": [(0, 1, ("ph", "ph", "ph", "ph")), (1, -6, ("ph", "ph", "p2")), (2, 3, ("p2", "p2"))]},
+}
+
+
+def _unit_values(h, phi, dphi):
+    d, p = dphi * dphi, phi * dphi
+    return {"d": d, "dd": d * d, "dh2": d * h * h, "ddh2": d * d * h * h, "p2": p * p, "ph": p * h,
+            "dph": d * p * h, "dp2": d * p * p}
+
+
+def _layer_kernels(layer, s, derivative, delta, size, n_fft, table):
+    """``table[out][in]`` as lattice measures in ``y'`` for the pre-activation variance ``s``:
+    ``sum_terms s^k c E[prod of unit sums; y' in dy']``, each product expanded over the set partitions of its
+    factors (``N(N-1)...`` distinct units, the tilted laws of the blocks convolved with ``P^{*(N - blocks)}``)."""
+    n = layer.width
+    h = math.sqrt(s) * _Z
+    phi = layer.activation.checked(h)
+    values = _unit_values(h, phi, derivative(h))
+    positions = phi * phi
+    tilted = {}
+
+    def hat(block):
+        key = tuple(sorted(block))
+        if key not in tilted:
+            q = math.prod((values[name] for name in key), start=np.ones_like(h))
+            tilted[key] = sfft.rfft(_spread(positions, (q * _ZW)[None, :], delta, size)[0], n_fft)
+        return tilted[key]
+    base = hat(())
+    powers = {}
+    out = {}
+    for target, row in table.items():
+        for source, terms in row.items():
+            acc = np.zeros(n_fft // 2 + 1, dtype=complex)
+            for power, number, factors in terms:
+                for part in _partitions(list(factors)):
+                    k = len(part)
+                    if k > n:
+                        continue
+                    if k not in powers:
+                        powers[k] = base ** (n - k)
+                    term = _falling(n, k) * powers[k]
+                    for block in part:
+                        term = term * hat(block)
+                    acc += number * s ** power * term
+            out[target, source] = sfft.irfft(acc, n_fft)[:size]
+    return out
+
+
+def _run(network, y0, u_cos, points, derivatives, order):
+    c2 = u_cos * u_cos * y0
+    if order == 1:
+        table, state = FIRST, {"A": np.array([1.0]), "C": np.array([c2])}
+    else:
+        table, state = SECOND, {"VV": np.array([1.0]), "VC": np.array([c2]), "CC": np.array([c2 * c2])}
+    # each input measure carries (sigma_w2 v)^i (sigma_w2^2 c^2 / s^2)^j: its factor sigma_w2^(i + 2j) / s^(2j)
+    weight = {"A": (1, 0), "C": (2, 2), "VV": (2, 0), "VC": (3, 2), "CC": (4, 4)}
+    ys = np.array([y0])
+    means = []
+    for layer, derivative in zip(network, derivatives):
+        # the lattice spans phi(h)^2 for |z| <= 9 (Gaussian mass beyond: 2e-19) at the largest |x|^2 that carries
+        # mass: unbounded phi (gelu, silu) would otherwise widen it geometrically with depth
+        carried = sum(np.abs(m) for m in state.values())
+        y_top = ys[carried > 1e-18 * carried.sum()].max()
+        top = float(np.max(layer.activation.checked(math.sqrt(layer.variance(y_top)) * _Z[np.abs(_Z) <= 9.0]) ** 2))
+        top = max(top, 1e-300)
+        delta = top / points
+        size = layer.width * points + 2
+        n_fft = sfft.next_fast_len(size + 2)
+        new = {name: np.zeros(size) for name in state}
+        total = sum(np.abs(m).sum() for m in state.values())
+        for j, y in enumerate(ys):
+            masses = {name: m[j] for name, m in state.items()}
+            if sum(abs(m) for m in masses.values()) <= 1e-18 * total:
+                continue
+            s = layer.variance(y)
+            if s <= 0:  # x = 0 without bias: c = 0, only the |u|^2 parts move (h = 0 on every unit)
+                s = 1e-300
+                masses = {name: (m if weight[name][1] == 0 else 0.0) for name, m in masses.items()}
+            kernels = _layer_kernels(layer, s, derivative, delta, size, n_fft, table)
+            for (target, source), k in kernels.items():
+                pw, ps = weight[source]
+                new[target] += layer.sigma_w2 ** pw / s ** ps * masses[source] * k
+        ys, state = delta * np.arange(size), new
+        means.append(state["A" if order == 1 else "VV"].sum())
+    return np.array(means)
+
+
+def jvp_mean_by_measures(network, y0, u_cos, points, derivatives, order=1):
+    """``(E|J u|^(2 order) per layer, error estimate)``: Richardson from ``points`` and ``2 points`` per unit."""
+    coarse = _run(network, y0, u_cos, points, derivatives, order)
+    fine = _run(network, y0, u_cos, 2 * points, derivatives, order)
+    best = fine + (fine - coarse) / 3.0
+    return best, np.abs(fine - coarse)
