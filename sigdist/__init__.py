@@ -28,6 +28,8 @@ Submodules, in the order data flows (network spec -> kernel -> operator -> laws 
 * Activation lengths (Hanin & Rolnick 2018): :mod:`~sigdist.lengths`,
   :mod:`~sigdist.initializers`, :mod:`~sigdist.length_bounds`, :mod:`~sigdist.residual_lengths`.
 * :mod:`~sigdist.montecarlo`: real networks in torch (the ``mc`` extra), for cross-checks.
+* :mod:`~sigdist.training`: the papers' training experiments, many seeds of one network at once
+  (torch), beside the statistics at initialisation that predict them (:mod:`~sigdist.training.predictions`).
 * Parameter grids and Monte Carlo campaigns on dask.distributed, returned as xarray:
   :func:`~sigdist.sweep` (:mod:`~sigdist.analyses`, the registry of named analyses) and
   :func:`~sigdist.campaign`.
@@ -39,7 +41,7 @@ from . import (activations, batchnorm, correlation, cosine, empirical, fourier, 
                operator, pair_moments, pairs, pretraining, propagation,
                rank, rank_chain, rank_profile, relu_pair, residual_lengths, scalar_product, series, spectrum,
                stationary, weights)
-from . import free_probability, jacobian
+from . import free_probability, jacobian, training
 from ._export import laws_to_xarray
 from ._law import Law
 from ._result import Result
@@ -93,7 +95,7 @@ __all__ = [
     # the Jacobian (issue 17)
     "jacobian_spectrum", "jvp_law", "jvp_moments", "jvp_samples", "spectral_moments",
     # submodules
-    "free_probability", "jacobian",
+    "free_probability", "jacobian", "training",
     "activations", "batchnorm", "correlation", "cosine", "empirical", "fourier", "grid", "initializers", "kernel",
     "lattice_route", "laws", "length_bounds", "lengths", "lyapunov", "moments", "montecarlo", "network", "one_unit",
     "operator", "pair_moments", "pairs", "pretraining",

@@ -74,7 +74,7 @@ def report(name, predicted, measured, expected_sign, seed=0):
         verdict = "contradicted"
     else:
         verdict = "not established (the interval contains 0)"
-    print(f"{name}: n = {c.n}, Pearson r = {c.pearson:+.3f} [{c.pearson_low:+.3f}, {c.pearson_high:+.3f}] (Fisher z), "
+    print(f"{name}: n = {c.n_pairs}, Pearson r = {c.pearson:+.3f} [{c.pearson_low:+.3f}, {c.pearson_high:+.3f}] (Fisher z), "
           f"Spearman rho = {c.spearman:+.3f} [{c.spearman_low:+.3f}, {c.spearman_high:+.3f}] (bootstrap); "
           f"claimed sign {sign}: {verdict}")
     return c, verdict

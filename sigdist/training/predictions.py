@@ -396,7 +396,7 @@ class Correlation(Result):
         Pearson's r and its Fisher-z interval at ``level`` (NaN bounds for ``n <= 3``).
     spearman, spearman_low, spearman_high : float
         Spearman's rho and its percentile bootstrap interval (``n_boot`` resamples, seeded).
-    n : int
+    n_pairs : int
     level : float
     """
 
@@ -406,7 +406,7 @@ class Correlation(Result):
     spearman: float
     spearman_low: float
     spearman_high: float
-    n: int
+    n_pairs: int
     level: float
 
 
