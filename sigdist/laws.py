@@ -21,7 +21,7 @@ from ._law import Law
 from ._quantiles import bisect_table, solve_log_tail
 from ._warnings import SigdistWarning
 from .grid import LogGridDensity
-from .moments import MAX_ORDER, NoExactMoments, logsumexp, product_tails
+from .moments import MAX_ORDER, NoExactMoments, chain_right_tails, logsumexp, product_tails
 
 __all__ = ["SquaredNormLaw"]
 
@@ -167,15 +167,15 @@ class SquaredNormLaw(Law):
         if step is not None and (step.point or (not upper and step.floor)):
             out = (lambda t: step.tail(t, upper), math.inf)  # closed form, or an average floored by the bias
         elif step is not None and upper:
-            # the right tail averaged over the previous law, whose biased grid holds its own right tail
-            out = (lambda t: step.tail(t, upper), max(1e-6, min(1e-3, 1e8 * self.error_estimate)))
+            # averaged over the previous law, whose grid holds its right tail near the bulk only; a chi-square
+            # chain from a point is summed in log space instead (sigdist._chain_tails)
+            chain = chain_right_tails(self._moments)
+            f = chain.tail if chain else (lambda t: step.tail(t, upper))
+            out = (f, max(1e-6, min(1e-3, 1e8 * self.error_estimate)))
         elif self._moments is not None and self._is_log:  # a lattice law stays an independent cross-check
             tails = product_tails(self._moments)
-            if tails is not None:
-                # where the grid's absolute error would cost more than 1e-8 relative
-                # (Mellin-Barnes needs a saddle off the bulk: at most 1e-3 of the mass)
-                threshold = max(1e-6, min(1e-3, 1e8 * self.error_estimate))
-                out = (lambda t: tails.tail(t, upper), threshold)
+            if tails is not None:  # where the grid's absolute error costs > 1e-8 relative (a saddle off the bulk)
+                out = (lambda t: tails.tail(t, upper), max(1e-6, min(1e-3, 1e8 * self.error_estimate)))
         cache[upper] = out
         return out
 

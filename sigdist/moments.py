@@ -38,6 +38,7 @@ import numpy as np
 from scipy import special
 
 from ._result import Result
+from ._chain_tails import ChainRightTails
 from ._mellin import ProductTails
 from .kernel import Chi2Mixture
 from .network import Layer
@@ -324,6 +325,20 @@ def product_tails(node):
     if node.kind != "point" or not node.source > 0 or not counts:
         return None
     return ProductTails([(layers[key], n) for key, n in counts.items()], node.source)
+
+
+def chain_right_tails(node, max_depth=200):
+    """:class:`~sigdist._chain_tails.ChainRightTails` of a biased chi-square chain of depth 3 to ``max_depth``
+    from a point, else None (depth 2 has its closed-form route, a zero-bias chain its Mellin-Barnes one)."""
+    layers = []
+    while node is not None and node.kind == "layer":
+        if node.layer.activation.chi2_kind is None or len(layers) >= max_depth:
+            return None
+        layers.append(node.layer)
+        node = node.parent
+    if node is None or node.kind != "point" or len(layers) < 3 or all(layer.sigma_b2 == 0 for layer in layers):
+        return None
+    return ChainRightTails(layers[::-1], node.source)
 
 
 class NoExactMoments(Exception):
