@@ -32,13 +32,13 @@ def _num(pattern, text, group=1, flags=re.M):
 def parse_rank(out):
     rows = []
     num = r"\s+([\d.]+)"
-    for m in re.finditer(r"^\s*(\d+)\s+(\d+)" + num * 12 + r"\s*$", out, re.M):
+    for m in re.finditer(r"^\s*(\d+)\s+(\d+)" + num * 13 + r"\s*$", out, re.M):
         d, chains = m.group(1), m.group(2)
-        t, floor, t_r, floor_r = (float(m.group(i)) * 1e-3 for i in (5, 6, 10, 11))
+        t, floor, t_r, floor_r = (float(m.group(i)) * 1e-3 for i in (5, 6, 11, 12))
         rows.append((f"rank chain d={d} ({chains} chains), r + soft rank", t, floor,
-                     f"flops at dgemm peak | rng; CPU-time ratio {m.group(8)}"))
+                     f"flops at dgemm peak | rng; CPU-time ratio {m.group(8)}, to flops + rng {m.group(10)}"))
         rows.append((f"rank chain d={d}, r only", t_r, floor_r,
-                     f"flops at dgemm peak | rng; CPU-time ratio {m.group(13)}"))
+                     f"flops at dgemm peak | rng; CPU-time ratio {m.group(14)}"))
     for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)us\s+([\d.]+)\s*$", out, re.M):  # CUDA
         rows.append((f"rank chain d={m.group(1)} ({m.group(2)} chains, torch)", 1 / float(m.group(3)),
                      float(m.group(6)) * 1e-6, "4 d^3 at the batched-GEMM rate"))
