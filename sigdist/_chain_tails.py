@@ -166,7 +166,7 @@ class ChainRightTails:
     Parameters
     ----------
     layers : list of Layer
-        The layers in order (at least three; chi-square activations).
+        The layers in order (at least two; chi-square activations).
     y0 : float
         The squared input norm (``>= 0``).
     """
@@ -231,7 +231,10 @@ class ChainRightTails:
         for m, layer in enumerate(self.layers[1:-1], start=2):
             c = float(np.logaddexp(layer.log_w2 + log_mean, layer.log_b2))  # the layer's scale s_l
             v, logp = self._step(layer, v, logp, log_atom, h, c, m, self._left(layer, c, self.layers[m]))
-            log_atom = math.log(layer.atom) if layer.atom > 0 else -math.inf
+            # z_l = 0 when K_l = 0, and without a bias also when z_{l-1} = 0
+            previous = math.exp(log_atom) if layer.log_b2 == -math.inf else 0.0
+            atom = previous + (1.0 - previous) * layer.atom
+            log_atom = math.log(atom) if atom > 0 else -math.inf
             log_mean = c + layer.log_mean_s
         self._built[h] = (v, logp, log_atom)
         return self._built[h]

@@ -329,16 +329,22 @@ def product_tails(node):
 
 def chain_right_tails(node, max_depth=200):
     """:class:`~sigdist._chain_tails.ChainRightTails` of a biased chi-square chain of depth 3 to ``max_depth``
-    from a point, else None (depth 2 has its closed-form route, a zero-bias chain its Mellin-Barnes one)."""
+    from a point, else None (depth 2 has its closed-form route, a zero-bias chain its Mellin-Barnes one).
+    From ``y0 = 0`` the leading bias-free layers, which keep ``z = 0``, are left out."""
     layers = []
     while node is not None and node.kind == "layer":
         if node.layer.activation.chi2_kind is None or len(layers) >= max_depth:
             return None
         layers.append(node.layer)
         node = node.parent
-    if node is None or node.kind != "point" or len(layers) < 3 or all(layer.sigma_b2 == 0 for layer in layers):
+    if node is None or node.kind != "point":
         return None
-    return ChainRightTails(layers[::-1], node.source)
+    depth, layers = len(layers), layers[::-1]
+    while node.source == 0 and layers and layers[0].sigma_b2 == 0:
+        layers = layers[1:]  # a bias-free layer maps the input 0 to 0
+    if depth < 3 or len(layers) < 2 or all(layer.sigma_b2 == 0 for layer in layers):
+        return None
+    return ChainRightTails(layers, node.source)
 
 
 class NoExactMoments(Exception):

@@ -129,7 +129,8 @@ def predict(network, data, seed=0):
         cos0 = input_cosine(data.x_train, sharing=sharing, seed=seed)
         try:
             c = cosine_prediction(network, cos0, n_networks=2000, seed=seed)
-        except ValueError:  # looks-linear layers that narrow: no exact pair chain
+        except ValueError as err:  # e.g. looks-linear layers that narrow: no exact pair chain
+            print(f"sigdist train: no cosine prediction: {err}", file=sys.stderr)
             c = None
     if plain and c is not None:
         out.update(input_cosine=cos0, cosine=c.final_cosine, cosine_se=float(c.cosine_mean_se[-1]),

@@ -16,6 +16,7 @@ import pytest
 import sigdist as sd
 from sigdist import Layer, Network
 from sigdist._chain_tails import ChainRightTails
+from sigdist.moments import chain_right_tails
 
 # P(z_3 > t), relu N = 10, sigma_w2 = 0.2, sigma_b2 = 0.1, y0 = 1 (validation/reference_biased_tails.py)
 REFERENCE = [(3013.826552005844, 1.0000000006478184e-30), (66979.20978412716, 9.979156763715929e-101)]
@@ -41,13 +42,17 @@ def test_depth_two_agrees_with_the_closed_form_integral(network):
 
 @pytest.mark.parametrize("network, y0", [
     (Network.constant(50, 4, 2 / 50, 0.05), 1.0),
+    # a bias-free layer inside: its atom takes the previous one's too (z_{l-1} = 0 gives z_l = 0)
+    (Network([Layer(2, 1.0, 0.5), Layer(2, 1.0, 0.0), Layer(2, 1e-4, 1.0)]), 1.0),
+    # from y0 = 0 a bias-free first layer keeps z_1 = 0: the chain starts at the second
+    (Network([Layer(4, 1.0, 0.0), Layer(4, 1.0, 0.5), Layer(4, 1.0, 0.5)]), 0.0),
     (Network([Layer(8, 0.3, 0.1, activation="leaky_relu", negative_slope=0.2), Layer(8, 0.25, 0.1),
               Layer(8, 0.25, 0.2, activation="linear")]), 1.0),
 ])
 def test_the_tail_integrates_to_the_exact_moments(network, y0):
     # E z = int_0^inf P(z > t) dt and E z^2 = int 2 t P(z > t) dt, in u = log t (trapezoid, geometric)
     law = sd.squared_norm_law(network, y0)
-    chain = ChainRightTails(list(network), y0)
+    chain = chain_right_tails(law.moment_chain)
     u = np.linspace(math.log(1e-10 * law.mean()), math.log(law.isf(1e-250)), 601)
     t = np.exp(u)
     sf, _ = chain.sf(t)

@@ -131,6 +131,8 @@ def test_bootstrap_interval_of_independent_data_covers_zero_and_is_seeded():
     (lambda: correlation([1, 2], [1, 2]), "predicted"),
     (lambda: correlation([1, 2, math.inf], [1, 2, 3]), "predicted"),
     (lambda: correlation([1, 2, 3], [1, 2, 3], level=1.0), "level"),
+    (lambda: correlation([1, 1, 1, 1], [1, 2, 3, 4]), "predicted must not be constant"),
+    (lambda: correlation([1, 2, 3, 4], [5, 5, 5, 5]), "measured must not be constant"),
 ])
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):

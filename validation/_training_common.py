@@ -65,7 +65,11 @@ def report(name, predicted, measured, expected_sign, seed=0):
     """Print the correlation of ``predicted`` and ``measured`` with its intervals and a verdict on the paper's
     claimed sign from Spearman's bootstrap interval: "supported" (it excludes 0 on the claimed side),
     "contradicted" (on the other side) or "not established" (it contains 0); returns ``(Correlation, verdict)``."""
-    c = correlation(predicted, measured, seed=seed)
+    try:
+        c = correlation(predicted, measured, seed=seed)
+    except ValueError as err:  # a constant column (e.g. every atom 0): no correlation to report
+        print(f"{name}: no correlation ({err})")
+        return None, "undefined"
     sign = "+" if expected_sign > 0 else "-"
     lo, hi = c.spearman_low, c.spearman_high
     if (lo > 0 and expected_sign > 0) or (hi < 0 and expected_sign < 0):

@@ -7,7 +7,7 @@ Data: scikit-learn's digits (1348 train, 449 test, 64 features, 10 classes; spli
 layers of width N, no biases, a linear read-out; He and GSM sigma_w^2 = 2 / fan_in, looks-linear sigma_w^2 = 1
 (the whole network shared as Network.gsm / Network.looks_linear build it: the first layer reads x[:32] - x[32:]).
 Training: SGD, batch 64, the paper's schedule shape lr(t) = lr0 / L * (1/31 + 30/31 exp(-t / T)) (theirs is
-(1e-4 + 3e-3 exp(-t/1e4)) / L for T = 1e4 steps; lr0 = 0.1 here, for T = 600 steps, 200 with --quick);
+(1e-4 + 3e-3 exp(-t/1e4)) / L for T = 1e4 steps; lr0 = 0.1 here, for T = 400 steps, 200 with --quick);
 every seed sees the same mini-batches. Full: N = 128, L in {1, 2, 4, 8, 12, 16, 20}, 10 seeds, T = 400; --quick:
 N = 64, L in {2, 6, 12, 20}, 8 seeds.
 Prediction (no training): the mean cosine of two inputs at depth L from the exact pair chain (the data's

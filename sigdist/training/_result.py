@@ -39,8 +39,9 @@ class TrainingResult(Result):
     train_accuracy, test_accuracy : ndarray, shape (R, T)
         Share of the split classified correctly (argmax of the outputs; non-finite outputs count as wrong).
     diverged : ndarray of bool, shape (R,)
-        True for a seed whose training loss turned non-finite; its parameters were frozen at the last
-        finite ones and later evaluations use them.
+        True for a seed whose mini-batch loss turned non-finite at step ``t``; its parameters were frozen as
+        they were before step ``t``'s update (finite loss, not necessarily finite parameters: an update from an
+        overflowing gradient comes first) and later evaluations use them.
     diverged_step : ndarray of int, shape (R,)
         The step whose mini-batch loss was non-finite (-1 for seeds that never diverged).
     seeds : ndarray of int, shape (R,)

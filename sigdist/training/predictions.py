@@ -460,6 +460,9 @@ def correlation(predicted, measured, *, level=0.95, n_boot=2000, seed=0) -> Corr
         raise ValueError("predicted and measured must be finite (map an outcome never reached to a number first)")
     if isinstance(level, bool) or not (isinstance(level, (int, float)) and 0 < level < 1):
         raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+    for name, values in (("predicted", x), ("measured", y)):
+        if np.all(values == values[0]):
+            raise ValueError(f"{name} must not be constant: no correlation is defined")
     n_boot = check_integer(n_boot, "n_boot", 100)
     n = x.size
     r = float(_pearson_rows(x, y))
