@@ -18,7 +18,7 @@ Jacobian-vector product). The derivation is in ``docs/jacobian.md``; in short:
   which gives the exact finite-width spectral moments :math:`\frac1{N_0} E\,\mathrm{tr}(J^T J)` and
   :math:`\frac1{N_0} E\,\mathrm{tr}((J^T J)^2)` (:func:`spectral_moments`).
 
-* For smooth bounded ``phi`` (tanh, erf, ...) the next layer's conditional moments of ``|u|^2`` are polynomials in
+* For smooth ``phi`` (tanh, erf, gelu, silu, ...) the next layer's conditional moments of ``|u|^2`` are polynomials in
   ``(|u|^2, <x, u>^2)``, so measures on ``|x|^2`` alone carry ``E|J u|^2`` and ``E|J u|^4`` through any depth
   (:func:`jvp_moments`, :mod:`sigdist._jvp_mean`).
 
@@ -349,9 +349,10 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
     linear recursion (:mod:`sigdist._jvp_mean`, ``docs/jacobian.md`` §2): lattice kernels with ``points`` points
     per unit (default ``max(8, 256 // max width)``; the work grows like ``(N points)^2``), Richardson-extrapolated
     from ``points`` and ``2 points``; their difference, a conservative bound on the extrapolated value's error, is
-    in ``first_moment_error`` / ``second_moment_error``; bounded activations only (tanh, erf, sigmoid, sin),
-    others fall back to the sampler. ``method="samples"``: :func:`jvp_samples` (``n_networks``, ``seed``) with
-    standard errors.
+    in ``first_moment_error`` / ``second_moment_error``. Unbounded smooth ``phi`` (gelu, silu, softplus): a graded grid
+    of ``|x|^2`` (default ``points = 16``; the value of the run at ``2 points``, error ``|V(2p) - V(p)|`` plus a bound on
+    the dropped mass); a mix with relu-like layers falls back to the sampler. ``method="samples"``: :func:`jvp_samples`
+    (``n_networks``, ``seed``) with standard errors.
 
     Examples
     --------
@@ -364,7 +365,7 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
     y0, u_cos = _check_direction(y0, u_cos)
     if method not in ("auto", "measures", "samples"):
         raise ValueError(f"method must be 'auto', 'measures' or 'samples', got {method!r}")
-    points_graded = 8 if points is None else points
+    points_graded = 16 if points is None else points
     if points is None:
         points = max(8, 256 // max(network.widths))
     check_integer(points, "points", 8)

@@ -100,9 +100,9 @@ def test_unbounded_activations_match_the_exact_reduced_sampler(case):
     z1 = (m.first_moment - s.u2_mean) / s.u2_mean_se
     z2 = (m.second_moment - s.u2_second_moment) / s.u2_second_moment_se
     assert np.all(np.abs(z1) < 4.0) and np.all(np.abs(z2) < 4.0), (z1, z2)
-    # the comparison tests the recursion, not its grid
-    assert np.all(m.first_moment_error < 0.05 * s.u2_mean_se)
-    assert np.all(m.second_moment_error < 0.05 * s.u2_second_moment_se)
+    # the comparison tests the recursion, not its grid (a shift of at most 0.1 in z)
+    assert np.all(m.first_moment_error < 0.1 * s.u2_mean_se)
+    assert np.all(m.second_moment_error < 0.1 * s.u2_second_moment_se)
 
 
 def test_unbounded_error_estimate_is_honest_and_tight_against_a_finer_run():
