@@ -18,7 +18,7 @@ Jacobian-vector product). The derivation is in ``docs/jacobian.md``; in short:
   which gives the exact finite-width spectral moments :math:`\frac1{N_0} E\,\mathrm{tr}(J^T J)` and
   :math:`\frac1{N_0} E\,\mathrm{tr}((J^T J)^2)` (:func:`spectral_moments`).
 
-* For smooth bounded ``phi`` (tanh, erf, ...) the next layer's conditional moments of ``|u|^2`` are polynomials in
+* For smooth ``phi`` (tanh, erf, gelu, silu, ...) the next layer's conditional moments of ``|u|^2`` are polynomials in
   ``(|u|^2, <x, u>^2)``, so measures on ``|x|^2`` alone carry ``E|J u|^2`` and ``E|J u|^4`` through any depth
   (:func:`jvp_moments`, :mod:`sigdist._jvp_mean`).
 
@@ -329,9 +329,10 @@ def _one_layer_moments(layer, y0, u_cos):
     return n * a, n * b + n * (n - 1) * a * a
 
 
-#: activations with bounded phi: the measure recursion's uniform lattice of |x|^2 covers them (unbounded phi, e.g.
-#: gelu, widen the range of |x|^2 geometrically with depth: measured, a useless lattice at depth 3)
+#: activations with bounded phi: the measure recursion's uniform lattice of |x|^2 covers them; unbounded smooth phi
+#: (|x|^2 with a chi-square-like tail that widens with depth) take a graded grid of |x|^2 (sigdist._jvp_mean)
 _BOUNDED = ("tanh", "erf", "sigmoid", "sin")
+_UNBOUNDED = ("gelu", "silu", "softplus")
 
 
 def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_networks=200_000, seed=None):
@@ -348,9 +349,10 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
     linear recursion (:mod:`sigdist._jvp_mean`, ``docs/jacobian.md`` §2): lattice kernels with ``points`` points
     per unit (default ``max(8, 256 // max width)``; the work grows like ``(N points)^2``), Richardson-extrapolated
     from ``points`` and ``2 points``; their difference, a conservative bound on the extrapolated value's error, is
-    in ``first_moment_error`` / ``second_moment_error``; bounded activations only (tanh, erf, sigmoid, sin),
-    others fall back to the sampler. ``method="samples"``: :func:`jvp_samples` (``n_networks``, ``seed``) with
-    standard errors.
+    in ``first_moment_error`` / ``second_moment_error``. Unbounded smooth ``phi`` (gelu, silu, softplus): a graded grid
+    of ``|x|^2`` (default ``points = 16``; the value of the run at ``2 points``, error ``|V(2p) - V(p)|`` plus a bound on
+    the dropped mass); a mix with relu-like layers falls back to the sampler. ``method="samples"``: :func:`jvp_samples`
+    (``n_networks``, ``seed``) with standard errors.
 
     Examples
     --------
@@ -363,6 +365,7 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
     y0, u_cos = _check_direction(y0, u_cos)
     if method not in ("auto", "measures", "samples"):
         raise ValueError(f"method must be 'auto', 'measures' or 'samples', got {method!r}")
+    points_graded = 16 if points is None else points
     if points is None:
         points = max(8, 256 // max(network.widths))
     check_integer(points, "points", 8)
@@ -375,16 +378,20 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
         return JvpMoments(np.array([first]), np.array([second]))
     bounded = (all(layer.activation.name in _BOUNDED for layer in network)
                or all(_sign_piecewise(layer) for layer in network))  # there |x|^2 does not enter: a self-check
-    if method == "measures" and not bounded:
-        raise ValueError(f"method='measures' needs bounded activations ({', '.join(_BOUNDED)}): its lattice spans "
-                         "|x|^2 uniformly; use method='samples'")
-    if method != "samples" and bounded:
-        from ._jvp_mean import jvp_mean_by_measures
+    smooth = not bounded and all(layer.activation.name in _BOUNDED + _UNBOUNDED for layer in network)
+    if method == "measures" and not (bounded or smooth):
+        raise ValueError(f"method='measures' needs smooth activations ({', '.join(_BOUNDED + _UNBOUNDED)}) or "
+                         "sign-piecewise ones (relu, leaky_relu, linear, abs) throughout; use method='samples'")
+    if method != "samples" and (bounded or smooth):
+        from ._jvp_mean import jvp_mean_by_measures, jvp_moments_graded
 
         for layer in network:
             require_gaussian_iid(layer)
         derivs = [activation_derivative(layer) for layer in network]
-        (m1, e1), (m2, e2) = (jvp_mean_by_measures(network, y0, u_cos, points, derivs, k) for k in (1, 2))
+        if smooth:
+            m1, e1, m2, e2 = jvp_moments_graded(network, y0, u_cos, points_graded, derivs)
+        else:
+            (m1, e1), (m2, e2) = (jvp_mean_by_measures(network, y0, u_cos, points, derivs, k) for k in (1, 2))
         return JvpMoments(m1, m2, first_moment_error=e1, second_moment_error=e2)
     s = jvp_samples(network, y0, u_cos=u_cos, n_networks=n_networks, seed=seed)
     return JvpMoments(s.u2_mean, s.u2_second_moment, s.u2_mean_se, s.u2_second_moment_se, exact=False)

@@ -21,7 +21,8 @@ def test_relu_with_biases_gives_the_exact_moments_for_any_direction():
     np.testing.assert_allclose(m.second_moment, exact.second_moment, rtol=1e-12)
 
 
-@pytest.mark.parametrize("activation, u_cos", [("tanh", 0.6), ("erf", 0.0), ("sigmoid", -0.8)])
+@pytest.mark.parametrize("activation, u_cos", [("tanh", 0.6), ("erf", 0.0), ("sigmoid", -0.8), ("gelu", 0.6),
+                                               ("silu", -0.3), ("softplus", 0.0)])
 def test_depth_one_equals_the_exact_quadrature(activation, u_cos):
     net = Network([Layer(4, 0.5, 0.2, activation)], input_width=4)
     m = jac.jvp_moments(net, 1.3, u_cos=u_cos, method="measures", points=64)
@@ -67,9 +68,58 @@ def test_bad_method_points_and_orthogonal_weights_are_refused_by_name():
         jac.jvp_moments(TANH, points=4)
     with pytest.raises(ValueError, match="method"):
         jac.jvp_moments(TANH, method="exact")
-    gelu = Network([Layer(4, 0.8, 0.1, "gelu")] * 3, input_width=4)
-    with pytest.raises(ValueError, match="bounded activations"):
-        jac.jvp_moments(gelu, method="measures")
-    assert not jac.jvp_moments(gelu, n_networks=1000, seed=0).exact  # unbounded phi: the sampler
+    mixed = Network([Layer(4, 0.8, 0.1, "gelu"), Layer(4, 0.5, 0.1, "relu")], input_width=4)
+    with pytest.raises(ValueError, match="smooth activations"):
+        jac.jvp_moments(mixed, method="measures")
+    assert not jac.jvp_moments(mixed, n_networks=1000, seed=0).exact  # relu after gelu: the sampler
     with pytest.raises(ValueError, match="weight_law='orthogonal'"):
         jac.jvp_moments(Network([Layer(4, 0.5, 0.0, "tanh", weight_law="orthogonal")] * 2, input_width=4))
+
+
+# -- unbounded phi (gelu, silu, softplus): the graded grid of |x|^2 ----------------------------------------------
+
+def _net(activation, widths, sigma_b2):
+    return Network([Layer(n, 2.0 / n, sigma_b2, activation) for n in widths], input_width=4)
+
+
+UNBOUNDED = {  # (network, u_cos): widths 3-20, depths 2-5, with and without bias
+    "gelu-narrow-no-bias": (_net("gelu", [3, 4, 3], 0.0), 0.6),
+    "silu-wide-bias": (_net("silu", [20, 12, 20, 8, 16], 0.1), 0.3),
+    "gelu-deep-bias": (_net("gelu", [6, 3, 5, 4, 3], 0.05), 0.0),
+    "silu-no-bias": (_net("silu", [10, 10], 0.0), 0.0),
+    "softplus-no-bias": (_net("softplus", [4, 4, 4], 0.0), 0.6),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNBOUNDED))
+def test_unbounded_activations_match_the_exact_reduced_sampler(case):
+    network, u_cos = UNBOUNDED[case]
+    m = jac.jvp_moments(network, 1.3, u_cos=u_cos)  # method="auto": the graded measure recursion
+    assert m.exact and m.first_moment_se is None
+    s = jac.jvp_samples(network, 1.3, u_cos=u_cos, n_networks=200_000, seed=11)
+    z1 = (m.first_moment - s.u2_mean) / s.u2_mean_se
+    z2 = (m.second_moment - s.u2_second_moment) / s.u2_second_moment_se
+    assert np.all(np.abs(z1) < 4.0) and np.all(np.abs(z2) < 4.0), (z1, z2)
+    # the comparison tests the recursion, not its grid (a shift of at most 0.1 in z)
+    assert np.all(m.first_moment_error < 0.1 * s.u2_mean_se)
+    assert np.all(m.second_moment_error < 0.1 * s.u2_second_moment_se)
+
+
+def test_unbounded_error_estimate_is_honest_and_tight_against_a_finer_run():
+    network = _net("gelu", [4, 3, 4], 0.1)
+    coarse = jac.jvp_moments(network, 1.3, u_cos=0.6, method="measures", points=8)
+    fine = jac.jvp_moments(network, 1.3, u_cos=0.6, method="measures", points=16)
+    for name in ("first_moment", "second_moment"):
+        error, finer_error = getattr(coarse, f"{name}_error")[1:], getattr(fine, f"{name}_error")[1:]
+        difference = np.abs(getattr(coarse, name) - getattr(fine, name))[1:]
+        assert np.all(difference <= error) and np.all(error <= 10.0 * difference), (name, error, difference)
+        assert np.all(finer_error < error)
+
+
+def test_dropped_mass_is_bounded_and_negligible():
+    from sigdist._jvp_mean import _run_graded
+
+    network, u_cos = UNBOUNDED["gelu-deep-bias"]
+    derivatives = [jac.activation_derivative(layer) for layer in network]
+    first, second, lost1, lost2 = _run_graded(network, 1.3, u_cos, 8, derivatives)
+    assert np.all(lost1 < 1e-12 * first) and np.all(lost2 < 1e-12 * second)
