@@ -41,10 +41,12 @@ tanh is at any depth.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._warnings import SigdistWarning
 from ._checks import check_integer, check_positive
 from ._free_continued import CONTOUR_ACTIVATIONS, WEIGHTS, ContinuedFreeJacobianLaw, tanh_sinh
 
@@ -285,10 +287,21 @@ def free_jacobian_law(depth, activation="linear", weights="gaussian", sigma2=Non
         raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     if preactivation_variance is None:
         raise ValueError(f"preactivation_variance (q*, > 0) is required for activation {activation!r}")
-    law = ContinuedFreeJacobianLaw(depth, activation, 1.0, float(preactivation_variance), weights)
-    if sigma2 is None:
-        sigma2 = 1.0 / law.d_moments[0]
-    return ContinuedFreeJacobianLaw(depth, activation, float(sigma2), float(preactivation_variance), weights)
+    try:
+        law = ContinuedFreeJacobianLaw(depth, activation, 1.0, float(preactivation_variance), weights)
+        if sigma2 is None:
+            sigma2 = 1.0 / law.d_moments[0]
+        law = ContinuedFreeJacobianLaw(depth, activation, float(sigma2), float(preactivation_variance), weights)
+        lost = abs(1.0 - law.mass())
+    except NotImplementedError:
+        raise
+    except RuntimeError as err:  # phi'^2 nearly constant: the law is close to a point mass the cut cannot follow
+        raise ValueError(f"preactivation_variance = {preactivation_variance!r} is outside what the continuation "
+                         f"of {activation}'s density reaches ({err}); try q* >= 1e-3") from None
+    if lost > 1e-8:  # large q*: mass piles up next to x = 0, where the quadrature does not resolve it
+        warnings.warn(f"free_jacobian_law({activation!r}, q* = {preactivation_variance:g}): the density integrates "
+                      f"to 1 - {lost:.2g}; its moments (free_moments) stay exact", SigdistWarning, stacklevel=2)
+    return law
 
 
 def free_moments(depth, activation="linear", weights="gaussian", sigma2=None, preactivation_variance=None):

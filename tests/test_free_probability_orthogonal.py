@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from sigdist import Layer, Network
+from sigdist import SigdistWarning
 from sigdist.free_probability import free_jacobian_law, free_moments
 
 
@@ -132,3 +133,15 @@ def test_orthogonal_weights_refuse_activations_the_contour_does_not_cover_but_fr
         free_jacobian_law(3, "erf", "orthogonal", preactivation_variance=0.5)
     m1, m2 = free_moments(3, "erf", "orthogonal", preactivation_variance=0.5)
     assert m1 == pytest.approx(1.0, rel=1e-14) and m2 > 1.0
+
+
+def test_tiny_preactivation_variance_is_a_named_error():
+    # phi'^2 nearly 1: the law is within rounding of a point mass the continuation cannot follow
+    with pytest.raises(ValueError, match="preactivation_variance"):
+        free_jacobian_law(3, "tanh", "orthogonal", preactivation_variance=1e-6)
+
+
+def test_a_density_that_loses_mass_says_so():
+    # large q*: mass piles up next to 0 where the quadrature does not resolve it (1 - 1.3e-7 at q* = 10)
+    with pytest.warns(SigdistWarning, match="integrates to 1 - "):
+        free_jacobian_law(3, "tanh", "orthogonal", preactivation_variance=10.0)
