@@ -378,10 +378,11 @@ def jvp_moments(network, y0=1.0, *, u_cos=0.0, method="auto", points=None, n_net
         return JvpMoments(np.array([first]), np.array([second]))
     bounded = (all(layer.activation.name in _BOUNDED for layer in network)
                or all(_sign_piecewise(layer) for layer in network))  # there |x|^2 does not enter: a self-check
-    smooth = not bounded and all(layer.activation.name in _BOUNDED + _UNBOUNDED for layer in network)
+    smooth = not bounded and all(layer.activation.name in _BOUNDED + _UNBOUNDED or _sign_piecewise(layer)
+                                 for layer in network)  # mixes with relu-type layers take the graded grid
     if method == "measures" and not (bounded or smooth):
         raise ValueError(f"method='measures' needs smooth activations ({', '.join(_BOUNDED + _UNBOUNDED)}) or "
-                         "sign-piecewise ones (relu, leaky_relu, linear, abs) throughout; use method='samples'")
+                         "sign-piecewise ones (relu, leaky_relu, linear, abs); use method='samples'")
     if method != "samples" and (bounded or smooth):
         from ._jvp_mean import jvp_mean_by_measures, jvp_moments_graded
 

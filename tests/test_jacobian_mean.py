@@ -68,10 +68,10 @@ def test_bad_method_points_and_orthogonal_weights_are_refused_by_name():
         jac.jvp_moments(TANH, points=4)
     with pytest.raises(ValueError, match="method"):
         jac.jvp_moments(TANH, method="exact")
-    mixed = Network([Layer(4, 0.8, 0.1, "gelu"), Layer(4, 0.5, 0.1, "relu")], input_width=4)
+    custom = Network([Layer(4, 0.8, 0.1, lambda h: h * np.tanh(h)), Layer(4, 0.5, 0.1, "relu")], input_width=4)
     with pytest.raises(ValueError, match="smooth activations"):
-        jac.jvp_moments(mixed, method="measures")
-    assert not jac.jvp_moments(mixed, n_networks=1000, seed=0).exact  # relu after gelu: the sampler
+        jac.jvp_moments(custom, method="measures")
+    assert not jac.jvp_moments(custom, n_networks=1000, seed=0).exact  # a user callable: the sampler
     with pytest.raises(ValueError, match="weight_law='orthogonal'"):
         jac.jvp_moments(Network([Layer(4, 0.5, 0.0, "tanh", weight_law="orthogonal")] * 2, input_width=4))
 
@@ -88,13 +88,19 @@ UNBOUNDED = {  # (network, u_cos): widths 3-20, depths 2-5, with and without bia
     "gelu-deep-bias": (_net("gelu", [6, 3, 5, 4, 3], 0.05), 0.0),
     "silu-no-bias": (_net("silu", [10, 10], 0.0), 0.0),
     "softplus-no-bias": (_net("softplus", [4, 4, 4], 0.0), 0.6),
+    # relu-type layers mixed in take the graded grid too (their phi'^2 is a sign)
+    "gelu-relu-silu-mix": (Network([Layer(4, 0.5, 0.1, "gelu"), Layer(6, 0.4, 0.0, "relu"),
+                                    Layer(3, 0.6, 0.05, "silu")], input_width=4), 0.3),
+    "relu-relu-tanh-no-bias": (Network([Layer(4, 0.5, 0.0, "relu"), Layer(4, 0.5, 0.0, "relu"),
+                                        Layer(4, 0.5, 0.0, "tanh")], input_width=4), 0.3, 32),
 }
 
 
 @pytest.mark.parametrize("case", sorted(UNBOUNDED))
 def test_unbounded_activations_match_the_exact_reduced_sampler(case):
-    network, u_cos = UNBOUNDED[case]
-    m = jac.jvp_moments(network, 1.3, u_cos=u_cos)  # method="auto": the graded measure recursion
+    network, u_cos, *points = UNBOUNDED[case]
+    # method="auto": the graded measure recursion (a tanh layer after relu ones: 8e-4 at 16 points, so 32)
+    m = jac.jvp_moments(network, 1.3, u_cos=u_cos, points=points[0] if points else None)
     assert m.exact and m.first_moment_se is None
     s = jac.jvp_samples(network, 1.3, u_cos=u_cos, n_networks=200_000, seed=11)
     z1 = (m.first_moment - s.u2_mean) / s.u2_mean_se
@@ -119,7 +125,7 @@ def test_unbounded_error_estimate_is_honest_and_tight_against_a_finer_run():
 def test_dropped_mass_is_bounded_and_negligible():
     from sigdist._jvp_mean import _run_graded
 
-    network, u_cos = UNBOUNDED["gelu-deep-bias"]
+    network, u_cos = UNBOUNDED["gelu-deep-bias"][:2]
     derivatives = [jac.activation_derivative(layer) for layer in network]
     first, second, lost1, lost2 = _run_graded(network, 1.3, u_cos, 8, derivatives)
     assert np.all(lost1 < 1e-12 * first) and np.all(lost2 < 1e-12 * second)
