@@ -3,6 +3,7 @@ the printed table, the correlation line with its verdict, and censoring of "neve
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 
@@ -12,6 +13,20 @@ from sigdist.training.predictions import correlation
 
 
 DEVICE = "cpu"
+
+
+def parse_args(argv, doc, out):
+    """The options every training experiment takes (``--quick``, ``--seeds``, ``--steps``, ``--device``,
+    ``--out``), parsed; then :func:`setup` for the device."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the mode's)")
+    ap.add_argument("--steps", type=int, default=None, help="SGD steps (default: the mode's)")
+    ap.add_argument("--device", default="cpu", help="'cpu' (default), 'auto', 'cuda' (full-size runs on a GPU)")
+    ap.add_argument("--out", default=out)
+    args = ap.parse_args(argv)
+    setup(args.device)
+    return args
 
 
 def setup(device="cpu"):

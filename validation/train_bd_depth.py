@@ -20,7 +20,6 @@ intervals; exit code 0 when every number is finite (the verdict is printed, not 
 
 from __future__ import annotations
 
-import argparse
 import math
 import pathlib
 import sys
@@ -28,7 +27,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _training_common import mean_ci, print_table, report, setup, train  # noqa: E402
+from _training_common import mean_ci, parse_args, print_table, report, train  # noqa: E402
 
 from sigdist import Network  # noqa: E402
 from sigdist.training import load_digits  # noqa: E402
@@ -42,14 +41,7 @@ def schedule(steps):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the mode's)")
-    ap.add_argument("--steps", type=int, default=None, help="SGD steps (default: the mode's)")
-    ap.add_argument("--device", default="cpu", help="'cpu' (default), 'auto', 'cuda' (full-size runs on a GPU)")
-    ap.add_argument("--out", default="train_bd_depth.png")
-    args = ap.parse_args(argv)
-    setup(args.device)
+    args = parse_args(argv, __doc__, "train_bd_depth.png")
     width, depths, seeds, steps, n_pairs = ((64, (2, 6, 12, 20), 8, 200, 1000) if args.quick else
                                             (128, (1, 2, 4, 8, 12, 16, 20), 10, 400, 4000))
     seeds, steps = args.seeds or seeds, args.steps or steps

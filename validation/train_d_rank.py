@@ -22,7 +22,6 @@ rank pre-training restores it. Reported: the correlation of r(H_L) with the fina
 
 from __future__ import annotations
 
-import argparse
 import math
 import pathlib
 import sys
@@ -30,7 +29,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _training_common import mean_ci, print_table, report, setup, train  # noqa: E402
+from _training_common import mean_ci, parse_args, print_table, report, train  # noqa: E402
 
 from sigdist import Layer, Network  # noqa: E402
 from sigdist.training import load_digits  # noqa: E402
@@ -68,14 +67,7 @@ def pretrained_gain(net, x, n_networks, seed):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the mode's)")
-    ap.add_argument("--steps", type=int, default=None, help="SGD steps (default: the mode's)")
-    ap.add_argument("--device", default="cpu", help="'cpu' (default), 'auto', 'cuda' (full-size runs on a GPU)")
-    ap.add_argument("--out", default="train_d_rank.png")
-    args = ap.parse_args(argv)
-    setup(args.device)
+    args = parse_args(argv, __doc__, "train_d_rank.png")
     width, depths, seeds, steps = ((64, (5, 15, 30), 4, 150) if args.quick else
                                    (128, (5, 10, 20, 40), 6, 300))
     seeds, steps = args.seeds or seeds, args.steps or steps

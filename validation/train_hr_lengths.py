@@ -23,7 +23,6 @@ exit code 0 when every number is finite.
 
 from __future__ import annotations
 
-import argparse
 import math
 import pathlib
 import sys
@@ -31,7 +30,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _training_common import censored_steps, mean_ci, print_table, report, setup, train  # noqa: E402
+from _training_common import censored_steps, mean_ci, parse_args, print_table, report, train  # noqa: E402
 
 from sigdist import Layer, Network  # noqa: E402
 from sigdist.residual_lengths import linear_readout_residual  # noqa: E402
@@ -88,14 +87,7 @@ def run_part(name, nets, data, seeds, steps, statistic, x0, eval_every):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: the mode's)")
-    ap.add_argument("--steps", type=int, default=None, help="SGD steps (default: the mode's)")
-    ap.add_argument("--device", default="cpu", help="'cpu' (default), 'auto', 'cuda' (full-size runs on a GPU)")
-    ap.add_argument("--out", default="train_hr_lengths.png")
-    args = ap.parse_args(argv)
-    setup(args.device)
+    args = parse_args(argv, __doc__, "train_hr_lengths.png")
     q = args.quick
     (d1, n1), d2, d3, seeds, steps = ((15, 32), 10, 10, 4, 300) if q else ((25, 48), 16, 16, 6, 500)
     seeds, steps = args.seeds or seeds, args.steps or steps
