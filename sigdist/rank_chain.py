@@ -39,7 +39,7 @@ from ._result import Result
 from ._warnings import SigdistWarning
 from .batchnorm import gram_factor, residual_apply
 from .network import Layer, Network
-from .weights import WEIGHT_LAWS, get_weight_law
+from .weights import MATRIX_LAWS, WEIGHT_LAWS, get_weight_law
 
 __all__ = ["RankChain", "RankChainResult"]
 
@@ -280,8 +280,9 @@ class RankChain:
                                  f"(nothing would be recorded), got {name}={value}")
         if checkpoint is not None:
             checkpoint = check_output_path(checkpoint, "checkpoint")  # now, not after the run
-            if self.weight_law.name not in WEIGHT_LAWS:
-                raise ValueError(f"checkpoint needs a registered weight_law ({', '.join(WEIGHT_LAWS)}) to be "
+            registered = {**WEIGHT_LAWS, **MATRIX_LAWS}
+            if self.weight_law.name not in registered:
+                raise ValueError(f"checkpoint needs a registered weight_law ({', '.join(registered)}) to be "
                                  f"resumed, got {self.weight_law.name!r}")
         if not (isinstance(checkpoint_every, numbers.Real) and checkpoint_every > 0):
             raise ValueError(f"checkpoint_every must be a number of seconds > 0, got {checkpoint_every!r}")

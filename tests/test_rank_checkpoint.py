@@ -25,13 +25,14 @@ def test_checkpoint_resume_is_exact(tmp_path):
     np.testing.assert_array_equal(resumed.trace_r, full.trace_r)
 
 
-def test_checkpoint_keeps_the_layer(tmp_path):
+@pytest.mark.parametrize("weight_law", ["uniform", "orthogonal"])
+def test_checkpoint_keeps_the_layer(tmp_path, weight_law):
     path = tmp_path / "chain.npz"
-    network = Network.bn_chain(6, gamma=0.3, weight_law="uniform")
+    network = Network.bn_chain(6, gamma=0.3, weight_law=weight_law)
     full = RankChain(network, seed=1, batch=4).run(200, tau=0.5)
     RankChain(network, seed=1, batch=4).run(90, tau=0.5, checkpoint=path)
     loaded = RankChain.load(path)
-    assert (loaded.width, loaded.gamma, loaded.weight_law.name, loaded.batch) == (6, 0.3, "uniform", 4)
+    assert (loaded.width, loaded.gamma, loaded.weight_law.name, loaded.batch) == (6, 0.3, weight_law, 4)
     assert loaded.run(200, tau=0.5).r_mean == full.r_mean
 
 
