@@ -69,6 +69,16 @@ def option_error_message(err, options, fallback=None):
     return f"argument {fallback}: {text}" if fallback else text
 
 
+def option_failer(parser, command):
+    """``fail(message)``: the subcommand's one-line error (argparse's ``parser.error``, exit status 2), or
+    ``SystemExit("sigdist <command>: error: ...")`` when ``run`` is called without its parser."""
+    def fail(message):
+        if parser is not None:
+            parser.error(message)
+        raise SystemExit(f"sigdist {command}: error: {message}")
+    return fail
+
+
 @dataclass
 class Table:
     """What a subcommand prints, and writes as JSON or CSV: header lines, settings, a table, notes."""

@@ -14,7 +14,7 @@ import json
 import math
 import sys
 
-from ._cli_report import integer, number
+from ._cli_report import integer, number, option_failer
 
 __all__ = ["INITS", "add_parser", "run"]
 
@@ -123,10 +123,7 @@ def run(args):
         print(EXPLAIN)
         return 0
 
-    def fail(message):
-        if parser is not None:
-            parser.error(message)
-        raise SystemExit(f"sigdist jacobian: error: {message}")
+    fail = option_failer(parser, "jacobian")
 
     try:
         net, y0 = _network(args)

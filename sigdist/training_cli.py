@@ -12,7 +12,7 @@ import json
 import math
 import sys
 
-from ._cli_report import integer, number, option_error_message
+from ._cli_report import integer, number, option_error_message, option_failer
 
 __all__ = ["DATA", "INITS", "add_parser", "run", "build_network", "load_data"]
 
@@ -153,10 +153,7 @@ def run(args):
         print(EXPLAIN)
         return 0
 
-    def fail(message):
-        if parser is not None:
-            parser.error(message)
-        raise SystemExit(f"sigdist train: error: {message}")
+    fail = option_failer(parser, "train")
 
     if args.batch_norm and args.init != "he":
         fail(f"argument --batch-norm: only with --init he, got --init {args.init}")
