@@ -80,16 +80,14 @@ class _Factor:
     """One layer's ``V = log(sigma_w2 S)``: exact log-density, log-CDF and cumulant function."""
 
     def __init__(self, chi2, log_sigma_w2):
+        self.mix, self.log_sigma_w2 = chi2.mix, log_sigma_w2
         self.half, self.ls = chi2.half, chi2.ls + log_sigma_w2
-        self.logw = chi2.logw  # log w_j - log Gamma(k_j / 2)
-        self.log_w = chi2.logw + special.gammaln(chi2.half)
+        self.log_w = chi2.mix.log_weights
         self.strip = chi2.strip
         self.sd = math.sqrt(float(special.polygamma(1, chi2.half.max())))  # narrowest term's width in v
 
     def logpdf(self, v):
-        w = v[:, None] - self.ls
-        terms = self.logw + self.half * (w - _LOG2) - 0.5 * np.exp(np.minimum(w, 700.0))
-        return special.logsumexp(terms, axis=1)
+        return self.mix.log_log_density(v - self.log_sigma_w2)
 
     def logcdf(self, v):
         w = v[:, None] - self.ls

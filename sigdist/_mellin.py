@@ -63,6 +63,7 @@ class _Chi2Factor:
 
     def __init__(self, layer):
         mix = Chi2Mixture(layer, cutoff=745.0)
+        self.mix = mix  # its closed-form density of log S serves the log-space convolution
         self.log_alive = math.log1p(-mix.atom)  # log P(S > 0): the continuous part's share
         self.half = 0.5 * mix.k.astype(np.float64)
         self.logw = mix.log_weights - special.gammaln(self.half)
