@@ -57,9 +57,14 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # |g| beyond 9 has Gaussian mass 2.3e-19: panels there need not follow the phase
 _G_PHASE = 9.0
 _MAX_TERMS = 1 << 17
+# a group of at most two variances may go further (one layer from a point: gelu's pile-up at 0)
+_MAX_TERMS_FEW = 1 << 20
 _MAX_PANELS = 1 << 17
+# narrow layers' laws are split at their singular points; at most this many of them
+_SINGULAR_WIDTH = 16
+_SINGULAR_MAX = 400
 # a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
-_MAX_KEPT = 1 << 20
+_MAX_KEPT = 1 << 21
 
 
 class FourierKernel:
@@ -132,6 +137,26 @@ class FourierKernel:
         log_mgf = np.logaddexp(log_mgf, math.log(atom)) if atom > 0 else log_mgf
         ends = (n * log_mgf - math.log(eps)) / thetas
         return float(np.min(ends))
+
+    def singular_points(self, top):
+        r"""Points ``z <= top`` where the law of ``z`` may be singular, whatever the variance: sums of at most
+        ``N`` critical values of :math:`\phi^2` (its values where it turns, and its limits at
+        :math:`\pm\infty`: erf's saturation). Empty past width 16, where their order is high."""
+        if self.width > _SINGULAR_WIDTH:
+            return np.zeros(0)
+        act = self.activation
+        turns = np.asarray(act.phi(np.array([b for _, b, _ in act._pieces_in_g(1.0)[:-1]])), dtype=np.float64) ** 2
+        far, farther = (np.asarray(act.phi(np.array([-h, h])), dtype=np.float64) ** 2 for h in (30.0, 40.0))
+        limits = farther[np.abs(farther - far) <= 1e-9 * np.maximum(far, 1.0)]  # where phi^2 levels off
+        values = np.round(np.concatenate([turns, limits]), 9)
+        values = np.unique(values[np.isfinite(values) & (values > 0) & (values <= top)])
+        sums = {0.0}
+        for _ in range(self.width):
+            grown = {round(a + v, 12) for a in sums for v in values if a + v <= top}
+            if grown <= sums or len(sums) > _SINGULAR_MAX:
+                break
+            sums |= grown
+        return np.array(sorted(sums))
 
     def atom(self, s):
         """``P(z = 0 | s) = P(X = 0)^N``: the Gaussian mass of the pieces where ``phi`` vanishes."""
@@ -207,7 +232,8 @@ def group_series(kernel, s, eps):
             t_need.append(8.0 * math.pi / top)
     period = max(ends)
     dt = 2.0 * math.pi / period
-    k_max = int(min(_MAX_TERMS, max(16, math.ceil(max(t_need) / dt))))
+    cap = _MAX_TERMS_FEW if s.size <= 2 else _MAX_TERMS
+    k_max = int(min(cap, max(16, math.ceil(max(t_need) / dt))))
     while True:
         h, base, zeros = _h_nodes(act, pieces, s_lo, s_hi, k_max * dt)
         root = np.sqrt(s)
@@ -225,26 +251,52 @@ def group_series(kernel, s, eps):
             rate = np.where((late > 0) & (early > late), np.log2(early / late), 0.25)
         rate = np.clip(rate, 0.25, max(n / 2.0, 0.5))
         tails = late / (math.pi * rate)
-        if np.all(tails <= eps) and k_max < _MAX_TERMS:
+        if np.all(tails <= eps) and k_max < cap:
             # a Gaussian-like start can hide a slow power tail (a singularity of small weight, such as
             # erf's saturation): probe the frequencies 2, 4 and 8 times further out
             tails = np.maximum(tails, _probe_tail(act, pieces, s, atoms, n, s_lo, s_hi, k_max * dt))
-        if np.all(tails <= eps) or k_max >= _MAX_TERMS:
+        if np.all(tails <= eps):
+            break
+        if k_max >= cap:
+            # the bound assumes the last quarter's decay goes on; where it is slow (a power singularity
+            # of low order) the CDF's change over the last octave of terms is the sharper estimate
+            tails = np.minimum(tails, _octave_change(coef, period))
             break
         # the decay seen tells how far to go (at least twice as far)
         worst = int(np.argmax(tails / eps))
         grow = (tails[worst] / eps) ** (1.0 / max(float(rate[worst]), 0.5)) * 1.25
-        k_max = int(min(_MAX_TERMS, k_max * min(16.0, max(2.0, grow))))
-    # quadrature: the top coefficient by 12-point rules on the same panels; the 16-point rules are
-    # more accurate still, so the difference bounds their error
-    hh, bb = _coarser_rule(h, base)
+        k_max = int(min(cap, k_max * min(16.0, max(2.0, grow))))
+    # quadrature: the top coefficient by 24-point rules on the same panels, far more accurate (the phase
+    # is a polynomial's to roundoff there), so the difference is the 16-point rules' error
+    hh, bb = _finer_rule(h, base)
     w_half = _gaussian_weights(hh, bb, s)
     top = (w_half * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
-    # a coefficient error delta moves the CDF by at most sum_k delta / (pi k) over the series
+    # coefficient errors delta_k move the CDF by at most sum_k 2 delta_k / (pi k); they grow with the
+    # phase k dt phi^2 (the rules' error at least linearly, as roundoff does), so the sum is at most
+    # 2 delta_K / pi
     atoms_z = atoms ** n
-    quad = np.abs((top + atoms) ** n - atoms_z - coef[:, -1]) * (1.0 + math.log(k_max)) * 2.0 / math.pi
+    quad = np.abs((top + atoms) ** n - atoms_z - coef[:, -1]) * 2.0 / math.pi
     coef[:, 0] = 1.0 - atoms_z
     return GroupSeries(coef, period, atoms_z, eps * 1e-2 + tails + quad)
+
+
+def _octave_change(coef, period):
+    r"""Per row, :math:`\max_z |F_K(z) - F_{K/2}(z)|` of the termwise CDF series on ``4K`` equispaced
+    points (one FFT): the change the last octave of terms made, which bounds the error of ``F_K`` when
+    the error at least halves per octave (it falls like :math:`K^{-p}`, ``p >= 1``, past the singularities
+    of low order)."""
+    k_max = coef.shape[1] - 1
+    m = 4 * k_max
+    dt = 2.0 * math.pi / period
+    k = np.arange(k_max // 2 + 1, k_max + 1)
+    out = np.empty(coef.shape[0])
+    for i, row in enumerate(coef):
+        b = np.zeros(m, dtype=complex)
+        b[k] = row[k] / (1j * k * dt)
+        # F_K - F_{K/2} = (2 / P) Re sum_k b_k (1 - e^{-i k dt z}) at z = P j / m
+        change = 2.0 * (b.sum().real - np.fft.fft(b).real) / period
+        out[i] = float(np.max(np.abs(change)))
+    return out
 
 
 def _gaussian_weights(h, base, s):
@@ -330,7 +382,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         The output grid, the density of ``log z`` on it, ``P(z = 0)``, the CDF error of the
         conditional laws summed over the nodes, the grid's resolution error (its CDF between nodes
         against the grid of half the spacing; 0 when within ``eps``), and the exact evaluators of the
-        mixture (a :class:`SeriesMixture`, or None past ``2^20`` kept coefficients).
+        mixture (a :class:`SeriesMixture`, or None past ``2^21`` kept coefficients).
 
     Notes
     -----
@@ -398,7 +450,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         grid, q = fine, q_fine
         # past 8192 points (gelu's left end at large variance) the gap is carried instead
         if gap <= eps or grid.size > 8192:
-            mixture = SeriesMixture(exact, error) if kept <= _MAX_KEPT else None
+            mixture = (SeriesMixture(exact, error, kernel.singular_points(math.exp(grid.end)))
+                       if kept <= _MAX_KEPT else None)
             return grid, q, atom, error, (gap if gap > eps else 0.0), mixture
         h *= 0.5
 
@@ -421,15 +474,15 @@ def conditional_columns(kernel, s, points, eps):
     return out
 
 
-_GL12_X, _GL12_W = np.polynomial.legendre.leggauss(12)
+_GL24_X, _GL24_W = np.polynomial.legendre.leggauss(24)
 
 
-def _coarser_rule(h, base):
-    """The 12-point Gauss-Legendre rules on the panels of a 16-point composite rule ``(h, base)``."""
+def _finer_rule(h, base):
+    """The 24-point Gauss-Legendre rules on the panels of a 16-point composite rule ``(h, base)``."""
     panels = h.size // 16
     hp = h.reshape(panels, 16)
     bp = base.reshape(panels, 16)
     half = bp.sum(axis=1) / 2.0  # the panel's half-width (its weights sum to its width)
     mid = 0.5 * (hp[:, 0] + hp[:, -1])
-    nodes = mid[:, None] + half[:, None] * _GL12_X[None, :]
-    return nodes.ravel(), (half[:, None] * _GL12_W[None, :]).ravel()
+    nodes = mid[:, None] + half[:, None] * _GL24_X[None, :]
+    return nodes.ravel(), (half[:, None] * _GL24_W[None, :]).ravel()

@@ -45,6 +45,7 @@ from .fourier import FourierKernel, conditional_columns, mixed_log_density
 from .kernel import Chi2Mixture, walk_from_largest
 from .lattice_route import apply_lattice
 from .one_step import OneStep
+from ._product_rule import mixing_nodes
 from ._warnings import SigdistWarning
 from .laws import SquaredNormLaw
 from .moments import MomentChain
@@ -243,9 +244,13 @@ class TransitionOperator:
                 # the input's quadrature must resolve the kernel as a function of log y as well
                 s_in = layer.variance(np.exp(cont.grid.points[cont.values > 0]))
                 need = float(np.min(self.fourier.spacing(s_in, self.alias_budget)))
-                if cont.grid.spacing > need * (1 + 1e-9):
+                if law._series is not None:  # product integration against its CDF: no density sampled
+                    log_y, w, carried = mixing_nodes(law._series, law.atom, cont.grid, need)
+                    carried += law.error_estimate  # the weights set to 0, and the law's own error
+                elif cont.grid.spacing > need * (1 + 1e-9):
                     law = SquaredNormLaw(law.atom, _resample(cont, need), tol=self.tol, warn=False)
-            log_y, w, _ = law.quadrature_nodes()
+            if cont is None or law._series is None:
+                log_y, w, _ = law.quadrature_nodes()
             spacing = law.continuous.grid.spacing if law.continuous is not None else self._spacing()
         else:
             carried = 0.0
@@ -253,18 +258,13 @@ class TransitionOperator:
                 q = self._fourier_columns(self.grid, np.array([math.log(law) if law > 0 else -np.inf]))[:, 0]
                 return self._finish(float(self.atom_given(law)[0]), self.grid, q, 0.0, history=history)
             log_y, w, spacing = np.array([math.log(law) if law > 0 else -np.inf]), np.ones(1), self._spacing()
-        with np.errstate(divide="ignore"):
-            log_s = np.where(np.isneginf(log_y), math.log(layer.sigma_b2) if layer.sigma_b2 > 0 else -np.inf,
-                             np.logaddexp(math.log(layer.sigma_w2) + log_y,
-                                          math.log(layer.sigma_b2) if layer.sigma_b2 > 0 else -np.inf))
-        grid, q, atom, error, gap, series = mixed_log_density(self.fourier, log_s, w, self.alias_budget, tail,
-                                                              spacing)
+        grid, q, atom, error, gap, series = mixed_log_density(self.fourier, layer.log_variance(log_y), w,
+                                                              self.alias_budget, tail, spacing)
         if grid is None:
             return SquaredNormLaw(min(atom, 1.0), None, tol=self.tol, **history)
         if series is None:
             return self._finish(atom, grid, q, tail, carried=carried + error + gap, history=history)
-        # the series answer the CDF between the grid's nodes: the grid's resolution error (gap) is the
-        # next layer's, not this law's
+        # the series answer the CDF between the grid's nodes: the grid's resolution error is not this law's
         return self._finish(atom, grid, q, tail, carried=carried + error, history=history, series=series,
                             grid_extra=gap)
 

@@ -88,10 +88,13 @@ class SeriesMixture:
     error : float
         Their CDF error (truncation, quadrature and aliasing of the series; the previous layer's error
         is not included).
+    singular : ndarray
+        Points where the density may be singular (the next layer's quadrature splits its panels there).
     """
 
-    def __init__(self, parts, error):
+    def __init__(self, parts, error, singular=()):
         self._parts = parts  # (evaluator, weight): cdf_continuous / density of a part, times its weight
+        self.singular = np.asarray(singular, dtype=np.float64)
         self.mass = float(sum(w * ev.continuous_mass for ev, w in parts))
         self.error = float(error)
         #: every part exact with relative accuracy in both tails (one unit's inversions): the grid is not needed
