@@ -25,7 +25,7 @@ estimated and carried into the law's ``error_estimate``:
   like :math:`t^{-N/2}` (one unit's density has an :math:`x^{-1/2}` singularity where
   :math:`\phi` vanishes) and like :math:`e^{-N \sigma_X^2 t^2 / 2}` in the bulk: geometric
   convergence for wide layers, a power :math:`N/2` for narrow ones;
-* quadrature of the coefficients: the top coefficient by 12-point rules on the same panels.
+* quadrature of the coefficients: the top coefficient by 24-point rules on the same panels.
 
 Variances within a factor 2 share one window and frequency grid (:func:`group_series`), so a layer's
 kernel mixed over the previous law's nodes is one series per group (:func:`mixed_log_density`); the
@@ -57,14 +57,15 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # |g| beyond 9 has Gaussian mass 2.3e-19: panels there need not follow the phase
 _G_PHASE = 9.0
 _MAX_TERMS = 1 << 17
-# a group of at most two variances may go further (one layer from a point: gelu's pile-up at 0)
+# a group of few variances may go further (gelu's pile-up at 0): up to 2^22 coefficients a group
 _MAX_TERMS_FEW = 1 << 20
+_GROUP_TERMS = 1 << 22
 _MAX_PANELS = 1 << 17
 # narrow layers' laws are split at their singular points; at most this many of them
 _SINGULAR_WIDTH = 16
 _SINGULAR_MAX = 400
 # a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
-_MAX_KEPT = 1 << 21
+_MAX_KEPT = 1 << 23
 
 
 class FourierKernel:
@@ -232,7 +233,7 @@ def group_series(kernel, s, eps):
             t_need.append(8.0 * math.pi / top)
     period = max(ends)
     dt = 2.0 * math.pi / period
-    cap = _MAX_TERMS_FEW if s.size <= 2 else _MAX_TERMS
+    cap = max(_MAX_TERMS, min(_MAX_TERMS_FEW, 1 << ((_GROUP_TERMS // s.size).bit_length() - 1)))
     k_max = int(min(cap, max(16, math.ceil(max(t_need) / dt))))
     while True:
         h, base, zeros = _h_nodes(act, pieces, s_lo, s_hi, k_max * dt)

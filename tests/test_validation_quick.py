@@ -16,7 +16,7 @@ TORCH_SCRIPTS = {"rank_pretraining.py", "jacobian_spectra.py", "train_bd_depth.p
                                     "parameter_sharing.py", "fig3a_rank_scaling.py", "fig2_rank_depth.py",
                                     "fig3b_collinear.py", "rank_pretraining.py", "fig1a_initializers.py",
                                     "fig2a_residual.py", "fig3_architectures.py", "fig_tanh_qmap.py", "phase_diagrams.py",
-                                    "reference_smooth.py", "jacobian_spectra.py",
+                                    "reference_smooth.py", "narrow_layers.py", "jacobian_spectra.py",
                                     "train_bd_depth.py", "train_d_rank.py", "train_hr_lengths.py"])
 def test_quick_mode(script, tmp_path, monkeypatch, capsys):
     if script in TORCH_SCRIPTS:
