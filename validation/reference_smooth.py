@@ -565,6 +565,18 @@ def _xgrid(z, n=64):
                                                                              0.7, 0.9, 0.99, 0.999])]))
 
 
+NARROW_BELOW = 11  # widths below this go by validation/reference_narrow.py (h-space convolution)
+
+
+def _narrow():
+    """validation/reference_narrow.py, imported from this file's folder (it does not import sigdist)."""
+    here = str(pathlib.Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import reference_narrow
+    return reference_narrow
+
+
 def compute(spec, x, refine=1.0, T_cap=3000.0, ranges=None):
     """(F, S, mean, second_moment, info) at x."""
     act, layers, y0 = spec["activation"], spec["layers"], spec["y0"]
@@ -578,7 +590,10 @@ def compute(spec, x, refine=1.0, T_cap=3000.0, ranges=None):
         info["edge_mass"] = list(leaky_edges)
     else:
         a = None
-        F, S = smooth_cdf(act, layers, y0, x, refine, T_cap, None, info)
+        if layers[0][0] < NARROW_BELOW:
+            F, S = _narrow().narrow_cdf(act, layers, y0, x, refine, info)
+        else:
+            F, S = smooth_cdf(act, layers, y0, x, refine, T_cap, None, info)
         top = info.get("top")
     m1, m2 = moments(act, layers, y0, top, a)
     if act == "leaky_relu":
@@ -632,12 +647,15 @@ def run_case(name, spec, T_cap=3000.0, verbose=True):
     edge_mass = max([max(abs(v) for v in e) for e in edge], default=0.0)
     out = dict(activation=spec["activation"], layers=spec["layers"], y0=spec["y0"], x=x.tolist(),
                cdf=F.tolist(), sf=S.tolist(), mean=m1, second_moment=m2,
-               accuracy=diff + info["tail"] + info2["tail"] + edge_mass,
+               accuracy=diff + info["tail"] + info2["tail"] + edge_mass + info2.get("interp_check", 0.0),
                self_check=dict(max_abs_diff=diff, mean_rel_diff=abs(m1 - m1b) / m1,
                                second_moment_rel_diff=abs(m2 - m2b) / m2,
                                tail_bound=info["tail"], edge_mass=edge_mass),
                monte_carlo=dict(n=n, max_abs_z_cdf=zmax, z_mean=float(zmean)),
                seconds=round(time.time() - t0, 1))
+    if "interp_check" in info:
+        out["route"] = "h-space convolution (validation/reference_narrow.py)"
+        out["self_check"]["interp_check"] = max(info["interp_check"], info2["interp_check"])
     if "negative_slope" in spec:
         # second route for the one-layer law: direct 1-D convolution quadrature at s0
         a = spec["negative_slope"]
@@ -691,7 +709,12 @@ def main(argv=None):
                 return 1
             continue
         data["cases"][name] = res
-        data["header"] = HEADER
+        header = data.get("header", {})
+        header.update(HEADER)
+        if name in header.get("not_computed", []):
+            header["not_computed"].remove(name)
+        header.get("failed_self_check", {}).pop(name, None)
+        data["header"] = header
         path.write_text(json.dumps(data, indent=1))
     return 0
 
