@@ -169,24 +169,26 @@ class Tab:
         self.deg, self.top = deg, top
         t, C = _cheb(deg)
         edges = np.asarray(edges, float)
-        panels = list(zip(edges[:-1], edges[1:]))
+        a, b = edges[:-1], edges[1:]
+        parent = np.full(len(a), np.inf)
         done = []
         self.evals = 0
         for rnd in range(rounds + 1):
-            a = np.array([p[0] for p in panels])
-            b = np.array([p[1] for p in panels])
             x = (0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * t[None, :])
             vals = fn(x.ravel()).reshape(x.shape)
             self.evals += x.size
             coef = vals @ C.T
             err = np.abs(coef[:, -1]) + np.abs(coef[:, -2])
-            bad = (err > tol) & (b - a > 1e-13 * np.maximum(1.0, np.abs(a))) & (rnd < rounds)
+            # split while the tail exceeds tol and halving still helps (else: rounding noise of fn)
+            bad = ((err > tol) & (err < 0.5 * parent) & (b - a > 1e-13 * np.maximum(1.0, np.abs(a)))
+                   & (rnd < rounds))
             for i in np.nonzero(~bad)[0]:
                 done.append((a[i], b[i], coef[i]))
             if not bad.any():
                 break
             m = 0.5 * (a[bad] + b[bad])
-            panels = [p for lo, mid, hi in zip(a[bad], m, b[bad]) for p in ((lo, mid), (mid, hi))]
+            a, b = np.concatenate([a[bad], m]), np.concatenate([m, b[bad]])
+            parent = np.concatenate([err[bad], err[bad]])
         done.sort(key=lambda p: p[0])
         self.a = np.array([p[0] for p in done])
         self.b = np.array([p[1] for p in done])
@@ -284,7 +286,8 @@ class Narrow:
             return self.act.unit_cdf(self.s, x)
         if k not in self.tabs:
             fn = self._direct(k)
-            e = graded_edges(self.sing(k), self.xmax(k), r=self.r, wmax=0.5 * min(1.0, math.sqrt(self.s)))
+            wmax = 0.5 * min(1.0, math.sqrt(self.s)) if self.act.name == "erf" else 0.5 * self.s
+            e = graded_edges(self.sing(k), self.xmax(k), r=self.r, wmax=wmax)
             tab = Tab(fn, e, deg=self.deg, tol=self.tol)
             self.checks[k] = tab.check(fn)
             self.evals += tab.evals
@@ -398,3 +401,107 @@ def _note(info, nr):
     t = nr.accuracy_terms()
     info["tail"] = max(info.get("tail", 0.0), t["tail_bound"])
     info["interp_check"] = max(info.get("interp_check", 0.0), t["interp_check"])
+
+
+def two_layer_cdf(act, layers, y0, x, refine=1.0, info=None, progress=False):
+    """(F, S) of z_2 at x: F(x) = int G(x | s(y)) dF_1(y), G interpolated in u = log s.
+
+    By parts on [y_c, b]: F(x) = F_1(y_c) (1 - G(x | s(y_c))) + G(x | s(b)) F_1(b)
+    - int_{y_c}^b dG/dy F_1(y) dy, G = 1 below y_c (where P(z > x | s) <= P(chi2_N > x / (c^2 s))
+    < 1e-17 for every x), b where S_1(b) < 1e-17.  G(x | s) is a Chebyshev series in u on panels
+    (17 Lobatto nodes at refine 1) of length <= 0.8, split while its last two coefficients exceed 3e-13
+    for some x."""
+    info = info if info is not None else {}
+    x = np.asarray(x, float)
+    (N1, sw1, sb1), (N2, sw2, sb2) = layers
+    first = Narrow(act, sw1 * y0 + sb1, N1, refine)
+    first.F(N1, np.array([0.0]))
+    T1 = first.tabs[N1]
+    _note(info, first)
+    S_edges = 1.0 - T1(T1.b)
+    b = float(T1.b[np.argmax(S_edges < 1e-17)]) if np.any(S_edges < 1e-17) else float(T1.hi)
+    lip2 = 4.0 / math.pi if act == "erf" else 1.0
+    s_c = max(float(np.min(x[x > 0])), 1e-300) / (lip2 * stats.chi2.isf(1e-17, N2))
+    s_lo = max(sb2, s_c)
+    y_c = max(0.0, (s_lo - sb2) / sw2)
+    s_hi = sw2 * b + sb2
+    deg = int(round(16 * refine))
+    t, C = _cheb(deg)
+    ue = np.linspace(math.log(s_lo), math.log(s_hi), max(2, int(math.ceil((math.log(s_hi / s_lo)) / 0.8))) + 1)
+    ua, ub = ue[:-1], ue[1:]
+    cache = {}
+
+    def G_at(s):
+        if s not in cache:
+            nr = Narrow(act, s, N2, refine)
+            cache[s] = nr.cdf(x)
+            _note(info, nr)
+        return cache[s]
+
+    done, rounds, t0 = [], 0, time.time()
+    while len(ua):
+        keep_a, keep_b = [], []
+        for lo, hi in zip(ua, ub):
+            us = 0.5 * (lo + hi) + 0.5 * (hi - lo) * t
+            V = np.array([G_at(float(math.exp(u))) for u in us])  # (deg + 1, n_x)
+            coef = C @ V  # (deg + 1, n_x): coefficients along axis 0
+            err = float(np.max(np.abs(coef[-1]) + np.abs(coef[-2])))
+            if err > 3e-13 and rounds < 3:
+                m = 0.5 * (lo + hi)
+                keep_a += [lo, m]
+                keep_b += [m, hi]
+            else:
+                done.append((lo, hi, coef, err))
+            if progress:
+                print(f"  u-panel [{lo:.2f}, {hi:.2f}] tail {err:.1e}  ({len(cache)} chains, "
+                      f"{time.time() - t0:.0f} s)", flush=True)
+        ua, ub = np.array(keep_a), np.array(keep_b)
+        rounds += 1
+    done.sort(key=lambda p: p[0])
+    pa = np.array([p[0] for p in done])
+    pb = np.array([p[1] for p in done])
+    info["interp_check"] = info.get("interp_check", 0.0) + max(p[3] for p in done)
+    info["chains"] = len(cache)
+
+    def G_and_dG(s):
+        """G(x | s) and dG/du at the array s: (len(s), n_x) each."""
+        u = np.log(s)
+        k = np.clip(np.searchsorted(pa, u, side="right") - 1, 0, len(pa) - 1)
+        tt = np.clip((2.0 * u - pa[k] - pb[k]) / (pb[k] - pa[k]), -1.0, 1.0)
+        G = np.empty((len(s), len(x)))
+        dG = np.empty((len(s), len(x)))
+        for j in np.unique(k):
+            m = k == j
+            coef = done[j][2]
+            G[m] = np.polynomial.chebyshev.chebval(tt[m], coef).T
+            dc = np.polynomial.chebyshev.chebder(coef, axis=0)
+            dG[m] = np.polynomial.chebyshev.chebval(tt[m], dc).T * 2.0 / (pb[j] - pa[j])
+        return G, dG
+
+    # y-quadrature on the first layer's table panels inside [y_c, b] (20-point Gauss-Legendre)
+    U, W = np.polynomial.legendre.leggauss(20)
+    ea = np.clip(T1.a, y_c, b)
+    eb = np.clip(T1.b, y_c, b)
+    m = eb > ea
+    ea, eb = ea[m], eb[m]
+    Y = (0.5 * (ea + eb)[:, None] + 0.5 * (eb - ea)[:, None] * U[None, :]).ravel()
+    WY = (0.5 * (eb - ea)[:, None] * W[None, :]).ravel()
+    F1 = T1(Y)
+    s = sw2 * Y + sb2
+    _, dG = G_and_dG(s)
+    integral = (WY * F1 * sw2 / s) @ dG  # dG/dy = dG/du * sw2 / s
+    Gb, _ = G_and_dG(np.array([s_hi]))
+    Gc, _ = G_and_dG(np.array([s_lo]))
+    F1c = float(T1(np.array([y_c]))[0]) if y_c > 0 else 0.0
+    F1b = float(T1(np.array([b]))[0])
+    F = F1c * (1.0 - Gc[0]) + Gb[0] * F1b - integral
+    info["tail"] = max(info.get("tail", 0.0), 1e-17 + (1.0 - F1b))
+    # moment quadrature nodes (reference_smooth.moments: E g(z_1) = g(lo) + int g' S_1 dy)
+    lo = float(T1.b[0])
+    ea, eb = np.clip(T1.a, lo, b), np.clip(T1.b, lo, b)
+    m = eb > ea
+    ea, eb = ea[m], eb[m]
+    Ym = (0.5 * (ea + eb)[:, None] + 0.5 * (eb - ea)[:, None] * U[None, :]).ravel()
+    Wm = (0.5 * (eb - ea)[:, None] * W[None, :]).ravel()
+    info["top"] = (Ym, Wm, 1.0 - T1(Ym), lo, sw2, sb2, N2)
+    return F, 1.0 - F
