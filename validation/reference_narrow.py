@@ -287,7 +287,9 @@ class Narrow:
         if k not in self.tabs:
             fn = self._direct(k)
             wmax = 0.5 * min(1.0, math.sqrt(self.s)) if self.act.name == "erf" else 0.5 * self.s
-            e = graded_edges(self.sing(k), self.xmax(k), r=self.r, wmax=wmax)
+            # near x = 0: F_k ~ x^(k / 2) for erf; ~ x^(k / (2s)) (with logs) for gelu and silu
+            d0 = 1e-16 if self.act.name == "erf" else 1e-30
+            e = graded_edges(self.sing(k), self.xmax(k), r=self.r, wmax=wmax, dmin0=d0)
             tab = Tab(fn, e, deg=self.deg, tol=self.tol)
             self.checks[k] = tab.check(fn)
             self.evals += tab.evals
@@ -322,6 +324,19 @@ class Narrow:
         a, b = B[:, :-1], B[:, 1:]
         row, col = np.nonzero(b > a)
         a, b = a[row, col], b[row, col]
+        # no piece holds a breakpoint: where x - X < 0 at its middle, F_{k-1} = 0 on all of it; for erf,
+        # where x - X >= k - 1 (= P[-1], the end of F_{k-1}'s support), F_{k-1} = 1: Gaussian mass
+        ymid = x[row] - self.act.X(0.5 * (a + b))
+        out = np.zeros(n)
+        if self.act.name == "erf":
+            one = ymid >= P[-1]
+            rs = 1.0 / math.sqrt(self.s)
+            out += np.bincount(row[one], weights=special.ndtr(b[one] * rs) - special.ndtr(a[one] * rs),
+                               minlength=n)
+            keep = (ymid > 0.0) & ~one
+        else:
+            keep = ymid > 0.0
+        row, a, b = row[keep], a[keep], b[keep]
         alpha, beta, w = _tanh_sinh(self.step)
         L = (b - a)[:, None]
         left = alpha[None, :] <= 0.5
@@ -329,7 +344,7 @@ class Narrow:
         W = L * w[None, :] * np.exp(-h * h / (2.0 * self.s)) / math.sqrt(2.0 * math.pi * self.s)
         y = x[row][:, None] - self.act.X(h)
         Fy = self.F(k - 1, y.ravel()).reshape(y.shape)
-        return np.bincount(row, weights=(W * Fy).sum(1), minlength=n)
+        return out + np.bincount(row, weights=(W * Fy).sum(1), minlength=n)
 
     def cdf(self, x):
         """F_N at x (evaluated directly from the table of F_{N-1})."""
