@@ -286,7 +286,8 @@ class Narrow:
             return self.act.unit_cdf(self.s, x)
         if k not in self.tabs:
             fn = self._direct(k)
-            wmax = 0.5 * min(1.0, math.sqrt(self.s)) if self.act.name == "erf" else 0.5 * self.s
+            # (erf: the grading from x = 0 resolves the small scale ~ s of a small s)
+            wmax = 0.5 if self.act.name == "erf" else 0.5 * self.s
             # near x = 0: F_k ~ x^(k / 2) for erf; ~ x^(k / (2s)) (with logs) for gelu and silu
             d0 = 1e-16 if self.act.name == "erf" else 1e-30
             e = graded_edges(self.sing(k), self.xmax(k), r=self.r, wmax=wmax, dmin0=d0)
