@@ -69,3 +69,19 @@ def test_moments_are_positive_and_obey_cauchy_schwarz(name):
     c = CASES[name]
     assert c["mean"] > 0 and c["second_moment"] >= c["mean"] ** 2
     assert c["x"][0] < c["mean"] < c["x"][-1]
+
+
+HEADER = json.loads(DATA.read_text())["header"]
+
+
+def test_header_lists_no_stored_case_as_not_computed_or_failed():
+    assert not set(HEADER.get("not_computed", [])) & set(CASES)
+    assert not set(HEADER.get("failed_self_check", {})) & set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if "route" in c))
+def test_narrow_route_cases_carry_their_table_check_within_the_promise(name):
+    # validation/reference_narrow.py: the tables' interpolation error, measured between their nodes
+    sc = CASES[name]["self_check"]
+    assert 0 <= sc["interp_check"] <= ACCURACY
+    assert sc["max_abs_diff"] <= CASES[name]["accuracy"]
