@@ -29,7 +29,7 @@ __all__ = ["product_nodes", "mixing_nodes"]
 _ORDER = 16
 # a panel spans this many of the trapezoid spacings that resolve the kernel: 2 nodes per spacing
 _PANEL_SPACINGS = 8.0
-_GL_X, _GL_W = legendre.leggauss(_ORDER)
+_GL_X = legendre.leggauss(_ORDER)[0]
 # Lagrange polynomials of the Gauss nodes in the Legendre basis: column i holds l_i's coefficients
 _LAGRANGE = np.linalg.inv(legendre.legvander(_GL_X, _ORDER - 1))
 # tanh-sinh rule on [-1, 1]: x_k = tanh(pi/2 sinh(k h)); the distance to the nearer end in closed form
@@ -38,6 +38,7 @@ _DE_K = np.arange(-36, 37) * _DE_H
 _DE_GAP = 1.0 / (np.exp(0.5 * math.pi * np.sinh(np.abs(_DE_K))) * np.cosh(0.5 * math.pi * np.sinh(_DE_K)))
 _DE_X = np.sign(_DE_K) * (1.0 - _DE_GAP)
 _DE_W = _DE_H * 0.5 * math.pi * np.cosh(_DE_K) / np.cosh(0.5 * math.pi * np.sinh(_DE_K)) ** 2
+
 
 def _lagrange_derivative_at(x):
     """``d l_i / dx`` at the points ``x`` (rows), for the 16 Gauss nodes (columns)."""

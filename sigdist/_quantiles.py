@@ -1,4 +1,5 @@
-"""Root finding for quantiles: a CDF table's bracket refined by bisection, and a tail solved in logs.
+"""Root finding for quantiles: a CDF table's bracket refined by bisection, and a tail solved in logs
+(with its density from the tail's logarithmic derivative).
 
 Used by :class:`sigdist.laws.SquaredNormLaw` (its ``ppf`` / ``isf``); pure numerics on callables.
 """
@@ -61,3 +62,15 @@ def solve_log_tail(f, target, start, upper, label):
     else:
         raise FloatingPointError(f"law of {label}: no quantile found for tail {target:.3g}")
     return math.exp(optimize.brentq(g, min(a, b), max(a, b), xtol=1e-14, rtol=1e-15, maxiter=200))
+
+
+def log_tail_density(f, x, h=2e-3):
+    """``log |dF/dx|`` of a tail ``F`` known with relative accuracy: ``F |d log F / d log x| / x``, the
+    logarithmic derivative by the five-point stencil in ``log x`` (error ~h^4 from the step, ~1e-13 / h
+    from F's digits: about 1e-10 relative)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        mid = np.log(f(x))
+        logs = [np.log(f(x * math.exp(k * h))) for k in (-2, -1, 1, 2)]
+        slope = (logs[0] - 8.0 * logs[1] + 8.0 * logs[2] - logs[3]) / (12.0 * h)
+        out = mid + np.log(np.abs(slope)) - np.log(x)
+    return np.where(np.isfinite(out) | np.isnan(mid), out, -np.inf)  # NaN: f has no value there

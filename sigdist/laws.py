@@ -18,8 +18,9 @@ import numpy as np
 
 from ._checks import check_order, check_points
 from ._law import Law
-from ._quantiles import bisect_table, solve_log_tail
+from ._quantiles import bisect_table, log_tail_density, solve_log_tail
 from ._warnings import SigdistWarning
+from ._product_rule import mixing_nodes
 from .grid import LogGridDensity
 from .moments import MAX_ORDER, NoExactMoments, chain_right_tails, logsumexp, product_tails
 
@@ -270,7 +271,7 @@ class SquaredNormLaw(Law):
                 value = self._cont_mass - lower if upper else lower
                 use = faint & (value < threshold * self._cont_mass) & (value <= 0.5 * self._cont_mass)
                 if np.any(use):
-                    out[use] = np.where(np.isnan(d := _log_tail_density(f, zz[use])), out[use], d)
+                    out[use] = np.where(np.isnan(d := log_tail_density(f, zz[use])), out[use], d)
         return out
 
     def _logcdf(self, x):
@@ -398,9 +399,13 @@ class SquaredNormLaw(Law):
 
     def quadrature_nodes(self):
         """``(log_z, weights, cdf_error)``: the atom (``log z = -inf``) and the grid as a discrete law, in
-        logs so that laws reaching past 1e308 keep their nodes."""
+        logs so that laws reaching past 1e308 keep their nodes; a law with series: product integration
+        against their CDF (:func:`sigdist._product_rule.mixing_nodes`), not the grid's samples."""
         log_z, w = [np.array([-np.inf])], [np.array([self.atom])]
         cont = self.continuous
+        if self._series is not None:  # 16 nodes per 1/8 of log z: any smooth function of y to roundoff
+            self._nodes = self.__dict__.get("_nodes") or mixing_nodes(self._series, self.atom, cont.grid, 1 / 64)
+            return self._nodes[0], self._nodes[1], self.error_estimate + self._nodes[2]
         if cont is not None:
             if self._is_log:
                 log_z.append(cont.grid.points)
@@ -515,18 +520,6 @@ class SquaredNormLaw(Law):
 
 
 _FAINT = 1e-14  # below this share of its peak the grid's density is roundoff: the exact tail's derivative is used
-
-
-def _log_tail_density(f, x, h=2e-3):
-    """``log |dF/dx|`` of a tail ``F`` known with relative accuracy: ``F |d log F / d log x| / x``, the
-    logarithmic derivative by the five-point stencil in ``log x`` (error ~h^4 from the step, ~1e-13 / h
-    from F's digits: about 1e-10 relative)."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        mid = np.log(f(x))
-        logs = [np.log(f(x * math.exp(k * h))) for k in (-2, -1, 1, 2)]
-        slope = (logs[0] - 8.0 * logs[1] + 8.0 * logs[2] - logs[3]) / (12.0 * h)
-        out = mid + np.log(np.abs(slope)) - np.log(x)
-    return np.where(np.isfinite(out) | np.isnan(mid), out, -np.inf)  # NaN: f has no value there
 
 
 def _values_at(func, z):
