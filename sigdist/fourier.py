@@ -270,8 +270,8 @@ def group_series(kernel, s, eps):
     # quadrature: the top coefficient by 24-point rules on the same panels, far more accurate (the phase
     # is a polynomial's to roundoff there), so the difference is the 16-point rules' error
     hh, bb = _finer_rule(h, base)
-    w_half = _gaussian_weights(hh, bb, s)
-    top = (w_half * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
+    w_fine = _gaussian_weights(hh, bb, s)
+    top = (w_fine * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
     # coefficient errors delta_k move the CDF by at most sum_k 2 delta_k / (pi k); they grow with the
     # phase k dt phi^2 (the rules' error at least linearly, as roundoff does), so the sum is at most
     # 2 delta_K / pi
@@ -383,7 +383,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         The output grid, the density of ``log z`` on it, ``P(z = 0)``, the CDF error of the
         conditional laws summed over the nodes, the grid's resolution error (its CDF between nodes
         against the grid of half the spacing; 0 when within ``eps``), and the exact evaluators of the
-        mixture (a :class:`SeriesMixture`, or None past ``2^21`` kept coefficients).
+        mixture (a :class:`SeriesMixture`, or None past ``2^23`` kept coefficients).
 
     Notes
     -----
@@ -451,8 +451,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         grid, q = fine, q_fine
         # past 8192 points (gelu's left end at large variance) the gap is carried instead
         if gap <= eps or grid.size > 8192:
-            mixture = (SeriesMixture(exact, error, kernel.singular_points(math.exp(grid.end)))
-                       if kept <= _MAX_KEPT else None)
+            top = math.exp(grid.end) if grid.end < 700.0 else math.inf  # math.exp raises past log z ~ 709
+            mixture = SeriesMixture(exact, error, kernel.singular_points(top)) if kept <= _MAX_KEPT else None
             return grid, q, atom, error, (gap if gap > eps else 0.0), mixture
         h *= 0.5
 

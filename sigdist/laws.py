@@ -397,15 +397,19 @@ class SquaredNormLaw(Law):
         with np.errstate(over="ignore"):
             return np.exp(x)
 
-    def quadrature_nodes(self):
+    def quadrature_nodes(self, spacing=1 / 64):
         """``(log_z, weights, cdf_error)``: the atom (``log z = -inf``) and the grid as a discrete law, in
         logs so that laws reaching past 1e308 keep their nodes; a law with series: product integration
-        against their CDF (:func:`sigdist._product_rule.mixing_nodes`), not the grid's samples."""
-        log_z, w = [np.array([-np.inf])], [np.array([self.atom])]
+        against their CDF (:func:`sigdist._product_rule.mixing_nodes`, panels of 8 ``spacing`` in ``log z``;
+        the default resolves any smooth function of ``z`` to roundoff), not the grid's samples."""
         cont = self.continuous
-        if self._series is not None:  # 16 nodes per 1/8 of log z: any smooth function of y to roundoff
-            self._nodes = self.__dict__.get("_nodes") or mixing_nodes(self._series, self.atom, cont.grid, 1 / 64)
-            return self._nodes[0], self._nodes[1], self.error_estimate + self._nodes[2]
+        if self._series is not None:
+            cache = self.__dict__.setdefault("_nodes", {})
+            if spacing not in cache:
+                cache[spacing] = mixing_nodes(self._series, self.atom, cont.grid, spacing)
+            log_z, w, dropped = cache[spacing]
+            return log_z, w, self.error_estimate + dropped
+        log_z, w = [np.array([-np.inf])], [np.array([self.atom])]
         if cont is not None:
             if self._is_log:
                 log_z.append(cont.grid.points)

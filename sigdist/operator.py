@@ -45,7 +45,6 @@ from .fourier import FourierKernel, conditional_columns, mixed_log_density
 from .kernel import Chi2Mixture, walk_from_largest
 from .lattice_route import apply_lattice
 from .one_step import OneStep
-from ._product_rule import mixing_nodes
 from ._warnings import SigdistWarning
 from .laws import SquaredNormLaw
 from .moments import MomentChain
@@ -245,8 +244,7 @@ class TransitionOperator:
                 s_in = layer.variance(np.exp(cont.grid.points[cont.values > 0]))
                 need = float(np.min(self.fourier.spacing(s_in, self.alias_budget)))
                 if law._series is not None:  # product integration against its CDF: no density sampled
-                    log_y, w, carried = mixing_nodes(law._series, law.atom, cont.grid, need)
-                    carried += law.error_estimate  # the weights set to 0, and the law's own error
+                    log_y, w, carried = law.quadrature_nodes(need)  # the law's own error and weights dropped
                 elif cont.grid.spacing > need * (1 + 1e-9):
                     law = SquaredNormLaw(law.atom, _resample(cont, need), tol=self.tol, warn=False)
             if cont is None or law._series is None:
