@@ -197,12 +197,15 @@ class GroupSeries:
         ``P(z = 0 | s_i)``.
     errors : ndarray
         Estimated CDF error of each node's series (truncation and quadrature; aliasing at most ``eps``).
+    means : ndarray
+        ``E[z | s_i]`` by the coefficients' own quadrature (it anchors the CDF series,
+        :meth:`KernelSeries.cdf_continuous`).
     """
 
-    __slots__ = ("coef", "period", "atoms", "errors")
+    __slots__ = ("coef", "period", "atoms", "errors", "means")
 
-    def __init__(self, coef, period, atoms, errors):
-        self.coef, self.period, self.atoms, self.errors = coef, period, atoms, errors
+    def __init__(self, coef, period, atoms, errors, means):
+        self.coef, self.period, self.atoms, self.errors, self.means = coef, period, atoms, errors, means
 
 
 def group_series(kernel, s, eps):
@@ -278,7 +281,7 @@ def group_series(kernel, s, eps):
     atoms_z = atoms ** n
     quad = np.abs((top + atoms) ** n - atoms_z - coef[:, -1]) * 2.0 / math.pi
     coef[:, 0] = 1.0 - atoms_z
-    return GroupSeries(coef, period, atoms_z, eps * 1e-2 + tails + quad)
+    return GroupSeries(coef, period, atoms_z, eps * 1e-2 + tails + quad, n * (weights @ psi))
 
 
 def _octave_change(coef, period):
@@ -419,7 +422,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             error += float(w @ gs.errors)
             mass = float(w.sum() - w @ gs.atoms)
             # the part's mass stands where a law's 1 - atom does: its quantiles are of the part
-            series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass)
+            series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass, float(w @ gs.means))
             exact.append((series, 1.0))
             kept += series.coef.size
             level = min(0.25, tail / (share * len(groups)))
