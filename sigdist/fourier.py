@@ -66,6 +66,9 @@ _SINGULAR_WIDTH = 16
 _SINGULAR_MAX = 400
 # a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
 _MAX_KEPT = 1 << 23
+# the window reaches this far past the Chernoff end: the series are read only up to that end, away from
+# the seam at P, where a pile-up at 0 wraps round (its truncation ripple sits on both sides of 0 = P)
+_SPARE = 1.05
 
 
 class FourierKernel:
@@ -118,7 +121,7 @@ class FourierKernel:
         """``(nodes, P)``: :meth:`window_nodes` of ``s`` and the window ``[0, P)`` of the law of ``z`` given
         ``s``, with mass ``eps * 1e-2`` beyond it and 5 % to spare."""
         nodes = self.window_nodes(s)
-        return nodes, self.right_end(*nodes, eps * 1e-2) * 1.05
+        return nodes, self.right_end(*nodes, eps * 1e-2) * _SPARE
 
     def right_end(self, g, psi, w, atom, eps):
         """``P`` with ``P(z > P) <= eps`` (Chernoff, from the exact cumulant generating function of one unit)."""
@@ -422,12 +425,12 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             error += float(w @ gs.errors)
             mass = float(w.sum() - w @ gs.atoms)
             # the part's mass stands where a law's 1 - atom does: its quantiles are of the part
-            series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass, float(w @ gs.means))
+            series = KernelSeries(w @ gs.coef, gs.period, 1.0 - mass, float(w @ gs.means), gs.period / _SPARE)
             exact.append((series, 1.0))
             kept += series.coef.size
             level = min(0.25, tail / (share * len(groups)))
-            parts.append((series.log_density, series.quantile_u(level) if mass > 0 else math.log(gs.period),
-                          math.log(gs.period)))
+            parts.append((series.log_density, series.quantile_u(level) if mass > 0 else math.log(series.end),
+                          math.log(series.end)))
     h = float(min(spacing, np.min(kernel.spacing(s, eps))))
     lo = min(p[1] for p in parts)
     hi = max(p[2] for p in parts)

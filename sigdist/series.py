@@ -33,12 +33,16 @@ class KernelSeries:
     mean : float or None
         :math:`E[z]` of the continuous part (exact, by quadrature), which anchors the CDF series away from
         0 (:meth:`cdf_continuous`); None anchors it at ``z = 0`` only.
+    end : float
+        Where the series are read up to (``<= P``; the CDF is constant past it): the window's Chernoff
+        end, short of the seam ``0 = P``, near which the truncation ripple of a pile-up at 0 wraps round.
     """
 
-    __slots__ = ("coef", "period", "atom", "mean")
+    __slots__ = ("coef", "period", "atom", "mean", "end")
 
-    def __init__(self, coef, period, atom, mean=None):
+    def __init__(self, coef, period, atom, mean=None, end=None):
         self.coef, self.period, self.atom, self.mean = coef, period, atom, mean
+        self.end = period if end is None else end
 
     @property
     def continuous_mass(self):
@@ -52,10 +56,10 @@ class KernelSeries:
         return z * self.density(z)
 
     def density(self, z):
-        """Density of the continuous part at ``z`` (0 outside ``[0, P)``)."""
+        """Density of the continuous part at ``z`` (0 outside ``(0, end]``)."""
         z = np.asarray(z, dtype=np.float64)
         out = trig_values(self.coef, (2.0 * math.pi / self.period) * z.ravel()).reshape(z.shape) / self.period
-        return np.where((z > 0) & (z < self.period), out, 0.0)
+        return np.where((z > 0) & (z <= self.end), out, 0.0)
 
     def cdf_continuous(self, z):
         r"""``P(0 < Z <= z)``: the series integrated termwise, :math:`(c_0 z + A - 2\,\mathrm{Re}\sum_k b_k
@@ -71,7 +75,7 @@ class KernelSeries:
         difference and the second above, blended in between: a convex combination, never further off
         than the worse anchor, and increasing wherever the series' density is positive.
         """
-        z = np.clip(np.asarray(z, dtype=np.float64), 0.0, self.period)
+        z = np.clip(np.asarray(z, dtype=np.float64), 0.0, self.end)
         dt = 2.0 * math.pi / self.period
         k = np.arange(self.coef.size)
         b = np.zeros(self.coef.size, dtype=complex)
@@ -86,7 +90,7 @@ class KernelSeries:
 
     def quantile_u(self, level):
         """``log z`` with ``P(0 < Z <= z) = level (1 - atom)``, to 1e-3."""
-        return quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
+        return quantile_u(self.cdf_continuous, self.end, 1.0 - self.atom, level)
 
 
 class SeriesMixture:
