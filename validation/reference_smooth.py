@@ -28,6 +28,8 @@ Smooth activations (tanh, erf, gelu = h Phi(h), silu = h / (1 + e^-h)).
     F_{l-1}(a), S_{l-1}(b) < 1e-16), h'(y) = sigma_w2 dF/ds by Gil-Pelaez of
     d/ds psi_X^N = N psi_X^(N-1) d psi_X/ds; S_{l-1} at the y-nodes recursively.  Where the bound
     |phi(h)| <= c|h| gives P(z > x | s) <= P(chi2_N > x / (c^2 s)) < 1e-18, h = 1 and h' = 0.
+    The y-panels (16-point Gauss-Legendre) are graded geometrically towards s(y) = 0, where h has an
+    essential singularity (h ~ P(chi2_N < x / s)); b <= N for tanh and erf (z_{l-1} <= N).
 
 Leaky relu (phi(h) = max(h, a h), 0 <= a < 1).  Given s, z / s = chi2_K + a^2 chi2_{N-K},
 K ~ Bin(N, 1/2), and z / (s a^2) = chi2_{N + 2J} with J | K ~ NegBin(K/2, a^2) (expand
@@ -36,11 +38,12 @@ mixture of chi2_{N+2j} with weights W_j = sum_K Bin(N, K) NB(j; K/2, a^2).  Chec
 direct convolution P(chi2_K + a^2 chi2_{N-K} <= u) = int F_{chi2_K}(u - a^2 w) f_{chi2_{N-K}}(w) dw
 (scipy quad).  Deeper layers: the same integration by parts, with h(y) = F_S(x / s(y)).
 
-Narrow widths (N <= 10: NARROW_BELOW) go by a second route, validation/reference_narrow.py (h-space
-convolution of CDFs: F_k(x) = int F_{k-1}(x - phi(h)^2) rho_s(h) dh, tanh-sinh on pieces cut at the
-preimages of the singular points of F_{k-1}, F_k tabulated on Chebyshev panels graded towards them; two
-layers by the Stieltjes integral of G(x | s(y)) over the first layer's table, G interpolated in log s),
-because the Gil-Pelaez route above cannot reach 1e-11 there:
+Narrow widths (N <= 10: NARROW_BELOW) of erf, gelu and silu go by a second route (--route narrow forces
+it, --route fourier the one above), validation/reference_narrow.py (h-space convolution of CDFs: F_k(x) =
+int F_{k-1}(x - phi(h)^2) rho_s(h) dh, tanh-sinh on pieces cut at the preimages of the singular points of
+F_{k-1}, F_k tabulated on Chebyshev panels graded towards them; two layers by the Stieltjes integral of
+G(x | s(y)) over the first layer's table, G interpolated in log s), because the Gil-Pelaez route above
+cannot reach 1e-11 there:
   * erf, N = 5: for s > 1/2 the density of erf(h)^2 has an endpoint singularity (1 - x)^(1/(2s) - 1)
     at x = 1 (1 - erf(h)^2 ~ 2 e^{-h^2} / (h sqrt(pi))), so |psi_X(t)| ~ t^(-1/3) and the Gil-Pelaez
     truncation bound |psi_X(T)|^5 ~ T^(-5/3) needs T ~ 1e7 (measured bound at T = 3000: 2e-9);
@@ -354,8 +357,10 @@ def smooth_cdf(act, layers, y0, x, refine=1.0, T_cap=3000.0, ny=None, _info=None
         return F, S
     # previous layer's range from its quantile bracket (MC-based, checked below)
     lo, hi = info["ranges"][len(layers) - 2]
+    if ACTIVATIONS[act][2]:  # tanh, erf: z_{l-1} <= N sup phi^2 = N, so S_{l-1} = 0 beyond
+        hi = min(hi, float(layers[-2][0]))
     n_y = int(round((ny or 128) * refine))
-    edges = np.linspace(lo, hi, n_y // 16 + 1)
+    edges = _graded_y_edges(lo, hi, n_y // 16, sb2 / sw2, 1.0 / refine)
     Y, WY = _panels(edges, *_leggauss(16))
     Fp, Sp = smooth_cdf(act, layers[:-1], y0, np.concatenate([[lo, hi], Y]), refine, T_cap, ny, info)
     info.setdefault("edge_mass", []).append((float(Fp[0]), float(Sp[1])))
@@ -370,6 +375,22 @@ def smooth_cdf(act, layers, y0, x, refine=1.0, T_cap=3000.0, ny=None, _info=None
         _, dF = _cond(act, N, s, x, refine, T_cap, info, deriv=True)
         acc += wy * sw2 * dF * sy
     return acc, 1.0 - acc
+
+
+def _graded_y_edges(lo, hi, n, ystar, q):
+    """Panel edges on [lo, hi]: width <= (hi - lo) / n and <= q (y + ystar), ystar = sigma_b2 / sigma_w2.
+
+    F(x | s(y)) behaves like P(chi2_N < x / s) near s = 0, an essential singularity at y = -ystar: on
+    equal panels in y its derivative is integrated to only ~1e-9 (tanh, N = 10, sigma_b2 = 0.05: the
+    Gauss-Legendre error of the first panel, measured on the chi-square proxy); panels graded
+    geometrically towards y = -ystar bring that to rounding level."""
+    W = (hi - lo) / n
+    e = [lo]
+    while e[-1] < hi:
+        e.append(min(hi, e[-1] + min(W, q * (e[-1] + ystar))))
+    if len(e) > 2 and hi - e[-2] < 0.25 * W:
+        e.pop(-2)
+    return np.array(e)
 
 
 def _cond(act, N, s, x, refine, T_cap, info, deriv):
@@ -574,6 +595,7 @@ def _xgrid(z, n=64):
 
 
 NARROW_BELOW = 11  # widths below this go by validation/reference_narrow.py (h-space convolution)
+NARROW_ACTIVATIONS = ("erf", "gelu", "silu")  # the ones it knows; tanh (no power singularity) stays here
 
 
 def _narrow():
@@ -585,8 +607,9 @@ def _narrow():
     return reference_narrow
 
 
-def compute(spec, x, refine=1.0, T_cap=3000.0, ranges=None):
-    """(F, S, mean, second_moment, info) at x."""
+def compute(spec, x, refine=1.0, T_cap=3000.0, ranges=None, route="auto"):
+    """(F, S, mean, second_moment, info) at x; route: "auto" (narrow below NARROW_BELOW for the
+    activations reference_narrow.py knows), "fourier" (Gil-Pelaez) or "narrow"."""
     act, layers, y0 = spec["activation"], spec["layers"], spec["y0"]
     info = {"tail": 0.0, "ranges": ranges}
     if act == "leaky_relu":
@@ -598,7 +621,8 @@ def compute(spec, x, refine=1.0, T_cap=3000.0, ranges=None):
         info["edge_mass"] = list(leaky_edges)
     else:
         a = None
-        if layers[0][0] < NARROW_BELOW:
+        narrow = layers[0][0] < NARROW_BELOW and act in NARROW_ACTIVATIONS
+        if route == "narrow" or (route == "auto" and narrow):
             F, S = _narrow().narrow_cdf(act, layers, y0, x, refine, info)
         else:
             F, S = smooth_cdf(act, layers, y0, x, refine, T_cap, None, info)
@@ -631,17 +655,17 @@ def pick(xg, F, S):
     return sorted(set(idx))
 
 
-def run_case(name, spec, T_cap=3000.0, verbose=True):
+def run_case(name, spec, T_cap=3000.0, verbose=True, route="auto"):
     t0 = time.time()
     samples = mc_layers(spec)
     N, sw2, sb2 = spec["layers"][0]
     ranges = _ranges(samples, N, sb2)
     xg = _xgrid(samples[-1])
-    F, S, m1, m2, info = compute(spec, xg, 1.0, T_cap, ranges)
+    F, S, m1, m2, info = compute(spec, xg, 1.0, T_cap, ranges, route)
     idx = pick(xg, F, S)
     x = xg[idx]
     F, S = F[idx], S[idx]
-    F2, S2, m1b, m2b, info2 = compute(spec, x, 1.4, T_cap * 1.5, ranges)
+    F2, S2, m1b, m2b, info2 = compute(spec, x, 1.4, T_cap * 1.5, ranges, route)
     diff = float(max(np.abs(F - F2).max(), np.abs(S - S2).max()))
     # Monte Carlo: |F - F_mc| / se
     z = samples[-1]
@@ -692,6 +716,8 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*", help="case names")
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--T-cap", type=float, default=3000.0)
+    ap.add_argument("--route", choices=("auto", "fourier", "narrow"), default="auto",
+                    help="auto: h-space convolution for erf/gelu/silu below width 11, Gil-Pelaez otherwise")
     ap.add_argument("--summary", action="store_true", help="print the per-case checks of the stored file")
     a = ap.parse_args(argv)
     if a.summary:
@@ -704,7 +730,7 @@ def main(argv=None):
         data = json.loads(path.read_text())
     stored = json.loads(OUT.read_text())["cases"] if a.quick and OUT.exists() else {}
     for name in names:
-        res = run_case(name, cases[name], a.T_cap)
+        res = run_case(name, cases[name], a.T_cap, route=a.route)
         if a.quick:
             ok = res["monte_carlo"]["max_abs_z_cdf"] < 5 and res["accuracy"] < 1e-11
             old = stored.get(name)
