@@ -253,6 +253,23 @@ def test_a_pile_up_at_zero_costs_accuracy_only_near_zero():
     assert np.all(law.sf(far) <= 1e-9) and np.all(law.cdf(far) >= 1.0 - 1e-9)
 
 
+# validation/reference_narrow.py (h-space convolution; refined 1.4 times it moves by 1.3e-14), s = 20
+GELU_N5_S20_X = np.array([1e-10, 1e-6, 5e-5, 1e-3, 0.1, 1.0, 10.0])
+GELU_N5_S20_CDF = np.array([7.990246783155202e-05, 0.0005152152872855352, 0.0013258386992299645,
+                            0.0033416268144369652, 0.04450624938799699, 0.07507974142846086, 0.2148901378731117])
+
+
+def test_the_error_estimate_bounds_a_pile_up_the_series_cannot_resolve():
+    # gelu at width 5, s = 20: P(z < x) ~ x^(N / 2s) = x^(1/8) times logs, so the coefficients decay like
+    # k^-p with p ~ 0.5 over the last terms, and the CDF error falls by only 2^-p per octave of terms: the
+    # change over the last octave (5.7e-4) understates the error (1.07e-3 at z = 5e-5) by 1 / (2^p - 1)
+    with pytest.warns(SigdistWarning, match="error estimate"):
+        law = squared_norm_law(Layer(5, 4.0, 0.0, "gelu"), 5.0)
+    err = np.abs(law.cdf(GELU_N5_S20_X) - GELU_N5_S20_CDF)
+    assert np.max(err) > 1e-4  # the case is one the series cannot resolve, not one it meets
+    assert np.max(err) <= law.error_estimate
+
+
 # -- the stationary law of tanh with bias --------------------------------------------------------
 
 def test_tanh_stationary_law_mean_matches_a_long_monte_carlo_chain():
