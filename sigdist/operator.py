@@ -243,11 +243,11 @@ class TransitionOperator:
                 # the input's quadrature must resolve the kernel as a function of log y as well
                 s_in = layer.variance(np.exp(cont.grid.points[cont.values > 0]))
                 need = float(np.min(self.fourier.spacing(s_in, self.alias_budget)))
-                if law._series is not None:  # product integration against its CDF: no density sampled
-                    log_y, w, carried = law.quadrature_nodes(need)  # the law's own error and weights dropped
-                elif cont.grid.spacing > need * (1 + 1e-9):
+            if law._series is not None:  # (it has a continuous part) product integration against its CDF
+                log_y, w, carried = law.quadrature_nodes(need)  # the law's own error and weights dropped
+            else:
+                if cont is not None and cont.grid.spacing > need * (1 + 1e-9):
                     law = SquaredNormLaw(law.atom, _resample(cont, need), tol=self.tol, warn=False)
-            if cont is None or law._series is None:
                 log_y, w, _ = law.quadrature_nodes()
             spacing = law.continuous.grid.spacing if law.continuous is not None else self._spacing()
         else:
