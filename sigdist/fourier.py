@@ -48,6 +48,7 @@ from ._nufft import unit_transform
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
+from .narrow import NarrowGroup
 from .one_unit import OneUnit, vanishes
 from .series import KernelSeries, SeriesMixture
 
@@ -144,23 +145,36 @@ class FourierKernel:
 
     def singular_points(self, top):
         r"""Points ``z <= top`` where the law of ``z`` may be singular, whatever the variance: sums of at most
-        ``N`` critical values of :math:`\phi^2` (its values where it turns, and its limits at
-        :math:`\pm\infty`: erf's saturation). Empty past width 16, where their order is high."""
+        ``N`` critical values of :math:`\phi^2` (its values where it turns or where a plateau, constant to the
+        last bit, ends, and its limits at :math:`\pm\infty`: erf's saturation), to roundoff. Empty past width
+        16, where their order is high."""
         if self.width > _SINGULAR_WIDTH:
             return np.zeros(0)
         act = self.activation
-        turns = np.asarray(act.phi(np.array([b for _, b, _ in act._pieces_in_g(1.0)[:-1]])), dtype=np.float64) ** 2
+        pieces = act._pieces_in_g(1.0)
+        psi = lambda h: float(act.phi(np.float64(h))) ** 2  # noqa: E731
+        values = []
+        for (a1, b1, k1), (a2, b2, k2) in zip(pieces[:-1], pieces[1:]):
+            if k1 != 0 and k2 != 0 and k1 != k2:  # a turn (at 0 where phi changes sign there)
+                if float(act.phi(np.float64(b1 - 1e-6))) * float(act.phi(np.float64(b1 + 1e-6))) > 0:
+                    values.append(psi(b1))
+            elif (k1 == 0) != (k2 == 0):  # a flat piece's end: singular only if it is flat to the last bit
+                a, b = (a1, b1) if k1 == 0 else (a2, b2)
+                if psi(a) == psi(b):
+                    values.append(psi(b1))
         far, farther = (np.asarray(act.phi(np.array([-h, h])), dtype=np.float64) ** 2 for h in (30.0, 40.0))
-        limits = farther[np.abs(farther - far) <= 1e-9 * np.maximum(far, 1.0)]  # where phi^2 levels off
-        values = np.round(np.concatenate([turns, limits]), 9)
-        values = np.unique(values[np.isfinite(values) & (values > 0) & (values <= top)])
-        sums = {0.0}
+        values += farther[np.abs(farther - far) <= 1e-9 * np.maximum(far, 1.0)].tolist()  # where phi^2 levels off
+        values = np.asarray(values, dtype=np.float64)
+        # below 1e-20: roundoff of 0 (a limit that is 0)
+        values = _merge_close(values[np.isfinite(values) & (values > 1e-20) & (values <= top)])
+        sums = np.zeros(1)
         for _ in range(self.width):
-            grown = {round(a + v, 12) for a in sums for v in values if a + v <= top}
-            if grown <= sums or len(sums) > _SINGULAR_MAX:
+            grown = _merge_close(np.concatenate([sums, (sums[:, None] + values[None, :]).ravel()]))
+            grown = grown[grown <= top]
+            if grown.size == sums.size or sums.size > _SINGULAR_MAX:
                 break
-            sums |= grown
-        return np.array(sorted(sums))
+            sums = grown
+        return sums
 
     def atom(self, s):
         """``P(z = 0 | s) = P(X = 0)^N``: the Gaussian mass of the pieces where ``phi`` vanishes."""
@@ -186,6 +200,16 @@ class FourierKernel:
 
 
 _SPACING_CACHE = {}
+
+
+def _merge_close(points):
+    """The sorted distinct ``points``, those within 1e-13 (relative) of the one before merged into it (sums
+    of critical values in another order differ by roundoff)."""
+    points = np.sort(points)
+    if points.size == 0:
+        return points
+    keep = np.concatenate([[True], np.diff(points) > 1e-13 * np.maximum(np.abs(points[1:]), 1e-300)])
+    return points[keep]
 
 
 class GroupSeries:
@@ -425,6 +449,14 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             g_eps = min(1e-3, eps / (share * len(groups)))
             gs = group_series(kernel, s[idx], g_eps)
             w = weights[idx]
+            if np.any(gs.errors > g_eps) and _narrow_applies(kernel, gs, float(s[idx].max())):
+                # a pile-up at 0 the series cannot resolve (gelu at width 5 and s >= 2): real space instead
+                group = NarrowGroup(kernel, s[idx], w, gs.period / _SPARE)
+                error += group.error + float(w.sum()) * eps * 1e-2  # and the window's aliasing
+                exact.append((group, 1.0))
+                level = min(0.25, tail / (share * len(groups)))
+                parts.append((group.log_density, group.quantile_u(level), math.log(group.end)))
+                continue
             atom += float(w @ gs.atoms)
             error += float(w @ gs.errors)
             mass = float(w.sum() - w @ gs.atoms)
@@ -465,6 +497,15 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             mixture = SeriesMixture(exact, error, kernel.singular_points(top)) if kept <= _MAX_KEPT else None
             return grid, q, atom, error, (gap if gap > eps else 0.0), mixture
         h *= 0.5
+
+
+def _narrow_applies(kernel, gs, s_max):
+    """Whether :class:`sigdist.narrow.NarrowGroup` can take a group's law: a narrow layer (its singular points
+    known), no atom at 0, and no positive value that ``phi^2`` keeps, to the last bit, on a stretch of positive
+    mass (up to the group's largest variance)."""
+    if kernel.width > _SINGULAR_WIDTH or np.any(gs.atoms > 0):
+        return False
+    return not OneUnit(kernel.activation, s_max)._points
 
 
 def conditional_columns(kernel, s, points, eps):

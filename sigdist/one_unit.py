@@ -4,7 +4,10 @@ On each monotone piece ``[a, b]`` of :math:`g \mapsto \phi(\sqrt{s} g)^2` (found
 :meth:`sigdist.activations.Activation._pieces_in_g`) the level set of ``x`` is one point, found by bisection,
 so :math:`P(X \le x)` is a sum of Gaussian masses and the density of :math:`\log X` a sum of
 :math:`\varphi(g)\, x / |d\phi(\sqrt s g)^2/dg|`. A layer of width 1 is this law (the Fourier route's
-answer for ``N = 1``, :mod:`sigdist.fourier`); pieces where ``phi`` vanishes are an atom at 0.
+answer for ``N = 1``, :mod:`sigdist.fourier`); pieces where ``phi`` vanishes are an atom at 0, and a piece
+where :math:`\phi^2` is constant and positive to the last bit is a point mass there (in the CDF and sf; the
+densities leave it out). A piece flat only next to the range of :math:`\phi^2` (gelu's left tail, below
+3e-11 where the range reaches 700) is inverted like the others.
 """
 
 from __future__ import annotations
@@ -29,14 +32,22 @@ class OneUnit:
         root = math.sqrt(self.s)
         self._psi = lambda g: np.asarray(activation.phi(root * g), dtype=np.float64) ** 2  # noqa: E731
         self._pieces = []
+        self._points = []  # (value, mass): psi constant and positive on a piece (a point mass of X)
         self.atom = 0.0
         top = 0.0
         for a, b, kind in activation._pieces_in_g(root):
-            if kind == 0:  # psi constant: an atom of X where phi vanishes, nothing to invert elsewhere
-                if vanishes(activation, root * a, root * b, kind):
-                    self.atom += float(special.ndtr(b) - special.ndtr(a))
+            if kind == 0 and vanishes(activation, root * a, root * b, kind):  # an atom of X at 0
+                self.atom += float(special.ndtr(b) - special.ndtr(a))
                 continue
             pa, pb = float(self._psi(np.float64(a))), float(self._psi(np.float64(b)))
+            if kind == 0:
+                # flat only next to the range of psi (gelu's left tail: psi < 3e-11 where the range is 700), so
+                # monotone still unless it is constant to the last bit; its mass belongs to X either way
+                if pa == pb:
+                    self._points.append((pa, abs(float(special.ndtr(b) - special.ndtr(a)))))
+                    top = max(top, pa)
+                    continue
+                kind = 1 if pb > pa else -1
             self._pieces.append((a, b, kind, min(pa, pb), max(pa, pb)))
             top = max(top, pa, pb)
         self.period = top * (1.0 + 1e-12) if top > 0 else 1.0
@@ -78,10 +89,16 @@ class OneUnit:
 
     def cdf_continuous(self, x):
         """``P(0 < X <= x)``: the Gaussian mass of ``{g: 0 < psi(g) <= x}`` piece by piece."""
-        out = np.zeros(np.shape(x))
+        x = np.asarray(x, dtype=np.float64)
+        out = np.zeros(x.shape)
         for a, b, kind, lo, hi, g in self._levels(x):
-            # the mass of the piece below the level, from the end where psi is smallest
-            out += np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
+            # the mass of the piece below the level, from the end where psi is smallest; none below the piece's
+            # range, all of it above (where psi is flat to the last bits, tanh^2 within 1e-14 of 1, bisection
+            # for a level at the range's end may stop anywhere on the flat stretch)
+            part = np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
+            out += np.where(x < lo, 0.0, np.where(x >= hi, abs(float(special.ndtr(b) - special.ndtr(a))), part))
+        for value, mass in self._points:
+            out += np.where(np.asarray(x) >= value, mass, 0.0)
         return out
 
     def sf_continuous(self, x):
@@ -96,7 +113,9 @@ class OneUnit:
             same = (np.sign(g) * np.sign(end) >= 0)
             mass = np.where(same, special.ndtr(-far) - special.ndtr(-near),
                             np.abs(special.ndtr(end) - special.ndtr(g)))
-            out += np.where(x < lo, np.abs(special.ndtr(b) - special.ndtr(a)), mass)
+            out += np.where(x < lo, np.abs(special.ndtr(b) - special.ndtr(a)), np.where(x >= hi, 0.0, mass))
+        for value, mass in self._points:
+            out += np.where(x < value, mass, 0.0)
         return out
 
     def quantile_u(self, level):

@@ -1,0 +1,359 @@
+r"""The law of a narrow layer's squared norm given its variance, in real space: CDFs convolved in ``g``.
+
+Where one unit's law piles up at 0 over many scales (gelu at a large variance: :math:`\phi(h)^2 \sim
+e^{-h^2} / 2\pi` as :math:`h \to -\infty` makes :math:`P(X < x) \sim x^{1/(2s)}`), the Fourier series of
+:mod:`sigdist.fourier` cannot converge: its coefficients decay like :math:`k^{-N/(2s)}`. This module
+computes the same law, :math:`z = \sum_{i \le N} X_i` with :math:`X_i = \psi(g_i) = \phi(\sqrt{s}\, g_i)^2`
+(Burkholz & Dubatovka 2019, Prop. 1), without a transform:
+
+.. math:: F_1(x) = P(\psi(g) \le x), \qquad F_k(x) = \int F_{k-1}(x - \psi(g))\, \varphi(g)\, dg, \quad k = 2..N,
+
+:math:`F_1` exactly (:class:`sigdist.one_unit.OneUnit`, the monotone pieces of :math:`\psi` inverted),
+the others by quadrature in ``g``. :math:`F_k` is singular only at sums of at most ``k`` critical values
+of :math:`\phi^2` (:meth:`sigdist.fourier.FourierKernel.singular_points`), so in ``g`` the integrand is
+analytic except where :math:`x - \psi(g)` meets one of :math:`F_{k-1}`'s singular points: the ``g`` axis is
+cut at those preimages, at the pieces' ends and at fixed points (every 0.5 up to ``|g| = 3``, every 1 up
+to 9.5, beyond which the Gaussian mass is 2e-21), and each interval is integrated by the tanh-sinh rule,
+which converges exponentially with algebraic singularities at the ends. Each :math:`F_k` is tabulated in
+``u = log x`` on Chebyshev-Lobatto panels graded geometrically towards every singular point (to 1e-16
+relative) and halved while their last two coefficients exceed the tolerance; ``log x`` holds the pile-up
+at 0, where :math:`F_k` behaves like a power of ``x`` (times logs), in a few panels down to
+:math:`x = 10^{-300} P`. The tables' error, measured between their nodes, is the law's error estimate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from ._numba import njit
+from .activations import invert_monotone
+from .one_unit import OneUnit, quantile_u
+
+__all__ = ["NarrowGroup", "NarrowLaw"]
+
+_DEG = 16
+_TS_STEP, _TS_REACH = 0.25, 3.2
+_G_END = 9.5
+_CUTS = np.concatenate([np.arange(0.5, 3.01, 0.5), np.arange(4.0, 9.01, 1.0)])
+_CUTS = np.concatenate([-_CUTS[::-1], [0.0], _CUTS])
+_LOG_SPAN = 690.0  # the table reaches down to x = e^-690 P (F below that is 0 to the tolerance or is carried)
+_GRADE_TO = 2e-15  # relative to |u|: about the resolution of u = log x in doubles
+_FILL = 4.0  # widest initial panel in u
+_ROUNDS = 10
+
+
+def _lobatto(n):
+    """Chebyshev-Lobatto points on [-1, 1] (descending) and the matrix taking values there to coefficients."""
+    j = np.arange(n + 1)
+    t = np.cos(math.pi * j / n)
+    c = np.cos(math.pi * np.outer(j, j) / n) * (2.0 / n)
+    c[:, [0, -1]] *= 0.5
+    c[[0, -1], :] *= 0.5
+    return t, c
+
+
+_T, _TO_COEF = _lobatto(_DEG)
+# coefficients of the derivative (in t) from those of the function
+_DERIV = np.stack([np.polynomial.chebyshev.chebder(np.eye(_DEG + 1)[i], m=1, scl=1.0).tolist() + [0.0]
+                   for i in range(_DEG + 1)], axis=1)
+
+
+def _tanh_sinh():
+    k = np.arange(-math.ceil(_TS_REACH / _TS_STEP), math.ceil(_TS_REACH / _TS_STEP) + 1)
+    t = k * _TS_STEP
+    z = 0.5 * math.pi * np.sinh(t)
+    # the node's distance from either end as a fraction of the interval, each without cancellation
+    from_lo, from_hi = 1.0 / (1.0 + np.exp(-2.0 * z)), 1.0 / (1.0 + np.exp(2.0 * z))
+    weight = _TS_STEP * 0.25 * math.pi * np.cosh(t) / np.cosh(z) ** 2
+    return from_lo, from_hi, weight
+
+
+_TS_LO, _TS_HI, _TS_W = _tanh_sinh()
+
+
+@njit(nogil=True)
+def _evaluate(starts, ends, coef, u, below, above):
+    """Piecewise Chebyshev series at ``u`` (Clenshaw): ``below`` left of the first panel, ``above`` right of
+    the last."""
+    out = np.empty(u.size)
+    n_pan, n_c = coef.shape
+    for i in range(u.size):
+        x = u[i]
+        if x <= starts[0]:
+            out[i] = below
+            continue
+        if x >= ends[n_pan - 1]:
+            out[i] = above
+            continue
+        p = np.searchsorted(starts, x, side="right") - 1
+        t = (2.0 * x - starts[p] - ends[p]) / (ends[p] - starts[p])
+        t = min(1.0, max(-1.0, t))
+        b1, b2 = 0.0, 0.0
+        for k in range(n_c - 1, 0, -1):
+            b1, b2 = coef[p, k] + 2.0 * t * b1 - b2, b1
+        out[i] = coef[p, 0] + t * b1 - b2
+    return out
+
+
+class _Table:
+    """A function of ``u`` on Chebyshev-Lobatto panels, halved where their last two coefficients exceed ``tol``;
+    ``below`` left of the panels, ``above`` right of them."""
+
+    def __init__(self, fn, edges, tol, below=0.0, above=1.0):
+        self.below, self.above = below, above
+        a, b = edges[:-1], edges[1:]
+        parent = np.full(a.size, np.inf)
+        done_a, done_b, done_c = [], [], []
+        self.evaluations = 0
+        for step in range(_ROUNDS + 1):
+            u = 0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * _T[None, :]
+            values = fn(u.ravel()).reshape(u.shape)
+            self.evaluations += u.size
+            coef = values @ _TO_COEF.T
+            tail = np.abs(coef[:, -1]) + np.abs(coef[:, -2])
+            # halve while the tail exceeds tol and halving still helps (else it is the integrand's roundoff)
+            split = (tail > tol) & (tail < 0.5 * parent) & (b - a > 1e-13 * np.maximum(1.0, np.abs(a)))
+            if step == _ROUNDS:
+                split[:] = False
+            keep = ~split
+            done_a.append(a[keep]), done_b.append(b[keep]), done_c.append(coef[keep])
+            if not split.any():
+                break
+            mid = 0.5 * (a[split] + b[split])
+            a, b = np.concatenate([a[split], mid]), np.concatenate([mid, b[split]])
+            parent = np.concatenate([tail[split], tail[split]])
+        a, b, coef = np.concatenate(done_a), np.concatenate(done_b), np.concatenate(done_c)
+        order = np.argsort(a)
+        self.starts, self.ends, self.coef = a[order], b[order], np.ascontiguousarray(coef[order])
+        self.slope = np.ascontiguousarray(self.coef @ _DERIV.T * (2.0 / (self.ends - self.starts))[:, None])
+
+    def __call__(self, u):
+        u = np.asarray(u, dtype=np.float64)
+        return _evaluate(self.starts, self.ends, self.coef, u.ravel(), self.below, self.above).reshape(u.shape)
+
+    def derivative(self, u):
+        u = np.asarray(u, dtype=np.float64)
+        return _evaluate(self.starts, self.ends, self.slope, u.ravel(), 0.0, 0.0).reshape(u.shape)
+
+    def check(self, fn):
+        """``max |table - fn|`` halfway between the Lobatto nodes, on three nodes of every panel wider than 1e-11
+        (the narrower ones, next to a singular point at the resolution of ``u``, hold x-intervals of relative
+        width below 1e-11 in all; the next convolution weighs them by the Gaussian mass of their preimages)."""
+        t = np.cos(math.pi * (np.array([0, _DEG // 2, _DEG - 1]) + 0.5) / _DEG)
+        wide = self.ends - self.starts > 1e-11
+        a, b = self.starts[wide], self.ends[wide]
+        u = (0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * t[None, :]).ravel()
+        return float(np.max(np.abs(self(u) - fn(u))))
+
+
+def _graded_edges(points, lo, hi):
+    """Panel edges on ``[lo, hi]`` (in ``u``), graded geometrically (ratio 1/2) towards each of ``points``
+    from both sides, down to the resolution of ``u`` there, at most ``_FILL`` wide elsewhere."""
+    points = sorted(p for p in points if lo < p < hi)
+    stops = [lo] + points + [hi]
+    edges = []
+    for i in range(len(stops) - 1):
+        p, q = stops[i], stops[i + 1]
+        d = min(0.5 * (q - p), _FILL)
+        grade_p, grade_q = i > 0, i + 2 < len(stops)
+        segment = [p]
+        if grade_p:
+            n = int(math.ceil(math.log2(d / (_GRADE_TO * max(1.0, abs(p))))))
+            segment += [p + d * 0.5 ** j for j in range(n, -1, -1)]
+        stop = q - d if grade_q else q
+        count = max(1, int(math.ceil((stop - segment[-1]) / _FILL)))
+        segment += np.linspace(segment[-1], stop, count + 1)[1:].tolist()
+        if grade_q:
+            n = int(math.ceil(math.log2(d / (_GRADE_TO * max(1.0, abs(q))))))
+            segment += [q - d * 0.5 ** j for j in range(1, n + 1)]
+        edges += segment
+    edges.append(hi)
+    return np.unique(np.array(edges))
+
+
+class NarrowLaw:
+    r"""The law of :math:`z = \sum_{i \le N} \phi(\sqrt{s}\, g_i)^2` given ``s``, by CDF convolution in ``g``
+    (module docstring): the interface of :class:`sigdist.series.KernelSeries` (``cdf_continuous``,
+    ``density``, ``log_density``, ``quantile_u``, ``continuous_mass``, ``end``).
+
+    Parameters
+    ----------
+    activation : Activation
+        One without an atom (``phi`` vanishes on no interval) and without constant pieces.
+    width : int
+        ``N``.
+    s : float
+        The variance, ``> 0``.
+    end : float
+        Where the law is read up to (the Chernoff end of the Fourier window: mass beyond it at most the
+        caller's budget); the CDF is 1 past it.
+    singular : ndarray
+        Sums of critical values of :math:`\phi^2` up to ``end`` (0 included).
+    tol : float
+        Target accuracy of every table.
+
+    Attributes
+    ----------
+    error : float
+        The CDF error: the tables' interpolation errors (each convolution passes its input's on with
+        weight at most 1) and the Gaussian mass beyond ``|g| = 9.5`` per unit.
+    """
+
+    def __init__(self, activation, width, s, end, singular, tol=1e-12):
+        self.width, self.s, self.end = int(width), float(s), float(end)
+        self.continuous_mass = 1.0
+        unit = OneUnit(activation, self.s)
+        self._psi = unit._psi
+        self._pieces = [p for p in unit._pieces if p[2] != 0]
+        points = np.asarray(singular, dtype=np.float64)
+        self._singular = points
+        log_end = math.log(self.end)
+        edges = _graded_edges(np.log(points[points > 0]), log_end - _LOG_SPAN, log_end)
+        self.error = self.width * 2.0 * float(special.ndtr(-_G_END))
+        self.evaluations = 0
+        table = None
+        for k in range(1, self.width + 1):
+            if k == 1:
+                fn = (lambda u: unit.cdf_continuous(np.exp(u)))  # noqa: E731
+            else:
+                fn = (lambda u, prev=table: self._convolve(prev, np.exp(u)))  # noqa: E731
+            table = _Table(fn, edges, tol)
+            self.evaluations += table.evaluations
+            self.error += table.check(fn)
+        self._table = table
+
+    def _convolve(self, prev, x, chunk=2048):
+        r""":math:`\int F_{k-1}(x - \psi(g))\, \varphi(g)\, dg` at each ``x``, ``F_{k-1}`` given by its table."""
+        out = np.empty(x.size)
+        for i in range(0, x.size, chunk):
+            out[i:i + chunk] = self._convolve_chunk(prev, x[i:i + chunk])
+        return out
+
+    def _convolve_chunk(self, prev, x):
+        n = x.size
+        shifted = (x[:, None] - self._singular[None, :]).ravel()
+        cuts = [np.broadcast_to(_CUTS, (n, _CUTS.size)), np.full((n, 2), _G_END)]
+        cuts[1][:, 0] = -_G_END
+        for a, b, kind, lo, hi in self._pieces:
+            cuts.append(np.broadcast_to(np.array([a, b]), (n, 2)))
+            inside = (shifted > lo) & (shifted < hi)
+            g = np.full(shifted.size, np.nan)
+            if np.any(inside):
+                g[inside] = invert_monotone(self._psi, a, b, kind, shifted[inside])
+            cuts.append(g.reshape(n, -1))
+        cut = np.concatenate(cuts, axis=1)
+        cut = np.sort(np.clip(np.where(np.isnan(cut), _G_END, cut), -_G_END, _G_END), axis=1)
+        lo, hi = cut[:, :-1], cut[:, 1:]
+        row, col = np.nonzero(hi > lo)
+        lo, hi = lo[row, col], hi[row, col]
+        # an interval holds no cut: where x - psi < 0 at its middle, F_{k-1} = 0 on all of it
+        live = x[row] - self._psi(0.5 * (lo + hi)) > 0.0
+        row, lo, hi = row[live], lo[live], hi[live]
+        length = (hi - lo)[:, None]
+        g = np.where(_TS_LO[None, :] <= 0.5, lo[:, None] + length * _TS_LO[None, :],
+                     hi[:, None] - length * _TS_HI[None, :])
+        weight = length * _TS_W[None, :] * np.exp(-0.5 * g * g) / math.sqrt(2.0 * math.pi)
+        y = x[row][:, None] - self._psi(g)
+        with np.errstate(divide="ignore"):
+            inner = np.where(y > 0.0, prev(np.log(np.where(y > 0.0, y, 1.0))), 0.0)
+        return np.bincount(row, weights=(weight * inner).sum(axis=1), minlength=n)
+
+    def cdf_continuous(self, z):
+        """``P(0 < Z <= z)`` from the table of :math:`F_N`."""
+        z = np.asarray(z, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            u = np.log(np.where(z > 0.0, z, 1.0))
+        return np.where(z > 0.0, np.clip(self._table(u), 0.0, 1.0), 0.0)
+
+    def log_density(self, u):
+        """Density of ``log z`` at ``u``: the table's slope in ``u``."""
+        u = np.asarray(u, dtype=np.float64)
+        return np.maximum(self._table.derivative(u), 0.0)
+
+    def density(self, z):
+        """Density of ``z`` at ``z > 0``."""
+        z = np.asarray(z, dtype=np.float64)
+        pos = z > 0.0
+        safe = np.where(pos, z, 1.0)
+        return np.where(pos, self.log_density(np.log(safe)) / safe, 0.0)
+
+    def quantile_u(self, level):
+        """``log z`` with ``P(Z <= z) = level``, to 1e-3."""
+        return quantile_u(self.cdf_continuous, self.end, 1.0, level)
+
+
+# a group of more variances than this is read at this many Chebyshev nodes in log s (G(x | s) is analytic in s)
+_NODES = 8
+
+
+class NarrowGroup:
+    r"""A group's mixture :math:`\sum_i w_i\, G(\cdot \mid s_i)` of :class:`NarrowLaw`\ s, with the interface of
+    :class:`sigdist.series.KernelSeries` (its part of a layer's law, :func:`sigdist.fourier.mixed_log_density`).
+
+    Up to ``8`` variances each gets its own law; more are read at 8 Chebyshev nodes in ``log s`` over the
+    group's range, with the weights :math:`\sum_i w_i \ell_j(\log s_i)` of the interpolation (``G(x | s)`` is
+    analytic in ``s``), and the law of the member furthest from every node is computed directly to measure
+    the interpolation's error.
+
+    Attributes
+    ----------
+    error : float
+        CDF error of the mixture: the laws' own errors weighted by ``|coefficient|`` and the interpolation's.
+    """
+
+    def __init__(self, kernel, s, weights, end):
+        s = np.asarray(s, dtype=np.float64)
+        weights = np.asarray(weights, dtype=np.float64)
+        act, n = kernel.activation, kernel.width
+        singular = kernel.singular_points(end)
+        self.end = float(end)
+        self.continuous_mass = float(weights.sum())
+        make = (lambda v: NarrowLaw(act, n, v, end, singular))  # noqa: E731
+        if s.size <= _NODES:
+            self._laws, self._coef = [make(v) for v in s], weights
+            self.error = float(sum(w * law.error for law, w in zip(self._laws, weights)))
+            return
+        t = np.log(s)
+        mid, half = 0.5 * (t.max() + t.min()), 0.5 * (t.max() - t.min())
+        theta = (2 * np.arange(_NODES) + 1) * math.pi / (2 * _NODES)
+        nodes = mid + half * np.cos(theta)
+        basis = _lagrange(nodes, np.sin(theta) * (-1.0) ** np.arange(_NODES), t)
+        self._laws, self._coef = [make(math.exp(v)) for v in nodes], weights @ basis
+        far = int(np.argmax(np.min(np.abs(t[:, None] - nodes[None, :]), axis=1)))
+        direct = make(s[far])
+        probe = np.exp(np.concatenate([direct._table.starts, direct._table.ends[-1:]]))
+        read = sum(b * law.cdf_continuous(probe) for law, b in zip(self._laws, basis[far]))
+        self.interpolation_error = float(np.max(np.abs(read - direct.cdf_continuous(probe))))
+        self.error = float(sum(abs(c) * law.error for law, c in zip(self._laws, self._coef))
+                           + self.continuous_mass * self.interpolation_error)
+
+    def _sum(self, name, x):
+        return sum(c * getattr(law, name)(x) for law, c in zip(self._laws, self._coef))
+
+    def cdf_continuous(self, z):
+        """``P(0 < Z <= z)`` of the group's mixture."""
+        return self._sum("cdf_continuous", z)
+
+    def density(self, z):
+        return self._sum("density", z)
+
+    def log_density(self, u):
+        return self._sum("log_density", u)
+
+    def quantile_u(self, level):
+        """``log z`` where the mixture's CDF is ``level`` times its mass, to 1e-3."""
+        return quantile_u(self.cdf_continuous, self.end, self.continuous_mass, level)
+
+
+def _lagrange(nodes, bary, t):
+    """``L[i, j] = l_j(t_i)``, the Lagrange basis of ``nodes`` (barycentric weights ``bary``) at ``t``."""
+    diff = t[:, None] - nodes[None, :]
+    exact = diff == 0.0
+    terms = bary[None, :] / np.where(exact, 1.0, diff)
+    basis = terms / terms.sum(axis=1, keepdims=True)
+    hit = exact.any(axis=1)
+    basis[hit] = exact[hit].astype(np.float64)
+    return basis

@@ -1,0 +1,90 @@
+"""The real-space route for narrow layers (sigdist.narrow) and one unit's exact law (sigdist.one_unit)."""
+
+import math
+import warnings
+
+import numpy as np
+from scipy import optimize, special
+
+from sigdist import Layer, SigdistWarning, squared_norm_law
+from sigdist.fourier import FourierKernel, group_series
+from sigdist.narrow import NarrowGroup, NarrowLaw
+from sigdist.series import KernelSeries
+
+
+def _gelu(h):
+    return h * special.ndtr(h)
+
+
+def _gelu_unit_cdf(x, s):
+    # P(gelu(h)^2 <= x), h ~ N(0, s), by Brent's roots of gelu(h) = +-sqrt(x) (gelu turns at h* = -0.7518)
+    turn = optimize.minimize_scalar(_gelu, bounds=(-2.0, 0.0), method="bounded", options={"xatol": 1e-14}).x
+    out = []
+    for v in x:
+        r = math.sqrt(v)
+        right = optimize.brentq(lambda h: _gelu(h) - r, 0.0, 2.0 * r + 1.0, xtol=1e-300, rtol=1e-15)
+        total = special.ndtr(right / math.sqrt(s))
+        if v < _gelu(turn) ** 2:
+            far = optimize.brentq(lambda h: _gelu(h) + r, -60.0, turn, xtol=1e-300, rtol=1e-15)
+            near = optimize.brentq(lambda h: _gelu(h) + r, turn, 0.0, xtol=1e-300, rtol=1e-15)
+            total += special.ndtr(far / math.sqrt(s)) - special.ndtr(near / math.sqrt(s))
+        out.append(total)
+    return np.array(out)
+
+
+def test_one_gelu_unit_keeps_the_mass_of_its_flat_left_tail():
+    # at s = 5, gelu^2 < 3e-11 for g < -2.1: flat next to its range (700), that stretch was taken for a
+    # constant piece and its mass (0.017) dropped from the width-1 law
+    x = np.array([1e-20, 1e-12, 1e-6, 0.01, 0.02, 0.1, 1.0, 10.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SigdistWarning)
+        law = squared_norm_law(Layer(1, 5.0, 0.0, "gelu"), 1.0)
+    assert np.max(np.abs(law.cdf(x) - _gelu_unit_cdf(x, 5.0))) <= 1e-12
+
+
+def test_one_saturated_tanh_unit_meets_its_closed_form():
+    # at s = 50, tanh^2 is within 3e-14 of 1 for |g| > 2.3: bisection for a level at the end of such a flat
+    # piece stopped anywhere on it (3.8e-5 of mass below every level), and the pieces flat to the tolerance
+    # were dropped (3.7e-3 missing at x = 1)
+    s = 50.0
+    x = np.array([1e-20, 1e-6, 0.1, 0.9, 0.999999, 1.0])
+    law = squared_norm_law(Layer(1, s, 0.0, "tanh"), 1.0)
+    exact = np.where(x < 1.0, 2.0 * special.ndtr(np.arctanh(np.sqrt(np.minimum(x, 0.5))) / math.sqrt(s)) - 1.0, 1.0)
+    exact[:-1] = 2.0 * special.ndtr(np.arctanh(np.sqrt(x[:-1])) / math.sqrt(s)) - 1.0
+    assert np.max(np.abs(law.cdf(x) - exact)) <= 1e-10
+
+
+def test_gelus_singular_points_are_its_squared_minimum_to_roundoff():
+    # the real-space tables grade towards them to 1e-15: rounded to 1e-9 they missed by 3.7e-10
+    kernel = FourierKernel(Layer(5, 1.0, 0.0, "gelu"))
+    turn = optimize.minimize_scalar(_gelu, bounds=(-2.0, 0.0), method="bounded", options={"xatol": 1e-14}).x
+    points = kernel.singular_points(1.0)
+    assert np.allclose(points, _gelu(turn) ** 2 * np.arange(6), rtol=1e-13, atol=0.0)
+
+
+def test_real_space_and_fourier_routes_agree_where_both_converge():
+    # gelu at width 5, s = 0.5: the series converge (estimate below 1e-9); two independent routes
+    kernel = FourierKernel(Layer(5, 1.0, 0.0, "gelu"))
+    gs = group_series(kernel, np.array([0.5]), 1e-10)
+    end = gs.period / 1.05
+    series = KernelSeries(gs.coef[0], gs.period, gs.atoms[0], gs.means[0], end)
+    law = NarrowLaw(kernel.activation, 5, 0.5, end, kernel.singular_points(end))
+    x = np.concatenate([np.geomspace(1e-10, 20.0, 60), 0.02889021137217646 * np.array([1, 2, 3, 4, 5]) * (1 + 1e-9)])
+    diff = np.max(np.abs(law.cdf_continuous(x) - series.cdf_continuous(x)))
+    assert law.error <= 1e-9 and gs.errors[0] <= 1e-9
+    assert diff <= law.error + gs.errors[0]
+
+
+def test_a_group_read_at_chebyshev_nodes_in_s_matches_its_members_laws():
+    # twelve variances in [2, 4]: eight laws at Chebyshev nodes in log s stand for them, within the error
+    # the group states (the laws' own and the interpolation's, measured at one member)
+    kernel = FourierKernel(Layer(3, 1.0, 0.0, "gelu"))
+    s = np.geomspace(2.0, 4.0, 12)
+    w = np.full(12, 1.0 / 12)
+    end = kernel.window(4.0, 1e-10)[1] / 1.05
+    group = NarrowGroup(kernel, s, w, end)
+    singular = kernel.singular_points(end)
+    x = np.geomspace(1e-12, end, 80)
+    direct = sum(wi * NarrowLaw(kernel.activation, 3, si, end, singular).cdf_continuous(x) for si, wi in zip(s, w))
+    assert group.error <= 1e-8
+    assert np.max(np.abs(group.cdf_continuous(x) - direct)) <= group.error
