@@ -48,7 +48,7 @@ from ._nufft import unit_transform
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
-from .narrow import NarrowGroup
+from .narrow import NarrowGroup, merge_close, sums_of
 from .one_unit import OneUnit, vanishes
 from .series import KernelSeries, SeriesMixture
 
@@ -143,13 +143,10 @@ class FourierKernel:
         ends = (n * log_mgf - math.log(eps)) / thetas
         return float(np.min(ends))
 
-    def singular_points(self, top):
-        r"""Points ``z <= top`` where the law of ``z`` may be singular, whatever the variance: sums of at most
-        ``N`` critical values of :math:`\phi^2` (its values where it turns or where a plateau, constant to the
-        last bit, ends, and its limits at :math:`\pm\infty`: erf's saturation), to roundoff. Empty past width
-        16, where their order is high."""
-        if self.width > _SINGULAR_WIDTH:
-            return np.zeros(0)
+    def critical_values(self, top):
+        r"""The critical values of :math:`\phi^2` up to ``top``, to roundoff: its values where it turns (not at a
+        zero of ``phi``) or where a plateau, constant to the last bit, ends, and its limits at
+        :math:`\pm\infty` (erf's saturation)."""
         act = self.activation
         pieces = act._pieces_in_g(1.0)
         psi = lambda h: float(act.phi(np.float64(h))) ** 2  # noqa: E731
@@ -166,15 +163,15 @@ class FourierKernel:
         values += farther[np.abs(farther - far) <= 1e-9 * np.maximum(far, 1.0)].tolist()  # where phi^2 levels off
         values = np.asarray(values, dtype=np.float64)
         # below 1e-20: roundoff of 0 (a limit that is 0)
-        values = _merge_close(values[np.isfinite(values) & (values > 1e-20) & (values <= top)])
-        sums = np.zeros(1)
-        for _ in range(self.width):
-            grown = _merge_close(np.concatenate([sums, (sums[:, None] + values[None, :]).ravel()]))
-            grown = grown[grown <= top]
-            if grown.size == sums.size or sums.size > _SINGULAR_MAX:
-                break
-            sums = grown
-        return sums
+        return merge_close(values[np.isfinite(values) & (values > 1e-20) & (values <= top)])
+
+    def singular_points(self, top):
+        r"""Points ``z <= top`` where the law of ``z`` may be singular, whatever the variance: sums of at most
+        ``N`` :meth:`critical_values`, 0 included, to roundoff (at most about 400 of them). Empty past width
+        16, where their order is high."""
+        if self.width > _SINGULAR_WIDTH:
+            return np.zeros(0)
+        return sums_of(self.critical_values(top), self.width, top, _SINGULAR_MAX)
 
     def atom(self, s):
         """``P(z = 0 | s) = P(X = 0)^N``: the Gaussian mass of the pieces where ``phi`` vanishes."""
@@ -201,15 +198,6 @@ class FourierKernel:
 
 _SPACING_CACHE = {}
 
-
-def _merge_close(points):
-    """The sorted distinct ``points``, those within 1e-13 (relative) of the one before merged into it (sums
-    of critical values in another order differ by roundoff)."""
-    points = np.sort(points)
-    if points.size == 0:
-        return points
-    keep = np.concatenate([[True], np.diff(points) > 1e-13 * np.maximum(np.abs(points[1:]), 1e-300)])
-    return points[keep]
 
 
 class GroupSeries:
@@ -444,15 +432,22 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             exact.append((c, w))
     else:
         groups = _groups(s)
+        narrow = False  # once a group's series miss their budget, so do those of larger variance
         for idx in groups:
             share = float(weights[idx].sum()) / total
             g_eps = min(1e-3, eps / (share * len(groups)))
-            gs = group_series(kernel, s[idx], g_eps)
             w = weights[idx]
-            if np.any(gs.errors > g_eps) and _narrow_applies(kernel, gs, float(s[idx].max())):
+            s_max = float(s[idx].max())
+            narrow = narrow and _narrow_applies(kernel, np.array([kernel.atom(s_max)]), s_max)
+            gs = None if narrow else group_series(kernel, s[idx], g_eps)
+            if narrow or (np.any(gs.errors > g_eps) and _narrow_applies(kernel, gs.atoms, s_max)):
                 # a pile-up at 0 the series cannot resolve (gelu at width 5 and s >= 2): real space instead
-                group = NarrowGroup(kernel, s[idx], w, gs.period / _SPARE)
-                error += group.error + float(w.sum()) * eps * 1e-2  # and the window's aliasing
+                narrow = True
+                ends = (kernel.window(v, g_eps)[1] for v in (s[idx].min(), s_max))
+                period = gs.period if gs is not None else max(ends)
+                group = NarrowGroup(kernel, s[idx], w, period / _SPARE, negligible=1e-3 * eps / len(groups))
+                # and the window's aliasing, and the atom (below 1e-18) the group leaves out of its parts
+                error += group.error + float(w.sum()) * (g_eps * 1e-2 + 1e-18)
                 exact.append((group, 1.0))
                 level = min(0.25, tail / (share * len(groups)))
                 parts.append((group.log_density, group.quantile_u(level), math.log(group.end)))
@@ -499,11 +494,12 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         h *= 0.5
 
 
-def _narrow_applies(kernel, gs, s_max):
+def _narrow_applies(kernel, atoms, s_max):
     """Whether :class:`sigdist.narrow.NarrowGroup` can take a group's law: a narrow layer (its singular points
-    known), no atom at 0, and no positive value that ``phi^2`` keeps, to the last bit, on a stretch of positive
-    mass (up to the group's largest variance)."""
-    if kernel.width > _SINGULAR_WIDTH or np.any(gs.atoms > 0):
+    known), an atom of ``z`` at 0 below 1e-18 (``atoms``: the group's; gelu's far left tail underflows to 0 at
+    a large variance, an atom of one unit of 3e-10 at s = 37, of z 1e-48), and no positive value that ``phi^2``
+    keeps, to the last bit, on a stretch of positive mass (up to the group's largest variance)."""
+    if kernel.width > _SINGULAR_WIDTH or np.any(atoms > 1e-18):
         return False
     return not OneUnit(kernel.activation, s_max)._points
 

@@ -10,15 +10,17 @@ computes the same law, :math:`z = \sum_{i \le N} X_i` with :math:`X_i = \psi(g_i
 
 :math:`F_1` exactly (:class:`sigdist.one_unit.OneUnit`, the monotone pieces of :math:`\psi` inverted),
 the others by quadrature in ``g``. :math:`F_k` is singular only at sums of at most ``k`` critical values
-of :math:`\phi^2` (:meth:`sigdist.fourier.FourierKernel.singular_points`), so in ``g`` the integrand is
+of :math:`\phi^2` (:meth:`sigdist.fourier.FourierKernel.critical_values`), so in ``g`` the integrand is
 analytic except where :math:`x - \psi(g)` meets one of :math:`F_{k-1}`'s singular points: the ``g`` axis is
-cut at those preimages, at the pieces' ends and at fixed points (every 0.5 up to ``|g| = 3``, every 1 up
-to 9.5, beyond which the Gaussian mass is 2e-21), and each interval is integrated by the tanh-sinh rule,
+cut at those preimages, at the pieces' ends and at fixed points (every 0.5 up to ``|g| = 3``, then 4 and
+5; beyond 9.5 the Gaussian mass is 2e-21), and each interval is integrated by the tanh-sinh rule,
 which converges exponentially with algebraic singularities at the ends. Each :math:`F_k` is tabulated in
-``u = log x`` on Chebyshev-Lobatto panels graded geometrically towards every singular point (to 1e-16
-relative) and halved while their last two coefficients exceed the tolerance; ``log x`` holds the pile-up
-at 0, where :math:`F_k` behaves like a power of ``x`` (times logs), in a few panels down to
-:math:`x = 10^{-300} P`. The tables' error, measured between their nodes, is the law's error estimate.
+``u = log x`` on Chebyshev-Lobatto panels of degree 16 graded geometrically towards each of its singular
+points (to 2e-15 relative, about the resolution of ``u``) and halved while their last two coefficients
+exceed the tolerance; ``log x`` holds the pile-up at 0, where :math:`F_k` behaves like a power of ``x``
+(times logs), in a few panels down to :math:`x = e^{-690} P`. The tables' error, measured between their
+nodes (:meth:`_Table.check`), is the law's error estimate. An atom of one unit at 0 (where ``phi``
+underflows to 0) enters as :math:`F_1(0+)`, and :math:`P(z = 0)` is its ``N``-th power.
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ from .one_unit import OneUnit, quantile_u
 __all__ = ["NarrowGroup", "NarrowLaw"]
 
 _DEG = 16
-_TS_STEP, _TS_REACH = 0.25, 3.2
+_TS_STEP, _TS_REACH = 1.0 / 6.0, 3.2  # 41 nodes an interval (at step 1/4, gelu at s = 37 was 2.7e-9 off)
 _G_END = 9.5
-_CUTS = np.concatenate([np.arange(0.5, 3.01, 0.5), np.arange(4.0, 9.01, 1.0)])
+_CUTS = np.concatenate([np.arange(0.5, 3.01, 0.5), [4.0, 5.0]])  # past 5 the Gaussian mass is 3e-7 in all
 _CUTS = np.concatenate([-_CUTS[::-1], [0.0], _CUTS])
-_LOG_SPAN = 690.0  # the table reaches down to x = e^-690 P (F below that is 0 to the tolerance or is carried)
+_LOG_SPAN = 690.0  # the tables reach down to x = e^-690 P; what F_N holds there is counted in the error
 _GRADE_TO = 2e-15  # relative to |u|: about the resolution of u = log x in doubles
 _FILL = 4.0  # widest initial panel in u
+_FILL_FAR = 32.0  # left of the first singular point: the pile-up at 0, a power of x (times logs), smooth in u
 _ROUNDS = 10
 
 
@@ -72,6 +75,8 @@ def _tanh_sinh():
 
 
 _TS_LO, _TS_HI, _TS_W = _tanh_sinh()
+# the rule of twice the step: every other node (t = 0 among them), twice the weight
+_TS_W2 = np.where(np.arange(_TS_W.size) % 2 == (_TS_W.size // 2) % 2, 2.0 * _TS_W, 0.0)
 
 
 @njit(nogil=True)
@@ -164,7 +169,7 @@ def _graded_edges(points, lo, hi):
             n = int(math.ceil(math.log2(d / (_GRADE_TO * max(1.0, abs(p))))))
             segment += [p + d * 0.5 ** j for j in range(n, -1, -1)]
         stop = q - d if grade_q else q
-        count = max(1, int(math.ceil((stop - segment[-1]) / _FILL)))
+        count = max(1, int(math.ceil((stop - segment[-1]) / (_FILL if i > 0 else _FILL_FAR))))
         segment += np.linspace(segment[-1], stop, count + 1)[1:].tolist()
         if grade_q:
             n = int(math.ceil(math.log2(d / (_GRADE_TO * max(1.0, abs(q))))))
@@ -172,6 +177,30 @@ def _graded_edges(points, lo, hi):
         edges += segment
     edges.append(hi)
     return np.unique(np.array(edges))
+
+
+def merge_close(points):
+    """The sorted distinct ``points``, those within 1e-13 (relative) of the one before merged into it (sums
+    of critical values in another order differ by roundoff)."""
+    points = np.sort(np.asarray(points, dtype=np.float64))
+    if points.size == 0:
+        return points
+    keep = np.concatenate([[True], np.diff(points) > 1e-13 * np.maximum(np.abs(points[1:]), 1e-300)])
+    return points[keep]
+
+
+def sums_of(values, count, top, most=np.inf):
+    """0 and the sums of at most ``count`` of ``values`` (repeats allowed) up to ``top``, to roundoff; growth
+    stops once there are more than ``most``."""
+    values = np.asarray(values, dtype=np.float64)
+    sums = np.zeros(1)
+    for _ in range(count):
+        grown = merge_close(np.concatenate([sums, (sums[:, None] + values[None, :]).ravel()]))
+        grown = grown[grown <= top]
+        if grown.size == sums.size or sums.size > most:
+            break
+        sums = grown
+    return sums
 
 
 class NarrowLaw:
@@ -182,7 +211,7 @@ class NarrowLaw:
     Parameters
     ----------
     activation : Activation
-        One without an atom (``phi`` vanishes on no interval) and without constant pieces.
+        One whose square keeps no positive value on a stretch of positive mass (an atom at 0 is kept).
     width : int
         ``N``.
     s : float
@@ -190,8 +219,9 @@ class NarrowLaw:
     end : float
         Where the law is read up to (the Chernoff end of the Fourier window: mass beyond it at most the
         caller's budget); the CDF is 1 past it.
-    singular : ndarray
-        Sums of critical values of :math:`\phi^2` up to ``end`` (0 included).
+    critical : ndarray
+        The critical values of :math:`\phi^2` (:meth:`sigdist.fourier.FourierKernel.critical_values`): the
+        singular points of :math:`F_k` are the sums of at most ``k`` of them.
     tol : float
         Target accuracy of every table.
 
@@ -199,42 +229,60 @@ class NarrowLaw:
     ----------
     error : float
         The CDF error: the tables' interpolation errors (each convolution passes its input's on with
-        weight at most 1) and the Gaussian mass beyond ``|g| = 9.5`` per unit.
+        weight at most 1), the quadrature's, the Gaussian mass beyond ``|g| = 9.5`` per unit, and the mass of
+        ``(0, e^{-690} P]`` (the table's left end; the CDF reads 0 there).
     """
 
-    def __init__(self, activation, width, s, end, singular, tol=1e-12):
+    def __init__(self, activation, width, s, end, critical, tol=1e-12):
         self.width, self.s, self.end = int(width), float(s), float(end)
-        self.continuous_mass = 1.0
         unit = OneUnit(activation, self.s)
+        # an atom of X at 0 (gelu's far left tail underflows to 0 at a large variance) is the value of F_k at 0+
+        self.atom = unit.atom ** self.width
+        self.continuous_mass = 1.0 - self.atom
         self._psi = unit._psi
         self._pieces = [p for p in unit._pieces if p[2] != 0]
-        points = np.asarray(singular, dtype=np.float64)
-        self._singular = points
         log_end = math.log(self.end)
-        edges = _graded_edges(np.log(points[points > 0]), log_end - _LOG_SPAN, log_end)
         self.error = self.width * 2.0 * float(special.ndtr(-_G_END))
         self.evaluations = 0
-        table = None
+        table, points = None, np.zeros(1)
+        prev = prev_points = None
         for k in range(1, self.width + 1):
             if k == 1:
-                fn = (lambda u: unit.cdf_continuous(np.exp(u)))  # noqa: E731
+                fn = (lambda u: unit.atom + unit.cdf_continuous(np.exp(u)))  # noqa: E731
             else:
-                fn = (lambda u, prev=table: self._convolve(prev, np.exp(u)))  # noqa: E731
-            table = _Table(fn, edges, tol)
+                # F_{k-1}'s singular points cut the g axis
+                fn = (lambda u, prev=table, cut=points: self._convolve(prev, cut, np.exp(u)))  # noqa: E731
+            points = sums_of(critical, k, self.end)
+            edges = _graded_edges(np.log(points[points > 0]), log_end - _LOG_SPAN, log_end)
+            table = _Table(fn, edges, tol, below=unit.atom ** k)
             self.evaluations += table.evaluations
             self.error += table.check(fn)
+            if k > 1:
+                self.error += self._quadrature_error(prev, prev_points, table)
+            prev, prev_points = table, points
         self._table = table
+        self.error += max(float(table(np.array([log_end - _LOG_SPAN + 1e-9]))[0]) - self.atom, 0.0)
 
-    def _convolve(self, prev, x, chunk=2048):
-        r""":math:`\int F_{k-1}(x - \psi(g))\, \varphi(g)\, dg` at each ``x``, ``F_{k-1}`` given by its table."""
-        out = np.empty(x.size)
+    def _quadrature_error(self, prev, points, table):
+        r"""The tanh-sinh rule's error on the table's panel middles: the rule of twice the step errs by
+        ``d`` (its difference from the rule), and a double-exponential rule's error falls like
+        :math:`e^{-c/h}`, so halving the step squares it: ``d^2`` (at least 1e-16)."""
+        u = 0.5 * (table.starts + table.ends)
+        fine, coarse = self._convolve(prev, points, np.exp(u), both=True)
+        d = float(np.max(np.abs(fine - coarse)))
+        return max(d * d, 1e-16)
+
+    def _convolve(self, prev, points, x, chunk=2048, both=False):
+        r""":math:`\int F_{k-1}(x - \psi(g))\, \varphi(g)\, dg` at each ``x``, ``F_{k-1}`` given by its table and
+        singular at ``points`` (``both``: and by the rule of twice the step)."""
+        out = np.empty((2, x.size))
         for i in range(0, x.size, chunk):
-            out[i:i + chunk] = self._convolve_chunk(prev, x[i:i + chunk])
-        return out
+            out[:, i:i + chunk] = self._convolve_chunk(prev, points, x[i:i + chunk])
+        return out if both else out[0]
 
-    def _convolve_chunk(self, prev, x):
+    def _convolve_chunk(self, prev, points, x):
         n = x.size
-        shifted = (x[:, None] - self._singular[None, :]).ravel()
+        shifted = (x[:, None] - points[None, :]).ravel()
         cuts = [np.broadcast_to(_CUTS, (n, _CUTS.size)), np.full((n, 2), _G_END)]
         cuts[1][:, 0] = -_G_END
         for a, b, kind, lo, hi in self._pieces:
@@ -255,18 +303,19 @@ class NarrowLaw:
         length = (hi - lo)[:, None]
         g = np.where(_TS_LO[None, :] <= 0.5, lo[:, None] + length * _TS_LO[None, :],
                      hi[:, None] - length * _TS_HI[None, :])
-        weight = length * _TS_W[None, :] * np.exp(-0.5 * g * g) / math.sqrt(2.0 * math.pi)
+        gauss = length * np.exp(-0.5 * g * g) / math.sqrt(2.0 * math.pi)
         y = x[row][:, None] - self._psi(g)
         with np.errstate(divide="ignore"):
-            inner = np.where(y > 0.0, prev(np.log(np.where(y > 0.0, y, 1.0))), 0.0)
-        return np.bincount(row, weights=(weight * inner).sum(axis=1), minlength=n)
+            inner = gauss * np.where(y > 0.0, prev(np.log(np.where(y > 0.0, y, 1.0))), 0.0)
+        return np.stack([np.bincount(row, weights=inner @ _TS_W, minlength=n),
+                         np.bincount(row, weights=inner @ _TS_W2, minlength=n)])
 
     def cdf_continuous(self, z):
         """``P(0 < Z <= z)`` from the table of :math:`F_N`."""
         z = np.asarray(z, dtype=np.float64)
         with np.errstate(divide="ignore"):
             u = np.log(np.where(z > 0.0, z, 1.0))
-        return np.where(z > 0.0, np.clip(self._table(u), 0.0, 1.0), 0.0)
+        return np.where(z > 0.0, np.clip(self._table(u) - self.atom, 0.0, self.continuous_mass), 0.0)
 
     def log_density(self, u):
         """Density of ``log z`` at ``u``: the table's slope in ``u``."""
@@ -282,21 +331,22 @@ class NarrowLaw:
 
     def quantile_u(self, level):
         """``log z`` with ``P(Z <= z) = level``, to 1e-3."""
-        return quantile_u(self.cdf_continuous, self.end, 1.0, level)
+        return quantile_u(self.cdf_continuous, self.end, self.continuous_mass, level)
 
 
-# a group of more variances than this is read at this many Chebyshev nodes in log s (G(x | s) is analytic in s)
-_NODES = 8
+# a group of more than 12 variances is read at 10 Chebyshev nodes in log s (G(x | s) is analytic in s)
+_DIRECT, _NODES = 12, 10
 
 
 class NarrowGroup:
     r"""A group's mixture :math:`\sum_i w_i\, G(\cdot \mid s_i)` of :class:`NarrowLaw`\ s, with the interface of
     :class:`sigdist.series.KernelSeries` (its part of a layer's law, :func:`sigdist.fourier.mixed_log_density`).
 
-    Up to ``8`` variances each gets its own law; more are read at 8 Chebyshev nodes in ``log s`` over the
+    Up to 12 variances each gets its own law; more are read at 10 Chebyshev nodes in ``log s`` over the
     group's range, with the weights :math:`\sum_i w_i \ell_j(\log s_i)` of the interpolation (``G(x | s)`` is
     analytic in ``s``), and the law of the member furthest from every node is computed directly to measure
-    the interpolation's error.
+    the interpolation's error. A group whose whole weight is within ``negligible`` is one law at its middle
+    variance, with its weight as the error (two CDFs differ by at most 1).
 
     Attributes
     ----------
@@ -304,15 +354,19 @@ class NarrowGroup:
         CDF error of the mixture: the laws' own errors weighted by ``|coefficient|`` and the interpolation's.
     """
 
-    def __init__(self, kernel, s, weights, end):
+    def __init__(self, kernel, s, weights, end, negligible=0.0):
         s = np.asarray(s, dtype=np.float64)
         weights = np.asarray(weights, dtype=np.float64)
         act, n = kernel.activation, kernel.width
-        singular = kernel.singular_points(end)
+        critical = kernel.critical_values(end)
         self.end = float(end)
         self.continuous_mass = float(weights.sum())
-        make = (lambda v: NarrowLaw(act, n, v, end, singular))  # noqa: E731
-        if s.size <= _NODES:
+        make = (lambda v: NarrowLaw(act, n, v, end, critical))  # noqa: E731
+        if self.continuous_mass <= negligible:
+            self._laws, self._coef = [make(float(np.sqrt(s.min() * s.max())))], np.array([self.continuous_mass])
+            self.error = self.continuous_mass
+            return
+        if s.size <= _DIRECT:
             self._laws, self._coef = [make(v) for v in s], weights
             self.error = float(sum(w * law.error for law, w in zip(self._laws, weights)))
             return

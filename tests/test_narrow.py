@@ -42,6 +42,15 @@ def test_one_gelu_unit_keeps_the_mass_of_its_flat_left_tail():
     assert np.max(np.abs(law.cdf(x) - _gelu_unit_cdf(x, 5.0))) <= 1e-12
 
 
+def test_gelus_underflowing_left_tail_is_not_an_atom():
+    # at s = 37 the flat piece is h < -4.6 (0.23 of the mass); gelu underflows to 0 only past h = -38.5
+    # (1e-10 of it), and the piece was taken for an atom at 0 because gelu vanished at its middle
+    x = np.array([1e-300, 1e-30, 1e-12, 0.01, 1.0, 100.0])
+    law = squared_norm_law(Layer(1, 37.0, 0.0, "gelu"), 1.0)
+    assert law.atom <= 1e-9
+    assert np.max(np.abs(law.cdf(x) - _gelu_unit_cdf(x, 37.0))) <= 1e-9
+
+
 def test_one_saturated_tanh_unit_meets_its_closed_form():
     # at s = 50, tanh^2 is within 3e-14 of 1 for |g| > 2.3: bisection for a level at the end of such a flat
     # piece stopped anywhere on it (3.8e-5 of mass below every level), and the pieces flat to the tolerance
@@ -68,7 +77,7 @@ def test_real_space_and_fourier_routes_agree_where_both_converge():
     gs = group_series(kernel, np.array([0.5]), 1e-10)
     end = gs.period / 1.05
     series = KernelSeries(gs.coef[0], gs.period, gs.atoms[0], gs.means[0], end)
-    law = NarrowLaw(kernel.activation, 5, 0.5, end, kernel.singular_points(end))
+    law = NarrowLaw(kernel.activation, 5, 0.5, end, kernel.critical_values(end))
     x = np.concatenate([np.geomspace(1e-10, 20.0, 60), 0.02889021137217646 * np.array([1, 2, 3, 4, 5]) * (1 + 1e-9)])
     diff = np.max(np.abs(law.cdf_continuous(x) - series.cdf_continuous(x)))
     assert law.error <= 1e-9 and gs.errors[0] <= 1e-9
@@ -76,15 +85,15 @@ def test_real_space_and_fourier_routes_agree_where_both_converge():
 
 
 def test_a_group_read_at_chebyshev_nodes_in_s_matches_its_members_laws():
-    # twelve variances in [2, 4]: eight laws at Chebyshev nodes in log s stand for them, within the error
+    # sixteen variances in [2, 4]: ten laws at Chebyshev nodes in log s stand for them, within the error
     # the group states (the laws' own and the interpolation's, measured at one member)
     kernel = FourierKernel(Layer(3, 1.0, 0.0, "gelu"))
-    s = np.geomspace(2.0, 4.0, 12)
-    w = np.full(12, 1.0 / 12)
+    s = np.geomspace(2.0, 4.0, 16)
+    w = np.full(16, 1.0 / 16)
     end = kernel.window(4.0, 1e-10)[1] / 1.05
     group = NarrowGroup(kernel, s, w, end)
-    singular = kernel.singular_points(end)
+    critical = kernel.critical_values(end)
     x = np.geomspace(1e-12, end, 80)
-    direct = sum(wi * NarrowLaw(kernel.activation, 3, si, end, singular).cdf_continuous(x) for si, wi in zip(s, w))
+    direct = sum(wi * NarrowLaw(kernel.activation, 3, si, end, critical).cdf_continuous(x) for si, wi in zip(s, w))
     assert group.error <= 1e-8
     assert np.max(np.abs(group.cdf_continuous(x) - direct)) <= group.error
