@@ -48,7 +48,7 @@ from ._nufft import unit_transform
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
-from .narrow import NarrowGroup, merge_close, sums_of
+from .narrow import SINGULAR_WIDTH, NarrowGroup, narrow_applies, sums_of
 from .one_unit import OneUnit, vanishes
 from .series import KernelSeries, SeriesMixture
 
@@ -63,7 +63,6 @@ _MAX_TERMS_FEW = 1 << 20
 _GROUP_TERMS = 1 << 22
 _MAX_PANELS = 1 << 17
 # narrow layers' laws are split at their singular points; at most this many of them
-_SINGULAR_WIDTH = 16
 _SINGULAR_MAX = 400
 # a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
 _MAX_KEPT = 1 << 23
@@ -143,35 +142,13 @@ class FourierKernel:
         ends = (n * log_mgf - math.log(eps)) / thetas
         return float(np.min(ends))
 
-    def critical_values(self, top):
-        r"""The critical values of :math:`\phi^2` up to ``top``, to roundoff: its values where it turns (not at a
-        zero of ``phi``) or where a plateau, constant to the last bit, ends, and its limits at
-        :math:`\pm\infty` (erf's saturation)."""
-        act = self.activation
-        pieces = act._pieces_in_g(1.0)
-        psi = lambda h: float(act.phi(np.float64(h))) ** 2  # noqa: E731
-        values = []
-        for (a1, b1, k1), (a2, b2, k2) in zip(pieces[:-1], pieces[1:]):
-            if k1 != 0 and k2 != 0 and k1 != k2:  # a turn (at 0 where phi changes sign there)
-                if float(act.phi(np.float64(b1 - 1e-6))) * float(act.phi(np.float64(b1 + 1e-6))) > 0:
-                    values.append(psi(b1))
-            elif (k1 == 0) != (k2 == 0):  # a flat piece's end: singular only if it is flat to the last bit
-                a, b = (a1, b1) if k1 == 0 else (a2, b2)
-                if psi(a) == psi(b):
-                    values.append(psi(b1))
-        far, farther = (np.asarray(act.phi(np.array([-h, h])), dtype=np.float64) ** 2 for h in (30.0, 40.0))
-        values += farther[np.abs(farther - far) <= 1e-9 * np.maximum(far, 1.0)].tolist()  # where phi^2 levels off
-        values = np.asarray(values, dtype=np.float64)
-        # below 1e-20: roundoff of 0 (a limit that is 0)
-        return merge_close(values[np.isfinite(values) & (values > 1e-20) & (values <= top)])
-
     def singular_points(self, top):
         r"""Points ``z <= top`` where the law of ``z`` may be singular, whatever the variance: sums of at most
-        ``N`` :meth:`critical_values`, 0 included, to roundoff (at most about 400 of them). Empty past width
-        16, where their order is high."""
-        if self.width > _SINGULAR_WIDTH:
+        ``N`` critical values of :math:`\phi^2` (:meth:`sigdist.activations.Activation.critical_values`), 0
+        included, to roundoff (at most about 400 of them). Empty past width 16, where their order is high."""
+        if self.width > SINGULAR_WIDTH:
             return np.zeros(0)
-        return sums_of(self.critical_values(top), self.width, top, _SINGULAR_MAX)
+        return sums_of(self.activation.critical_values(top), self.width, top, _SINGULAR_MAX)
 
     def atom(self, s):
         """``P(z = 0 | s) = P(X = 0)^N``: the Gaussian mass of the pieces where ``phi`` vanishes."""
@@ -438,9 +415,9 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             g_eps = min(1e-3, eps / (share * len(groups)))
             w = weights[idx]
             s_max = float(s[idx].max())
-            narrow = narrow and _narrow_applies(kernel, np.array([kernel.atom(s_max)]), s_max)
+            narrow = narrow and narrow_applies(kernel, np.array([kernel.atom(s_max)]), s_max)
             gs = None if narrow else group_series(kernel, s[idx], g_eps)
-            if narrow or (np.any(gs.errors > g_eps) and _narrow_applies(kernel, gs.atoms, s_max)):
+            if narrow or (np.any(gs.errors > g_eps) and narrow_applies(kernel, gs.atoms, s_max)):
                 # a pile-up at 0 the series cannot resolve (gelu at width 5 and s >= 2): real space instead
                 narrow = True
                 ends = (kernel.window(v, g_eps)[1] for v in (s[idx].min(), s_max))
@@ -492,16 +469,6 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             mixture = SeriesMixture(exact, error, kernel.singular_points(top)) if kept <= _MAX_KEPT else None
             return grid, q, atom, error, (gap if gap > eps else 0.0), mixture
         h *= 0.5
-
-
-def _narrow_applies(kernel, atoms, s_max):
-    """Whether :class:`sigdist.narrow.NarrowGroup` can take a group's law: a narrow layer (its singular points
-    known), an atom of ``z`` at 0 below 1e-18 (``atoms``: the group's; gelu's far left tail underflows to 0 at
-    a large variance, an atom of one unit of 3e-10 at s = 37, of z 1e-48), and no positive value that ``phi^2``
-    keeps, to the last bit, on a stretch of positive mass (up to the group's largest variance)."""
-    if kernel.width > _SINGULAR_WIDTH or np.any(atoms > 1e-18):
-        return False
-    return not OneUnit(kernel.activation, s_max)._points
 
 
 def conditional_columns(kernel, s, points, eps):

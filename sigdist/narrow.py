@@ -10,7 +10,7 @@ computes the same law, :math:`z = \sum_{i \le N} X_i` with :math:`X_i = \psi(g_i
 
 :math:`F_1` exactly (:class:`sigdist.one_unit.OneUnit`, the monotone pieces of :math:`\psi` inverted),
 the others by quadrature in ``g``. :math:`F_k` is singular only at sums of at most ``k`` critical values
-of :math:`\phi^2` (:meth:`sigdist.fourier.FourierKernel.critical_values`), so in ``g`` the integrand is
+of :math:`\phi^2` (:meth:`sigdist.activations.Activation.critical_values`), so in ``g`` the integrand is
 analytic except where :math:`x - \psi(g)` meets one of :math:`F_{k-1}`'s singular points: the ``g`` axis is
 cut at those preimages, at the pieces' ends and at fixed points (every 0.5 up to ``|g| = 3``, then 4 and
 5; beyond 9.5 the Gaussian mass is 2e-21), and each interval is integrated by the tanh-sinh rule,
@@ -32,11 +32,13 @@ from scipy import special
 
 from ._numba import njit
 from .activations import invert_monotone
-from .one_unit import OneUnit, quantile_u
+from .one_unit import OneUnit, density_from_log, quantile_u
 
-__all__ = ["NarrowGroup", "NarrowLaw"]
+__all__ = ["NarrowGroup", "NarrowLaw", "narrow_applies"]
 
 _DEG = 16
+# singular points (sums of critical values) are listed up to this width (FourierKernel.singular_points)
+SINGULAR_WIDTH = 16
 _TS_STEP, _TS_REACH = 1.0 / 6.0, 3.2  # 41 nodes an interval (at step 1/4, gelu at s = 37 was 2.7e-9 off)
 _G_END = 9.5
 _CUTS = np.concatenate([np.arange(0.5, 3.01, 0.5), [4.0, 5.0]])  # past 5 the Gaussian mass is 3e-7 in all
@@ -220,7 +222,7 @@ class NarrowLaw:
         Where the law is read up to (the Chernoff end of the Fourier window: mass beyond it at most the
         caller's budget); the CDF is 1 past it.
     critical : ndarray
-        The critical values of :math:`\phi^2` (:meth:`sigdist.fourier.FourierKernel.critical_values`): the
+        The critical values of :math:`\phi^2` (:meth:`sigdist.activations.Activation.critical_values`): the
         singular points of :math:`F_k` are the sums of at most ``k`` of them.
     tol : float
         Target accuracy of every table.
@@ -323,15 +325,22 @@ class NarrowLaw:
         return np.maximum(self._table.derivative(u), 0.0)
 
     def density(self, z):
-        """Density of ``z`` at ``z > 0``."""
-        z = np.asarray(z, dtype=np.float64)
-        pos = z > 0.0
-        safe = np.where(pos, z, 1.0)
-        return np.where(pos, self.log_density(np.log(safe)) / safe, 0.0)
+        """Density of ``z`` at ``z > 0`` (0 elsewhere)."""
+        return density_from_log(self.log_density, z)
 
     def quantile_u(self, level):
         """``log z`` with ``P(Z <= z) = level``, to 1e-3."""
         return quantile_u(self.cdf_continuous, self.end, self.continuous_mass, level)
+
+
+def narrow_applies(kernel, atoms, s_max):
+    """Whether :class:`NarrowGroup` can take a group's law: a narrow layer (its singular points
+    known), an atom of ``z`` at 0 below 1e-18 (``atoms``: the group's; gelu's far left tail underflows to 0 at
+    a large variance, an atom of one unit of 3e-10 at s = 37, of z 1e-48), and no positive value that ``phi^2``
+    keeps, to the last bit, on a stretch of positive mass (up to the group's largest variance)."""
+    if kernel.width > SINGULAR_WIDTH or np.any(atoms > 1e-18):
+        return False
+    return not OneUnit(kernel.activation, s_max)._points
 
 
 # a group of more than 12 variances is read at 10 Chebyshev nodes in log s (G(x | s) is analytic in s)
@@ -358,7 +367,7 @@ class NarrowGroup:
         s = np.asarray(s, dtype=np.float64)
         weights = np.asarray(weights, dtype=np.float64)
         act, n = kernel.activation, kernel.width
-        critical = kernel.critical_values(end)
+        critical = act.critical_values(end)
         self.end = float(end)
         self.continuous_mass = float(weights.sum())
         make = (lambda v: NarrowLaw(act, n, v, end, critical))  # noqa: E731

@@ -19,7 +19,7 @@ from scipy import special
 
 from .activations import invert_monotone
 
-__all__ = ["OneUnit", "quantile_u", "vanishes"]
+__all__ = ["OneUnit", "density_from_log", "quantile_u", "vanishes"]
 
 
 class OneUnit:
@@ -75,10 +75,7 @@ class OneUnit:
 
     def density(self, x):
         """Density of ``X`` at ``x > 0`` (0 elsewhere): :meth:`log_density` over ``x``."""
-        x = np.asarray(x, dtype=np.float64)
-        pos = x > 0
-        safe = np.where(pos, x, 1.0)
-        return np.where(pos, self.log_density(np.log(safe)) / safe, 0.0)
+        return density_from_log(self.log_density, x)
 
     def _levels(self, x):
         """For each piece: ``(a, b, kind, lo, hi, g)`` with ``g`` where ``psi`` reaches ``x`` (clipped to the piece)."""
@@ -120,6 +117,14 @@ class OneUnit:
 
     def quantile_u(self, level):
         return quantile_u(self.cdf_continuous, self.period, 1.0 - self.atom, level)
+
+
+def density_from_log(log_density, x):
+    """The density of ``x`` from that of ``log x``: ``log_density(log x) / x`` for ``x > 0``, 0 elsewhere."""
+    x = np.asarray(x, dtype=np.float64)
+    pos = x > 0
+    safe = np.where(pos, x, 1.0)
+    return np.where(pos, log_density(np.log(safe)) / safe, 0.0)
 
 
 def quantile_u(cdf, period, mass, level):

@@ -77,7 +77,7 @@ def test_real_space_and_fourier_routes_agree_where_both_converge():
     gs = group_series(kernel, np.array([0.5]), 1e-10)
     end = gs.period / 1.05
     series = KernelSeries(gs.coef[0], gs.period, gs.atoms[0], gs.means[0], end)
-    law = NarrowLaw(kernel.activation, 5, 0.5, end, kernel.critical_values(end))
+    law = NarrowLaw(kernel.activation, 5, 0.5, end, kernel.activation.critical_values(end))
     x = np.concatenate([np.geomspace(1e-10, 20.0, 60), 0.02889021137217646 * np.array([1, 2, 3, 4, 5]) * (1 + 1e-9)])
     diff = np.max(np.abs(law.cdf_continuous(x) - series.cdf_continuous(x)))
     assert law.error <= 1e-9 and gs.errors[0] <= 1e-9
@@ -92,7 +92,7 @@ def test_a_group_read_at_chebyshev_nodes_in_s_matches_its_members_laws():
     w = np.full(16, 1.0 / 16)
     end = kernel.window(4.0, 1e-10)[1] / 1.05
     group = NarrowGroup(kernel, s, w, end)
-    critical = kernel.critical_values(end)
+    critical = kernel.activation.critical_values(end)
     x = np.geomspace(1e-12, end, 80)
     direct = sum(wi * NarrowLaw(kernel.activation, 3, si, end, critical).cdf_continuous(x) for si, wi in zip(s, w))
     assert group.error <= 1e-8
