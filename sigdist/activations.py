@@ -166,19 +166,19 @@ class Activation:
         r"""The critical values of :math:`\phi^2` up to ``top``, to roundoff: its values where it turns (not at a
         zero of ``phi``) or where a plateau, constant to the last bit, ends, and its limits at
         :math:`\pm\infty` (erf's saturation)."""
-        act = self
-        pieces = act._pieces_in_g(1.0)
-        psi = lambda h: float(act.phi(np.float64(h))) ** 2  # noqa: E731
+        pieces = self._pieces_in_g(1.0)
+        phi = self.phi
+        psi = lambda h: float(phi(np.float64(h))) ** 2  # noqa: E731
         values = []
         for (a1, b1, k1), (a2, b2, k2) in zip(pieces[:-1], pieces[1:]):
             if k1 != 0 and k2 != 0 and k1 != k2:  # a turn (at 0 where phi changes sign there)
-                if float(act.phi(np.float64(b1 - 1e-6))) * float(act.phi(np.float64(b1 + 1e-6))) > 0:
+                if float(phi(np.float64(b1 - 1e-6))) * float(phi(np.float64(b1 + 1e-6))) > 0:
                     values.append(psi(b1))
             elif (k1 == 0) != (k2 == 0):  # a flat piece's end: singular only if it is flat to the last bit
                 a, b = (a1, b1) if k1 == 0 else (a2, b2)
                 if psi(a) == psi(b):
                     values.append(psi(b1))
-        far, farther = (np.asarray(act.phi(np.array([-h, h])), dtype=np.float64) ** 2 for h in (30.0, 40.0))
+        far, farther = (np.asarray(phi(np.array([-h, h])), dtype=np.float64) ** 2 for h in (30.0, 40.0))
         values += farther[np.abs(farther - far) <= 1e-9 * np.maximum(far, 1.0)].tolist()  # where phi^2 levels off
         values = np.asarray(values, dtype=np.float64)
         # below 1e-20: roundoff of 0 (a limit that is 0)

@@ -176,7 +176,6 @@ class FourierKernel:
 _SPACING_CACHE = {}
 
 
-
 class GroupSeries:
     r"""Fourier coefficients of the laws of ``z`` given a group of variances on one window ``[0, P)``.
 

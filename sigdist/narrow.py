@@ -158,7 +158,8 @@ class _Table:
 
 def _graded_edges(points, lo, hi):
     """Panel edges on ``[lo, hi]`` (in ``u``), graded geometrically (ratio 1/2) towards each of ``points``
-    from both sides, down to the resolution of ``u`` there, at most ``_FILL`` wide elsewhere."""
+    from both sides, down to the resolution of ``u`` there, at most ``_FILL`` wide elsewhere (``_FILL_FAR`` left of
+    the first point, where the table's tolerance halves them as far as the pile-up at 0 needs)."""
     points = sorted(p for p in points if lo < p < hi)
     stops = [lo] + points + [hi]
     edges = []

@@ -95,7 +95,7 @@ class OneUnit:
             part = np.abs(special.ndtr(g) - special.ndtr(a if kind > 0 else b))
             out += np.where(x < lo, 0.0, np.where(x >= hi, abs(float(special.ndtr(b) - special.ndtr(a))), part))
         for value, mass in self._points:
-            out += np.where(np.asarray(x) >= value, mass, 0.0)
+            out += np.where(x >= value, mass, 0.0)
         return out
 
     def sf_continuous(self, x):
