@@ -52,7 +52,8 @@ cannot reach 1e-11 there:
 The stored N = 10 one-layer erf and gelu cases came from Gil-Pelaez (the narrow route meets them to
 5e-14: `python validation/reference_narrow.py --check erf_N10_b0_L1 gelu_N10_b0_L1`); silu N = 10 and
 all N = 5 cases from the narrow route ('route' in the case; its 'accuracy' adds the tables' measured
-interpolation errors, 'self_check.interp_check').  Cases neither route has computed in its time box
+interpolation errors of the refined run, 'self_check.interp_check'; the first run's is
+'interp_check_first_run').  Cases neither route has computed in its time box
 are listed in the file's header as 'not_computed'.
 
 Self-check: every case is computed twice, the second time with about 1.4x the nodes in every
@@ -687,7 +688,10 @@ def run_case(name, spec, T_cap=3000.0, verbose=True, route="auto"):
                seconds=round(time.time() - t0, 1))
     if "interp_check" in info:
         out["route"] = "h-space convolution (validation/reference_narrow.py)"
-        out["self_check"]["interp_check"] = max(info["interp_check"], info2["interp_check"])
+        # the stored values are the first run's; they are within max_abs_diff of the refined run, whose
+        # own table check is the one in 'accuracy'.  The first run's check is kept beside it.
+        out["self_check"]["interp_check"] = info2["interp_check"]
+        out["self_check"]["interp_check_first_run"] = info["interp_check"]
     if "negative_slope" in spec:
         # second route for the one-layer law: direct 1-D convolution quadrature at s0
         a = spec["negative_slope"]
