@@ -40,11 +40,13 @@ An atom (where :math:`\phi` vanishes on a set of positive Gaussian mass) is kept
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy import special
 
 from ._nufft import unit_transform
+from ._warnings import SigdistWarning
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
 from .network import Layer
@@ -471,7 +473,10 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
 
 
 def conditional_columns(kernel, s, points, eps):
-    """Density of ``log z`` at ``points`` given each variance in ``s`` (one column each; 0 for ``s = 0``)."""
+    """Density of ``log z`` at ``points`` given each variance in ``s`` (one column each; 0 for ``s = 0``).
+
+    A group whose series miss ``eps`` takes its columns from the real-space laws (:class:`NarrowGroup`) where
+    they apply, as :func:`mixed_log_density` does; elsewhere it warns with the CDF error it reached."""
     s = np.asarray(s, dtype=np.float64)
     out = np.zeros((np.size(points), s.size))
     pos = np.nonzero(s > 0)[0]
@@ -481,10 +486,23 @@ def conditional_columns(kernel, s, points, eps):
         for i in pos:
             out[:, i] = OneUnit(kernel.activation, s[i]).log_density(points)
         return out
+    worst = 0.0
     for idx in _groups(s[pos]):
-        gs = group_series(kernel, s[pos][idx], eps)
+        sg = s[pos][idx]
+        gs = group_series(kernel, sg, eps)
+        if np.any(gs.errors > eps) and narrow_applies(kernel, gs.atoms, float(sg.max())):
+            group = NarrowGroup(kernel, sg, np.ones(sg.size), gs.period / _SPARE)
+            out[:, pos[idx]] = group.members("log_density", np.asarray(points, dtype=np.float64))
+            worst = max(worst, group.member_error)
+            continue
+        worst = max(worst, float(gs.errors.max()))
         for j, i in enumerate(pos[idx]):
             out[:, i] = KernelSeries(gs.coef[j], gs.period, 0.0).log_density(points)
+    if worst > eps:
+        warnings.warn(f"the conditional laws of z given the variance reach a CDF error of {worst:.2g}, above "
+                      f"{eps:.2g} (their Fourier series miss it, and the real-space route takes widths up to "
+                      f"{SINGULAR_WIDTH} without an atom at 0)",
+                      SigdistWarning, stacklevel=3)
     return out
 
 

@@ -19,8 +19,8 @@ which converges exponentially with algebraic singularities at the ends. Each :ma
 points (to 2e-15 relative, about the resolution of ``u``) and halved while their last two coefficients
 exceed the tolerance; ``log x`` holds the pile-up at 0, where :math:`F_k` behaves like a power of ``x``
 (times logs), in a few panels down to :math:`x = e^{-690} P`. The tables' error, measured between their
-nodes (:meth:`_Table.check`), is the law's error estimate. An atom of one unit at 0 (where ``phi``
-underflows to 0) enters as :math:`F_1(0+)`, and :math:`P(z = 0)` is its ``N``-th power.
+nodes (:meth:`_Table.check_points`), and the quadrature's are the law's error estimate. An atom of one unit
+at 0 (where ``phi`` underflows to 0) enters as :math:`F_1(0+)`, and :math:`P(z = 0)` is its ``N``-th power.
 """
 
 from __future__ import annotations
@@ -145,15 +145,14 @@ class _Table:
         u = np.asarray(u, dtype=np.float64)
         return _evaluate(self.starts, self.ends, self.slope, u.ravel(), 0.0, 0.0).reshape(u.shape)
 
-    def check(self, fn):
-        """``max |table - fn|`` halfway between the Lobatto nodes, on three nodes of every panel wider than 1e-11
+    def check_points(self):
+        """Where the table is checked: halfway between the Lobatto nodes, three in every panel wider than 1e-11
         (the narrower ones, next to a singular point at the resolution of ``u``, hold x-intervals of relative
         width below 1e-11 in all; the next convolution weighs them by the Gaussian mass of their preimages)."""
         t = np.cos(math.pi * (np.array([0, _DEG // 2, _DEG - 1]) + 0.5) / _DEG)
         wide = self.ends - self.starts > 1e-11
         a, b = self.starts[wide], self.ends[wide]
-        u = (0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * t[None, :]).ravel()
-        return float(np.max(np.abs(self(u) - fn(u))))
+        return (0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * t[None, :]).ravel()
 
 
 def _graded_edges(points, lo, hi):
@@ -259,21 +258,19 @@ class NarrowLaw:
             edges = _graded_edges(np.log(points[points > 0]), log_end - _LOG_SPAN, log_end)
             table = _Table(fn, edges, tol, below=unit.atom ** k)
             self.evaluations += table.evaluations
-            self.error += table.check(fn)
-            if k > 1:
-                self.error += self._quadrature_error(prev, prev_points, table)
+            u = table.check_points()
+            if k == 1:
+                self.error += float(np.max(np.abs(table(u) - fn(u))))
+            else:
+                # one pass gives the interpolation error and the quadrature's: the rule of twice the step
+                # errs by d (its difference from the rule), and a double-exponential rule's error falls
+                # like e^{-c/h}, so halving the step squares it: d^2 (at least 1e-16)
+                fine, coarse = self._convolve(prev, prev_points, np.exp(u), both=True)
+                d = float(np.max(np.abs(fine - coarse)))
+                self.error += float(np.max(np.abs(table(u) - fine))) + max(d * d, 1e-16)
             prev, prev_points = table, points
         self._table = table
         self.error += max(float(table(np.array([log_end - _LOG_SPAN + 1e-9]))[0]) - self.atom, 0.0)
-
-    def _quadrature_error(self, prev, points, table):
-        r"""The tanh-sinh rule's error on the table's panel middles: the rule of twice the step errs by
-        ``d`` (its difference from the rule), and a double-exponential rule's error falls like
-        :math:`e^{-c/h}`, so halving the step squares it: ``d^2`` (at least 1e-16)."""
-        u = 0.5 * (table.starts + table.ends)
-        fine, coarse = self._convolve(prev, points, np.exp(u), both=True)
-        d = float(np.max(np.abs(fine - coarse)))
-        return max(d * d, 1e-16)
 
     def _convolve(self, prev, points, x, chunk=2048, both=False):
         r""":math:`\int F_{k-1}(x - \psi(g))\, \varphi(g)\, dg` at each ``x``, ``F_{k-1}`` given by its table and
@@ -362,6 +359,8 @@ class NarrowGroup:
     ----------
     error : float
         CDF error of the mixture: the laws' own errors weighted by ``|coefficient|`` and the interpolation's.
+    interpolation_error : float
+        The interpolation's CDF error for one member (per unit weight; 0 when each member has its own law).
     """
 
     def __init__(self, kernel, s, weights, end, negligible=0.0):
@@ -372,12 +371,15 @@ class NarrowGroup:
         self.end = float(end)
         self.continuous_mass = float(weights.sum())
         make = (lambda v: NarrowLaw(act, n, v, end, critical))  # noqa: E731
+        self.interpolation_error = 0.0
         if self.continuous_mass <= negligible:
             self._laws, self._coef = [make(float(np.sqrt(s.min() * s.max())))], np.array([self.continuous_mass])
+            self._basis = np.ones((s.size, 1))
             self.error = self.continuous_mass
+            self.interpolation_error = 1.0  # every member reads the one law: two CDFs differ by at most 1
             return
         if s.size <= _DIRECT:
-            self._laws, self._coef = [make(v) for v in s], weights
+            self._laws, self._coef, self._basis = [make(v) for v in s], weights, np.eye(s.size)
             self.error = float(sum(w * law.error for law, w in zip(self._laws, weights)))
             return
         t = np.log(s)
@@ -385,7 +387,7 @@ class NarrowGroup:
         theta = (2 * np.arange(_NODES) + 1) * math.pi / (2 * _NODES)
         nodes = mid + half * np.cos(theta)
         basis = _lagrange(nodes, np.sin(theta) * (-1.0) ** np.arange(_NODES), t)
-        self._laws, self._coef = [make(math.exp(v)) for v in nodes], weights @ basis
+        self._laws, self._coef, self._basis = [make(math.exp(v)) for v in nodes], weights @ basis, basis
         far = int(np.argmax(np.min(np.abs(t[:, None] - nodes[None, :]), axis=1)))
         direct = make(s[far])
         probe = np.exp(np.concatenate([direct._table.starts, direct._table.ends[-1:]]))
@@ -396,6 +398,18 @@ class NarrowGroup:
 
     def _sum(self, name, x):
         return sum(c * getattr(law, name)(x) for law, c in zip(self._laws, self._coef))
+
+    @property
+    def member_error(self):
+        """The largest CDF error of one member read from the laws: their errors weighted by the member's
+        ``|basis|``, and the interpolation's."""
+        errors = np.array([law.error for law in self._laws])
+        return float(np.max(np.abs(self._basis) @ errors) + self.interpolation_error)
+
+    def members(self, name, x):
+        """``(x.size, members)``: each member's own ``name`` (``"log_density"``, ``"cdf_continuous"``, ...) at
+        ``x``, read from the laws as the mixture is (each member's error: its laws', and the interpolation's)."""
+        return np.stack([getattr(law, name)(x) for law in self._laws], axis=1) @ self._basis.T
 
     def cdf_continuous(self, z):
         """``P(0 < Z <= z)`` of the group's mixture."""

@@ -4,10 +4,12 @@ import math
 import warnings
 
 import numpy as np
+import pytest
 from scipy import optimize, special
 
-from sigdist import Layer, SigdistWarning, squared_norm_law
+from sigdist import Layer, SigdistWarning, TransitionOperator, fourier, squared_norm_law
 from sigdist.fourier import FourierKernel, group_series
+from sigdist.grid import LogGrid
 from sigdist.narrow import NarrowGroup, NarrowLaw
 from sigdist.series import KernelSeries
 
@@ -94,6 +96,33 @@ def test_a_group_read_at_chebyshev_nodes_in_s_matches_its_members_laws():
     group = NarrowGroup(kernel, s, w, end)
     critical = kernel.activation.critical_values(end)
     x = np.geomspace(1e-12, end, 80)
-    direct = sum(wi * NarrowLaw(kernel.activation, 3, si, end, critical).cdf_continuous(x) for si, wi in zip(s, w))
+    each = np.stack([NarrowLaw(kernel.activation, 3, si, end, critical).cdf_continuous(x) for si in s], axis=1)
     assert group.error <= 1e-8
-    assert np.max(np.abs(group.cdf_continuous(x) - direct)) <= group.error
+    assert np.max(np.abs(group.cdf_continuous(x) - each @ w)) <= group.error
+    # and member by member, as the operator's columns read them
+    assert group.member_error <= 1e-8
+    assert np.max(np.abs(group.members("cdf_continuous", x) - each)) <= group.member_error
+
+
+def _columns_at_s20(grid):
+    op = TransitionOperator(Layer(5, 4.0, 0.0, "gelu"))
+    return op._fourier_columns(grid, np.array([math.log(5.0)]))[:, 0]
+
+
+def test_the_operators_columns_take_real_space_where_the_series_cannot_converge():
+    # gelu at width 5 and s = 20: the series' coefficients fall like k^(-1/8); the matrix's column was 3e-3
+    # off the law's density with no warning.  It now reads the real-space law, as the law itself does.
+    grid = LogGrid(math.log(1e-6), 0.05, 400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SigdistWarning)
+        column = _columns_at_s20(grid)
+        law = squared_norm_law(Layer(5, 4.0, 0.0, "gelu"), 5.0)
+    z = np.exp(grid.points)
+    assert np.max(np.abs(column - z * law.pdf(z))) <= 1e-8 * np.max(column)
+
+
+def test_the_operators_columns_warn_where_neither_route_converges(monkeypatch):
+    # the same column with the real-space route withheld: the series' own error estimate is reported
+    monkeypatch.setattr(fourier, "narrow_applies", lambda *args: False)
+    with pytest.warns(SigdistWarning, match="CDF error of"):
+        _columns_at_s20(LogGrid(math.log(1e-6), 0.05, 50))
