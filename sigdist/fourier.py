@@ -410,20 +410,30 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             exact.append((c, w))
     else:
         groups = _groups(s)
-        narrow = False  # once a group's series miss their budget, so do those of larger variance
-        for idx in groups:
+        narrow = regrouped = False  # once a group's series miss their budget, so do those of larger variance
+        i = 0
+        while i < len(groups):
+            idx = groups[i]
             share = float(weights[idx].sum()) / total
             g_eps = min(1e-3, eps / (share * len(groups)))
             w = weights[idx]
             s_max = float(s[idx].max())
             narrow = narrow and narrow_applies(kernel, np.array([kernel.atom(s_max)]), s_max)
             gs = None if narrow else group_series(kernel, s[idx], g_eps)
-            if narrow or (np.any(gs.errors > g_eps) and narrow_applies(kernel, gs.atoms, s_max)):
-                # a pile-up at 0 the series cannot resolve (gelu at width 5 and s >= 2): real space instead
+            if not narrow and np.any(gs.errors > g_eps) and narrow_applies(kernel, gs.atoms, s_max):
+                # a pile-up at 0 the series cannot resolve (gelu at width 5 and s >= 2): real space from here
+                # on, in groups by ratio alone (a real-space group costs at most 13 laws whatever its size;
+                # a series group's coefficients cap its size at 32)
                 narrow = True
+                if not regrouped:
+                    regrouped = True
+                    rest = np.concatenate(groups[i:])
+                    groups = groups[:i] + [rest[j] for j in _groups(s[rest], size=rest.size)]
+                    continue
+            i += 1
+            if narrow:
                 ends = (kernel.window(v, g_eps)[1] for v in (s[idx].min(), s_max))
-                period = gs.period if gs is not None else max(ends)
-                group = NarrowGroup(kernel, s[idx], w, period / _SPARE, negligible=1e-3 * eps / len(groups))
+                group = NarrowGroup(kernel, s[idx], w, max(ends) / _SPARE, negligible=1e-3 * eps / len(groups))
                 # and the window's aliasing, and the atom (below 1e-18) the group leaves out of its parts
                 error += group.error + float(w.sum()) * (g_eps * 1e-2 + 1e-18)
                 exact.append((group, 1.0))
