@@ -31,10 +31,9 @@ Variances within a factor 2 share one window and frequency grid (:func:`group_se
 kernel mixed over the previous law's nodes is one series per group (:func:`mixed_log_density`); the
 density of ``log z`` is sampled on a log grid like the other routes' laws, its spacing halved until
 the grid resolves it. The singularities of ``z``'s density limit narrow layers (docs/method.md):
-wide ones converge geometrically; width 1 is answered exactly by inverting :math:`\phi^2` piece by
-piece (:class:`sigdist.one_unit.OneUnit`).
-An atom (where :math:`\phi` vanishes on a set of positive Gaussian mass) is kept exactly:
-:math:`P(z = 0) = P(X = 0)^N`.
+wide ones converge geometrically; width 1 is answered exactly by inverting :math:`\phi^2` piece by piece
+(:class:`sigdist.one_unit.OneUnit`). An atom (where :math:`\phi` vanishes on a set of positive Gaussian
+mass) is kept exactly: :math:`P(z = 0) = P(X = 0)^N`.
 """
 
 from __future__ import annotations
@@ -421,9 +420,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             narrow = narrow and narrow_applies(kernel, np.array([kernel.atom(s_max)]), s_max)
             gs = None if narrow else group_series(kernel, s[idx], g_eps)
             if not narrow and np.any(gs.errors > g_eps) and narrow_applies(kernel, gs.atoms, s_max):
-                # a pile-up at 0 the series cannot resolve (gelu at width 5 and s >= 2): real space from here
-                # on, in groups by ratio alone (a real-space group costs at most 13 laws whatever its size;
-                # a series group's coefficients cap its size at 32)
+                # a pile-up at 0 the series cannot resolve (gelu at width 5, s >= 2): real space from here on, in
+                # groups by ratio alone (at most 13 laws whatever its size; series groups stop at 32 members)
                 narrow = True
                 if not regrouped:
                     regrouped = True
@@ -451,8 +449,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             parts.append((series.log_density, series.quantile_u(level) if mass > 0 else math.log(series.end),
                           math.log(series.end)))
     h = float(min(spacing, np.min(kernel.spacing(s, eps))))
-    lo = min(p[1] for p in parts)
-    hi = max(p[2] for p in parts)
+    lo, hi = min(p[1] for p in parts), max(p[2] for p in parts)
 
     def sample(u):
         q = np.zeros(u.size)
@@ -483,15 +480,11 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
 
 
 def conditional_columns(kernel, s, points, eps):
-    """Density of ``log z`` at ``points`` given each variance in ``s`` (one column each; 0 for ``s = 0``).
-
-    A group whose series miss ``eps`` takes its columns from the real-space laws (:class:`NarrowGroup`) where
-    they apply, as :func:`mixed_log_density` does; elsewhere it warns with the CDF error it reached."""
+    """Density of ``log z`` at ``points`` given each variance in ``s`` (one column each; 0 for ``s = 0``). A group
+    whose series miss ``eps`` reads the real-space laws where they apply; elsewhere it warns with its error."""
     s = np.asarray(s, dtype=np.float64)
     out = np.zeros((np.size(points), s.size))
     pos = np.nonzero(s > 0)[0]
-    if pos.size == 0:
-        return out
     if kernel.width == 1:
         for i in pos:
             out[:, i] = OneUnit(kernel.activation, s[i]).log_density(points)
@@ -502,17 +495,14 @@ def conditional_columns(kernel, s, points, eps):
         gs = group_series(kernel, sg, eps)
         if np.any(gs.errors > eps) and narrow_applies(kernel, gs.atoms, float(sg.max())):
             group = NarrowGroup(kernel, sg, np.ones(sg.size), gs.period / _SPARE)
-            out[:, pos[idx]] = group.members("log_density", np.asarray(points, dtype=np.float64))
-            worst = max(worst, group.member_error)
-            continue
-        worst = max(worst, float(gs.errors.max()))
-        for j, i in enumerate(pos[idx]):
-            out[:, i] = KernelSeries(gs.coef[j], gs.period, 0.0).log_density(points)
+            out[:, pos[idx]], err = group.members("log_density", np.asarray(points, float)), group.member_error
+        else:
+            out[:, pos[idx]] = np.stack([KernelSeries(c, gs.period, 0.0).log_density(points) for c in gs.coef], 1)
+            err = float(gs.errors.max())
+        worst = max(worst, err)
     if worst > eps:
-        warnings.warn(f"the conditional laws of z given the variance reach a CDF error of {worst:.2g}, above "
-                      f"{eps:.2g} (their Fourier series miss it, and the real-space route takes widths up to "
-                      f"{SINGULAR_WIDTH} without an atom at 0)",
-                      SigdistWarning, stacklevel=3)
+        warnings.warn(f"the conditional laws of z given the variance reach a CDF error of {worst:.2g} > {eps:.2g} "
+                      f"(series; real space takes widths <= {SINGULAR_WIDTH} without an atom)", SigdistWarning, 3)
     return out
 
 
