@@ -45,6 +45,7 @@ import numpy as np
 from scipy import special
 
 from ._nufft import unit_transform
+from ._phase_rule import GL16_W, GL16_X, finer_rule, gaussian_weights, h_nodes
 from ._warnings import SigdistWarning
 from .grid import LogGrid, LogGridDensity
 from .kernel import Chi2Mixture
@@ -55,14 +56,10 @@ from .series import KernelSeries, SeriesMixture
 
 __all__ = ["FourierKernel", "GroupSeries", "group_series", "mixed_log_density", "conditional_columns"]
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
-# |g| beyond 9 has Gaussian mass 2.3e-19: panels there need not follow the phase
-_G_PHASE = 9.0
 _MAX_TERMS = 1 << 17
 # a group of few variances may go further (gelu's pile-up at 0): up to 2^22 coefficients a group
 _MAX_TERMS_FEW = 1 << 20
 _GROUP_TERMS = 1 << 22
-_MAX_PANELS = 1 << 17
 # narrow layers' laws are split at their singular points; at most this many of them
 _SINGULAR_MAX = 400
 # a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
@@ -111,9 +108,9 @@ class FourierKernel:
                 continue
             edges = np.linspace(a, b, max(2, math.ceil((b - a) / 0.75)) + 1)
             lo, hi = edges[:-1, None], edges[1:, None]
-            g = 0.5 * (lo + hi) + 0.5 * (hi - lo) * _GL_X[None, :]
+            g = 0.5 * (lo + hi) + 0.5 * (hi - lo) * GL16_X[None, :]
             gs.append(g.ravel())
-            ws.append((0.5 * (hi - lo) * _GL_W[None, :] * np.exp(-0.5 * g * g)).ravel() / math.sqrt(2 * math.pi))
+            ws.append((0.5 * (hi - lo) * GL16_W[None, :] * np.exp(-0.5 * g * g)).ravel() / math.sqrt(2 * math.pi))
         g = np.concatenate(gs) if gs else np.zeros(0)
         w = np.concatenate(ws) if ws else np.zeros(0)
         return g, np.asarray(self.activation.phi(root * g), dtype=np.float64) ** 2, w, atom
@@ -231,11 +228,11 @@ def group_series(kernel, s, eps):
     cap = max(_MAX_TERMS, min(_MAX_TERMS_FEW, 1 << ((_GROUP_TERMS // s.size).bit_length() - 1)))
     k_max = int(min(cap, max(16, math.ceil(max(t_need) / dt))))
     while True:
-        h, base, zeros = _h_nodes(act, pieces, s_lo, s_hi, k_max * dt)
+        h, base, zeros = h_nodes(act, pieces, s_lo, s_hi, k_max * dt)
         root = np.sqrt(s)
         atoms = sum((special.ndtr(b / root) - special.ndtr(a / root) for a, b in zeros), np.zeros(s.size))
         psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
-        weights = _gaussian_weights(h, base, s)
+        weights = gaussian_weights(h, base, s)
         unit = unit_transform(psi, weights, dt, k_max) + atoms[:, None]
         coef = unit ** n - (atoms ** n)[:, None]  # the continuous part's: the atom does not decay
         # truncation: for |c_k| ~ C k^-p the CDF series beyond K holds |c_K| / (pi p); p is read from the
@@ -268,8 +265,8 @@ def group_series(kernel, s, eps):
         k_max = int(min(cap, k_max * min(16.0, max(2.0, grow))))
     # quadrature: the top coefficient by 24-point rules on the same panels, far more accurate (the phase
     # is a polynomial's to roundoff there), so the difference is the 16-point rules' error
-    hh, bb = _finer_rule(h, base)
-    w_fine = _gaussian_weights(hh, bb, s)
+    hh, bb = finer_rule(h, base)
+    w_fine = gaussian_weights(hh, bb, s)
     top = (w_fine * np.exp(1j * k_max * dt * np.asarray(act.phi(hh), dtype=np.float64) ** 2)[None, :]).sum(axis=1)
     # coefficient errors delta_k move the CDF by at most sum_k 2 delta_k / (pi k); they grow with the
     # phase k dt phi^2 (the rules' error at least linearly, as roundoff does), so the sum is at most
@@ -299,18 +296,12 @@ def _octave_change(coef, period):
     return out
 
 
-def _gaussian_weights(h, base, s):
-    """The weights of the nodes ``h`` for each variance in ``s``: the panels' ``base`` times the density of
-    ``N(0, s)`` at ``h``, shape ``(len(s), len(h))``."""
-    return base[None, :] * np.exp(-0.5 * h[None, :] ** 2 / s[:, None]) / np.sqrt(2 * math.pi * s)[:, None]
-
-
 def _probe_tail(act, pieces, s, atoms, n, s_lo, s_hi, t_top):
     """What the CDF series holds beyond ``t_top``, from the coefficients at ``2, 4, 8 t_top``: each octave
     at most ``max |c| ln 2 / pi``, and past ``8 t_top`` a power tail fitted to the last octave."""
-    h, base, _ = _h_nodes(act, pieces, s_lo, s_hi, 8.0 * t_top)
+    h, base, _ = h_nodes(act, pieces, s_lo, s_hi, 8.0 * t_top)
     psi = np.asarray(act.phi(h), dtype=np.float64) ** 2
-    weights = _gaussian_weights(h, base, s)
+    weights = gaussian_weights(h, base, s)
     ts = t_top * np.array([2.0, 4.0, 8.0])
     mags = np.abs((weights @ np.exp(1j * np.outer(psi, ts)) + atoms[:, None]) ** n - (atoms ** n)[:, None])
     octaves = np.maximum(mags[:, :2], mags[:, 1:]).sum(axis=1) * math.log(2.0) / math.pi
@@ -318,34 +309,6 @@ def _probe_tail(act, pieces, s, atoms, n, s_lo, s_hi, t_top):
         p = np.where(mags[:, 2] > 0, np.log2(np.maximum(mags[:, 1], 1e-300) / mags[:, 2]), np.inf)
     beyond = mags[:, 2] / (math.pi * np.clip(p, 0.25, None))
     return octaves + mags[:, 0] * math.log(2.0) / math.pi + beyond
-
-
-def _h_nodes(act, pieces, s_lo, s_hi, t_max):
-    """Gauss-Legendre panels in ``h`` inside the monotone pieces of ``phi^2``, placed by the phase: a panel
-    spans at most ``0.75 sqrt(s_lo)`` (the narrowest Gaussian of the group) and at most 16 radians of the
-    phase ``t_max phi(h)^2`` (where the widest Gaussian carries mass), at which 16 points integrate
-    ``e^{i phase}`` to roundoff. Returns the nodes, the panel weights (without the Gaussian) and the pieces
-    ``(a, b)`` in ``h`` where ``phi`` vanishes (their Gaussian mass is an atom of ``X``)."""
-    zeros = []
-    hs, ws = [], []
-    reach = _G_PHASE * math.sqrt(s_hi)
-    width = 0.75 * math.sqrt(s_lo)
-    for a, b, kind in pieces:
-        if vanishes(act, a, b, kind):
-            zeros.append((a, b))
-            continue
-        # cost of a stretch of h: its phase swing / 16 (inside the reach) plus its length / width
-        x = np.linspace(a, b, 4097)
-        swing = np.abs(np.diff(np.asarray(act.phi(x), dtype=np.float64) ** 2)) * t_max / 16.0
-        swing[(x[1:] < -reach) | (x[:-1] > reach)] = 0.0
-        cost = np.concatenate([[0.0], np.cumsum(swing + np.diff(x) / width)])
-        count = int(min(_MAX_PANELS, max(2, math.ceil(cost[-1]))))
-        edges = np.interp(np.linspace(0.0, cost[-1], count + 1), cost, x)
-        edges[0], edges[-1] = a, b
-        lo, hi = edges[:-1, None], edges[1:, None]
-        hs.append((0.5 * (lo + hi) + 0.5 * (hi - lo) * _GL_X[None, :]).ravel())
-        ws.append((0.5 * (hi - lo) * _GL_W[None, :]).ravel())
-    return np.concatenate(hs), np.concatenate(ws), zeros
 
 
 def _groups(s, ratio=2.0, size=32):
@@ -358,6 +321,17 @@ def _groups(s, ratio=2.0, size=32):
             groups.append(order[start:i])
             start = i
     return groups
+
+
+def _series_unless_narrow(kernel, s, eps, narrow):
+    """The :class:`GroupSeries` of the variances ``s``, or None where :class:`NarrowGroup` takes them: where their
+    series miss ``eps`` and real space applies, or where it applies and a group of smaller variance (``narrow``)
+    went there already (the series of larger variance miss too: their attempt is skipped)."""
+    s_max = float(np.max(s))
+    if narrow and narrow_applies(kernel, np.array([kernel.atom(s_max)]), s_max):
+        return None
+    gs = group_series(kernel, s, eps)
+    return None if np.any(gs.errors > eps) and narrow_applies(kernel, gs.atoms, s_max) else gs
 
 
 def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
@@ -409,7 +383,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             exact.append((c, w))
     else:
         groups = _groups(s)
-        narrow = regrouped = False  # once a group's series miss their budget, so do those of larger variance
+        narrow = False  # once a group's series miss their budget, so do those of larger variance
         i = 0
         while i < len(groups):
             idx = groups[i]
@@ -417,17 +391,15 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             g_eps = min(1e-3, eps / (share * len(groups)))
             w = weights[idx]
             s_max = float(s[idx].max())
-            narrow = narrow and narrow_applies(kernel, np.array([kernel.atom(s_max)]), s_max)
-            gs = None if narrow else group_series(kernel, s[idx], g_eps)
-            if not narrow and np.any(gs.errors > g_eps) and narrow_applies(kernel, gs.atoms, s_max):
-                # a pile-up at 0 the series cannot resolve (gelu at width 5, s >= 2): real space from here on, in
-                # groups by ratio alone (at most 13 laws whatever its size; series groups stop at 32 members)
+            gs = _series_unless_narrow(kernel, s[idx], g_eps, narrow)
+            if gs is None and not narrow:
+                # real space from here on, in groups by ratio alone (at most 13 laws whatever its size; series
+                # groups stop at 32 members): this index is read again, with its new group
+                rest = np.concatenate(groups[i:])
+                groups = groups[:i] + [rest[j] for j in _groups(s[rest], size=rest.size)]
                 narrow = True
-                if not regrouped:
-                    regrouped = True
-                    rest = np.concatenate(groups[i:])
-                    groups = groups[:i] + [rest[j] for j in _groups(s[rest], size=rest.size)]
-                    continue
+                continue
+            narrow = gs is None
             i += 1
             if narrow:
                 ends = (kernel.window(v, g_eps)[1] for v in (s[idx].min(), s_max))
@@ -489,12 +461,14 @@ def conditional_columns(kernel, s, points, eps):
         for i in pos:
             out[:, i] = OneUnit(kernel.activation, s[i]).log_density(points)
         return out
-    worst = 0.0
+    worst, narrow = 0.0, False
     for idx in _groups(s[pos]):
         sg = s[pos][idx]
-        gs = group_series(kernel, sg, eps)
-        if np.any(gs.errors > eps) and narrow_applies(kernel, gs.atoms, float(sg.max())):
-            group = NarrowGroup(kernel, sg, np.ones(sg.size), gs.period / _SPARE)
+        gs = _series_unless_narrow(kernel, sg, eps, narrow)
+        narrow = gs is None
+        if narrow:
+            end = max(kernel.window(v, eps)[1] for v in (sg.min(), sg.max())) / _SPARE
+            group = NarrowGroup(kernel, sg, np.ones(sg.size), end)
             out[:, pos[idx]], err = group.members("log_density", np.asarray(points, float)), group.member_error
         else:
             out[:, pos[idx]] = np.stack([KernelSeries(c, gs.period, 0.0).log_density(points) for c in gs.coef], 1)
@@ -504,17 +478,3 @@ def conditional_columns(kernel, s, points, eps):
         warnings.warn(f"the conditional laws of z given the variance reach a CDF error of {worst:.2g} > {eps:.2g} "
                       f"(series; real space takes widths <= {SINGULAR_WIDTH} without an atom)", SigdistWarning, 3)
     return out
-
-
-_GL24_X, _GL24_W = np.polynomial.legendre.leggauss(24)
-
-
-def _finer_rule(h, base):
-    """The 24-point Gauss-Legendre rules on the panels of a 16-point composite rule ``(h, base)``."""
-    panels = h.size // 16
-    hp = h.reshape(panels, 16)
-    bp = base.reshape(panels, 16)
-    half = bp.sum(axis=1) / 2.0  # the panel's half-width (its weights sum to its width)
-    mid = 0.5 * (hp[:, 0] + hp[:, -1])
-    nodes = mid[:, None] + half[:, None] * _GL24_X[None, :]
-    return nodes.ravel(), (half[:, None] * _GL24_W[None, :]).ravel()
