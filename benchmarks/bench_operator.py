@@ -150,6 +150,34 @@ def activation_benchmarks(quick):
               f"{order:>6.2f}{lat_eq:>16.2e}{ratio_lat:>9.1e}{t_mc:>11.2e}{t_mc / t_law:>9.1e}")
 
 
+def grid_check_benchmarks(quick):
+    """The log grid's refinement check (``sigdist.fourier.mixed_log_density``): the coarse interpolant's CDF
+    halfway between its nodes and the fine grid's at them, by one inverse FFT each, beside the direct sum per
+    point (what it did before; points x modes) and beside the floor (the FFTs' arrays over write bandwidth)."""
+    from sigdist.grid import LogGrid, LogGridDensity
+
+    print("\nlog grid check (coarse CDF between its nodes, fine CDF at them): FFT beside the direct sum per point")
+    print(f"{'points':>8}{'FFT ms':>10}{'direct ms':>12}{'ratio':>9}{'floor ms':>10}{'ratio':>8}{'max diff':>10}")
+    for size in (1 << 10, 1 << 12) if quick else (1 << 12, 1 << 14):
+        grid = LogGrid(-40.0, 50.0 / (size - 1), size)
+        q = np.exp(-0.5 * (grid.points + 3.0) ** 2 / 9.0) / math.sqrt(2.0 * math.pi * 9.0)
+        fine = LogGrid(grid.start, 0.5 * grid.spacing, 2 * size - 1)
+        q_fine = np.exp(-0.5 * (fine.points + 3.0) ** 2 / 9.0) / math.sqrt(2.0 * math.pi * 9.0)
+        mid = fine.points[1::2]
+
+        def by_fft():
+            return LogGridDensity(grid, q).cdf_between_nodes() - LogGridDensity(fine, q_fine).cdf_at_nodes()[1::2]
+
+        def direct():
+            return LogGridDensity(grid, q).cdf_u(mid) - LogGridDensity(fine, q_fine).cdf_u(mid)
+
+        diff = float(np.max(np.abs(by_fft() - direct())))
+        t_fft, t_direct = best_time(by_fft, repeat=5), best_time(direct, repeat=1 if size > 1 << 12 else 3)
+        floor = 3 * 16 * 4 * size / write_bandwidth(16 * 4 * size)  # three transforms of 4n complex values
+        print(f"{size:>8}{t_fft * 1e3:>10.2f}{t_direct * 1e3:>12.1f}{t_direct / t_fft:>9.0f}{floor * 1e3:>10.3f}"
+              f"{t_fft / floor:>8.0f}{diff:>10.1e}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -160,6 +188,7 @@ def main(argv=None):
     if not args.only_activations:
         relu_benchmarks(args.quick)
     activation_benchmarks(args.quick)
+    grid_check_benchmarks(args.quick)
 
 
 def relu_benchmarks(quick):

@@ -441,7 +441,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         mid = fine.points[1::2]
         q_fine = np.empty(fine.size)
         q_fine[0::2], q_fine[1::2] = q, sample(mid)
-        gap = float(np.max(np.abs(LogGridDensity(grid, q).cdf_u(mid) - LogGridDensity(fine, q_fine).cdf_u(mid))))
+        coarse_cdf, fine_cdf = LogGridDensity(grid, q).cdf_between_nodes(), LogGridDensity(fine, q_fine).cdf_at_nodes()
+        gap = float(np.max(np.abs(coarse_cdf - fine_cdf[1::2])))
         grid, q = fine, q_fine
         # past 8192 points (gelu's left end at large variance) the gap is carried instead
         if gap <= eps or grid.size > 8192:
