@@ -64,6 +64,9 @@ _GROUP_TERMS = 1 << 22
 _SINGULAR_MAX = 400
 # a law keeps its series (its CDF between the log grid's nodes) up to this many coefficients in all
 _MAX_KEPT = 1 << 23
+# the smallest positive variance the route takes: below it phi(h)^2 underflows (an input law's nodes there are
+# left out, their weight counted as mass lost)
+S_MIN = 1e-300
 # the window reaches this far past the Chernoff end: the series are read only up to that end, away from
 # the seam at P, where a pile-up at 0 wraps round (its truncation ripple sits on both sides of 0 = P)
 _SPARE = 1.05
@@ -215,9 +218,11 @@ def group_series(kernel, s, eps):
     for sv in ((s_lo,) if s_hi == s_lo else (s_lo, s_hi)):
         (_, psi0, w0, _), end = kernel.window(sv, eps)
         ends.append(end)
-        mean = float(psi0 @ w0)
-        var = max(float((psi0 * psi0) @ w0) - mean * mean, 1e-300 * mean * mean)
-        t_need.append(math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5)
+        # in units of psi's largest value: psi^2 underflows at a tiny variance (tanh at s = 1e-200)
+        scale = float(psi0.max()) if psi0.size and psi0.max() > 0 else 1.0
+        mean = float(psi0 @ w0) / scale
+        var = max(float((psi0 / scale) ** 2 @ w0) - mean * mean, 1e-300 * mean * mean, 1e-300)
+        t_need.append(math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5 / scale)
         # one unit's mass piled up at two values (0 and saturation: erf, tanh, sigmoid, sin) makes |phi_X(t)|
         # revive every 2 pi / (their distance): four revivals are seen before the decay is judged
         top = float(psi0[w0 > 1e-12 * w0.max()].max()) if psi0.size else 0.0
@@ -342,7 +347,8 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
     kernel : FourierKernel
     log_s, weights : ndarray
         ``log s_i`` of the nodes (the previous law's quadrature nodes mapped to variances; ``-inf`` for
-        ``s = 0``, which sends its weight to the atom) and their weights.
+        ``s = 0``, which sends its weight to the atom) and their weights. Nodes of variance below
+        :data:`S_MIN` are left out: their weight is mass lost, in the law's error.
     eps : float
         CDF accuracy of the mixture: the conditional laws' errors, and the grid's resolution error.
     tail : float
@@ -363,7 +369,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
     Nodes whose variances lie within a factor 2 share one window and one frequency grid, so their
     mixture is one Fourier series (the weighted sum of their coefficients), evaluated once.
     """
-    keep = weights > 0
+    keep = (weights > 0) & ~((log_s > -np.inf) & (log_s < math.log(S_MIN)))
     log_s, weights = log_s[keep], weights[keep]
     zero = np.isneginf(log_s)
     atom = float(weights[zero].sum())

@@ -186,6 +186,9 @@ class SquaredNormLaw(Law):
             return np.zeros_like(x)
         cont = self.continuous
         mass = self._cont_mass
+        if self._series is not None and x.size and np.max(x) >= self._series.top:  # past z's largest value
+            return np.where(x >= self._series.top, 0.0 if upper else mass,
+                            self._cont_tail(np.minimum(x, np.nextafter(self._series.top, 0.0)), upper))
         if self._series is not None and self._series.relative:  # exact in both tails (one unit's inversion)
             return np.clip(self._series.sf(x) if upper else self._series.cdf(x), 0.0, mass)
         lower = self._cont_cdf(x)

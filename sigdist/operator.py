@@ -37,11 +37,10 @@ import warnings
 
 import numpy as np
 
-
 from . import _fft
 from ._numba import njit
 from .grid import LogGrid, LogGridDensity
-from .fourier import FourierKernel, conditional_columns, mixed_log_density
+from .fourier import S_MIN, FourierKernel, conditional_columns, mixed_log_density
 from .kernel import Chi2Mixture, walk_from_largest
 from .lattice_route import apply_lattice
 from .one_step import OneStep
@@ -212,6 +211,9 @@ class TransitionOperator:
             y0 = float(law)
             if not (math.isfinite(y0) and y0 >= 0):
                 raise ValueError(f"y must be a finite number >= 0, got {law!r}")
+            if self.route == "fourier" and 0.0 < self.layer.variance(y0) < S_MIN:  # phi(h)^2 underflows
+                raise ValueError(f"y = {y0!r} gives the {self.layer.activation.name} layer a variance "
+                                 f"{self.layer.variance(y0):.3g}: it must be 0 or at least {S_MIN:g}; scale the input")
             # what the law carries besides its grid: its exact moment chain and, for the exact
             # routes, the closed-form one-step tails
             history = {"moments": MomentChain.point(y0).then(self.layer), "step": None}

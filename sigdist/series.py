@@ -119,6 +119,8 @@ class SeriesMixture:
         self.singular = np.asarray(singular, dtype=np.float64)
         self.mass = float(sum(w * ev.continuous_mass for ev, w in parts))
         self.error = float(error)
+        #: where the parts know it, ``z``'s largest value (:attr:`sigdist.narrow.NarrowLaw.top`); inf otherwise
+        self.top = max((getattr(ev, "top", math.inf) for ev, _ in parts), default=math.inf)
         #: every part exact with relative accuracy in both tails (one unit's inversions): the grid is not needed
         self.relative = all(hasattr(ev, "sf_continuous") for ev, _ in parts)
 

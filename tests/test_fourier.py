@@ -382,3 +382,22 @@ def test_bounded_callable_gives_the_law_of_the_named_activation():
     named = squared_norm_law(Layer(10, 0.1, 0.05, "sigmoid"), 1.0)
     x = named.ppf(QUANTILES)
     assert np.max(np.abs(law.cdf(x) - named.cdf(x))) <= law.error_estimate + named.error_estimate
+
+
+@pytest.mark.parametrize("name, slope2", [("tanh", 1.0), ("gelu", 0.25), ("erf", 4.0 / math.pi)])
+def test_a_tiny_variance_gives_the_scaled_chi_square_law(name, slope2):
+    # as s -> 0, phi(sqrt(s) g)^2 = phi'(0)^2 s g^2 (1 + O(s)): at s = 4e-201 the law of z / s is
+    # phi'(0)^2 chi2_N to roundoff, a closed form.  psi^2 underflowed there (a ZeroDivisionError before).
+    from scipy import stats
+
+    y0, layer = 1e-200, Layer(5, 0.4, 0.0, name)
+    law = squared_norm_law(layer, y0)
+    s = layer.variance(y0)
+    x = slope2 * stats.chi2.ppf([1e-6, 0.01, 0.3, 0.5, 0.9, 0.999], 5)
+    assert np.max(np.abs(law.cdf(s * x) - stats.chi2.cdf(x / slope2, 5))) <= law.error_estimate
+    assert law.error_estimate <= 1e-8
+
+
+def test_a_variance_below_float64s_reach_is_refused_before_any_work():
+    with pytest.raises(ValueError, match=r"y = 1e-320 .* variance 4e-321.* at least 1e-300"):
+        squared_norm_law(Layer(5, 0.4, 0.0, "tanh"), 1e-320)

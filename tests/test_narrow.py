@@ -126,3 +126,19 @@ def test_the_operators_columns_warn_where_neither_route_converges(monkeypatch):
     monkeypatch.setattr(fourier, "narrow_applies", lambda *args: False)
     with pytest.warns(SigdistWarning, match="CDF error of"):
         _columns_at_s20(LogGrid(math.log(1e-6), 0.05, 50))
+
+
+def test_a_saturated_tanh_layer_holds_all_its_mass_up_to_n():
+    # tanh(h)^2 < 1, so P(z <= N) = 1 exactly. At s = 4000, tanh(sqrt(s) g) is 1.0 in float64 on 3/4 of the
+    # Gaussian mass, and the table's jump at z = 5 left 0.29 of F(5) out (cdf(5.0) read 0.711): the real
+    # route's z now stops at N sup psi
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SigdistWarning)  # its estimate is 3.5e-7 > tol: the pile-up at 5
+        law = squared_norm_law(Layer(5, 0.4, 0.0, "tanh"), 1e4)
+    assert law.cdf(5.0) == 1.0 and law.sf(5.0) == 0.0 and law.cdf(6.0) == 1.0
+    # below the pile-up, within Monte Carlo of the exact recursion (4.5 standard errors)
+    rng = np.random.default_rng(7)
+    z = np.sum(np.tanh(np.sqrt(4000.0) * rng.standard_normal((200_000, 5))) ** 2, axis=1)
+    x = np.array([4.0, 4.9, 4.99999])
+    p = np.array([np.mean(z <= v) for v in x])
+    assert np.all(np.abs(law.cdf(x) - p) <= 4.5 * np.sqrt(p * (1 - p) / z.size))
