@@ -184,11 +184,11 @@ class SquaredNormLaw(Law):
         """The continuous part's ``P(0 < z <= x)`` or ``P(z > x)`` (lost mass excluded), for ``x >= 0``."""
         if self.continuous is None:
             return np.zeros_like(x)
-        cont = self.continuous
-        mass = self._cont_mass
-        if self._series is not None and x.size and np.max(x) >= self._series.top:  # past z's largest value
-            return np.where(x >= self._series.top, 0.0 if upper else mass,
-                            self._cont_tail(np.minimum(x, np.nextafter(self._series.top, 0.0)), upper))
+        cont, mass = self.continuous, self._cont_mass
+        top = self._series.top if self._series is not None else math.inf
+        if x.size and np.max(x) >= top:  # past z's largest value
+            below = self._cont_tail(np.minimum(x, np.nextafter(top, 0.0)), upper)
+            return np.where(x >= top, 0.0 if upper else mass, below)
         if self._series is not None and self._series.relative:  # exact in both tails (one unit's inversion)
             return np.clip(self._series.sf(x) if upper else self._series.cdf(x), 0.0, mass)
         lower = self._cont_cdf(x)
@@ -203,9 +203,9 @@ class SquaredNormLaw(Law):
             return value
         if not self._is_log:
             return value
-        # below 1e-6 of the mass the spectral CDF has lost relative accuracy to cancellation:
-        # read those tails from the log-linear cell integrals instead
-        small = pos & (value < 1e-6 * mass)
+        # below 1e-6 of the mass the spectral CDF has lost relative accuracy to cancellation: read those tails from
+        # the log-linear cell integrals (not next to z's largest value: a pile-up there, tanh's at s = 40)
+        small = pos & (value < 1e-6 * mass) & ~(upper & (x > top * math.exp(-2.0 * cont.grid.spacing)))
         if np.any(small):
             with np.errstate(divide="ignore"):
                 u = np.log(np.where(pos, x, 1.0))

@@ -142,3 +142,10 @@ def test_a_saturated_tanh_layer_holds_all_its_mass_up_to_n():
     x = np.array([4.0, 4.9, 4.99999])
     p = np.array([np.mean(z <= v) for v in x])
     assert np.all(np.abs(law.cdf(x) - p) <= 4.5 * np.sqrt(p * (1 - p) / z.size))
+    # at s = 40: P(z > 5 - 1e-12) needs 1 - tanh(h)^2 < 1e-12, |h| > 14.5, on every unit: at most
+    # (2 Phi(-2.29))^5 = 4.9e-9.
+    # The grid's last cell, across the pile-up at 5, read 3.1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SigdistWarning)
+        law = squared_norm_law(Layer(5, 0.4, 0.0, "tanh"), 100.0)
+    assert law.sf(5.0 - 1e-12) <= 1e-8 + law.error_estimate
