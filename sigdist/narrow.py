@@ -324,9 +324,8 @@ class NarrowLaw:
     def log_density(self, u):
         """Density of ``log z`` at ``u``: the table's slope in ``u``."""
         u = np.asarray(u, dtype=np.float64)
-        with np.errstate(divide="ignore"):
-            return np.where(u >= math.log(self.top) if self.top > 0 else True, 0.0,
-                            np.maximum(self._table.derivative(u), 0.0))
+        inside = np.maximum(self._table.derivative(u), 0.0)
+        return np.where(u >= math.log(self.top), 0.0, inside) if self.top > 0 else np.zeros(u.shape)
 
     def density(self, z):
         """Density of ``z`` at ``z > 0`` (0 elsewhere)."""
