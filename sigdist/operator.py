@@ -251,7 +251,7 @@ class TransitionOperator:
                 if cont is not None and cont.grid.spacing > need * (1 + 1e-9):
                     law = SquaredNormLaw(law.atom, _resample(cont, need), tol=self.tol, warn=False)
                 log_y, w, _ = law.quadrature_nodes()
-            spacing = law.continuous.grid.spacing if law.continuous is not None else self._spacing()
+            spacing = self._spacing()  # not the input's: mixed_log_density halves it until resolved, every layer
         else:
             carried = 0.0
             if self.grid is not None:
