@@ -450,8 +450,9 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
         coarse_cdf, fine_cdf = LogGridDensity(grid, q).cdf_between_nodes(), LogGridDensity(fine, q_fine).cdf_at_nodes()
         gap = float(np.max(np.abs(coarse_cdf - fine_cdf[1::2])))
         grid, q = fine, q_fine
-        # past 8192 points (gelu's left end at large variance) the gap is carried instead
-        if gap <= eps or grid.size > 8192:
+        # past 2^19 points (gelu's left end at large variance) the gap is carried instead (the check is FFTs; the
+        # cap was 8192 when it summed a series per point)
+        if gap <= eps or grid.size > 1 << 19:
             top = math.exp(grid.end) if grid.end < 700.0 else math.inf  # math.exp raises past log z ~ 709
             mixture = SeriesMixture(exact, error, kernel.singular_points(top)) if kept <= _MAX_KEPT else None
             return grid, q, atom, error, (gap if gap > eps else 0.0), mixture
