@@ -221,7 +221,7 @@ def group_series(kernel, s, eps):
         # in units of psi's largest value: psi^2 underflows at a tiny variance (tanh at s = 1e-200)
         scale = float(psi0.max()) if psi0.size and psi0.max() > 0 else 1.0
         mean = float(psi0 @ w0) / scale
-        var = max(float((psi0 / scale) ** 2 @ w0) - mean * mean, 1e-300 * mean * mean, 1e-300)
+        var = max(float((psi0 / scale) ** 2 @ w0) - mean * mean, 1e-300)  # mean <= 1 in these units
         t_need.append(math.sqrt(2.0 * math.log(1.0 / eps) / (n * var)) * 1.5 / scale)
         # one unit's mass piled up at two values (0 and saturation: erf, tanh, sigmoid, sin) makes |phi_X(t)|
         # revive every 2 pi / (their distance): four revivals are seen before the decay is judged
@@ -339,6 +339,13 @@ def _series_unless_narrow(kernel, s, eps, narrow):
     return None if np.any(gs.errors > eps) and narrow_applies(kernel, gs.atoms, s_max) else gs
 
 
+def _narrow_group(kernel, s, weights, eps, negligible=0.0):
+    """The :class:`NarrowGroup` of the variances ``s``, read up to the end of the window their series would have
+    had: the larger Chernoff end (at ``eps``) of its smallest and largest variance."""
+    end = max(kernel.window(v, eps)[1] for v in (float(np.min(s)), float(np.max(s)))) / _SPARE
+    return NarrowGroup(kernel, s, weights, end, negligible=negligible)
+
+
 def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
     r"""The law of ``z`` mixed over variances: :math:`q(u) = \sum_i w_i\, p_{\log z \mid s_i}(u)` on a log grid.
 
@@ -396,7 +403,6 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             share = float(weights[idx].sum()) / total
             g_eps = min(1e-3, eps / (share * len(groups)))
             w = weights[idx]
-            s_max = float(s[idx].max())
             gs = _series_unless_narrow(kernel, s[idx], g_eps, narrow)
             if gs is None and not narrow:
                 # real space from here on, in groups by ratio alone (at most 13 laws whatever its size; series
@@ -408,8 +414,7 @@ def mixed_log_density(kernel, log_s, weights, eps, tail, spacing):
             narrow = gs is None
             i += 1
             if narrow:
-                ends = (kernel.window(v, g_eps)[1] for v in (s[idx].min(), s_max))
-                group = NarrowGroup(kernel, s[idx], w, max(ends) / _SPARE, negligible=1e-3 * eps / len(groups))
+                group = _narrow_group(kernel, s[idx], w, g_eps, negligible=1e-3 * eps / len(groups))
                 # and the window's aliasing, and the atom (below 1e-18) the group leaves out of its parts
                 error += group.error + float(w.sum()) * (g_eps * 1e-2 + 1e-18)
                 exact.append((group, 1.0))
@@ -475,8 +480,7 @@ def conditional_columns(kernel, s, points, eps):
         gs = _series_unless_narrow(kernel, sg, eps, narrow)
         narrow = gs is None
         if narrow:
-            end = max(kernel.window(v, eps)[1] for v in (sg.min(), sg.max())) / _SPARE
-            group = NarrowGroup(kernel, sg, np.ones(sg.size), end)
+            group = _narrow_group(kernel, sg, np.ones(sg.size), eps)
             out[:, pos[idx]], err = group.members("log_density", np.asarray(points, float)), group.member_error
         else:
             out[:, pos[idx]] = np.stack([KernelSeries(c, gs.period, 0.0).log_density(points) for c in gs.coef], 1)
